@@ -1,0 +1,49 @@
+# Glacier: `make demo` and `make test` bootstrap everything they need on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck pytest install tools bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Reinstall when the project's dependencies change.
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Tools the tests drive that are not Python packages: Graphviz (Debian), Azurite and
+# asl-validator (npm, pinned in package.json / package-lock.json).
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch node_modules/.installed
+
+tools: node_modules/.installed
+	@command -v dot >/dev/null || { apt-get update -qq && apt-get install -y -qq graphviz >/dev/null; }
+
+demo: $(STAMP)
+	$(PY) -m examples.demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+pytest: $(STAMP) tools
+	$(VENV)/bin/pytest -n 2 --dist loadfile
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf build .glacier .pytest_cache .mypy_cache .ruff_cache

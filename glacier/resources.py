@@ -1,0 +1,62 @@
+"""The base every storage and compute resource shares, generic or provider-specific.
+
+A resource is an immutable pydantic model that validates itself on creation. It crosses the
+core/provider boundary as a :class:`glacier.spec.ResourceSpec`: plain JSON data plus the
+dotted path of the class that made it, so a provider package can rebuild its own objects
+without the core importing it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from glacier.spec import ResourceSpec
+
+#: Providers the core knows by name. Third-party providers may add more (see glacier.providers).
+KNOWN_PROVIDERS = ("aws", "gcp", "azure")
+
+
+class Resource(BaseModel):
+    """A storage or compute declaration: frozen, validated, provider-aware."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=False)
+
+    #: What kind of resource this is, e.g. "object_storage", "serverless".
+    kind: ClassVar[str] = "resource"
+    #: "storage" or "compute": the role a resource plays in a pipeline.
+    role: ClassVar[Literal["storage", "compute", "resource"]] = "resource"
+    #: The provider a specific resource is bound to; None means generic.
+    provider: ClassVar[str | None] = None
+
+    def get_type(self) -> str:
+        """The resource kind, e.g. ``"object_storage"`` or ``"serverless"``."""
+        return self.kind
+
+    def get_provider(self) -> str | None:
+        """The provider this resource is bound to, or None for a generic resource."""
+        return self.provider
+
+    def supports_provider(self, name: str) -> bool:
+        """Whether this resource can be placed on provider ``name``."""
+        return self.provider is None or self.provider == name
+
+    def to_spec(self) -> ResourceSpec:
+        """This resource as provider-neutral IR."""
+        cls = type(self)
+        return ResourceSpec(
+            type=self.kind,
+            role=self.role,
+            provider=self.provider,
+            cls=f"{cls.__module__}:{cls.__qualname__}",
+            config=self.model_dump(mode="json"),
+        )
+
+    def describe(self) -> str:
+        """A short human label such as ``s3`` or ``serverless(1024MB)`` for graphs and plans."""
+        return self.kind
+
+    def __repr_args__(self) -> Any:
+        # Only the fields a user set: keeps reprs and error messages short.
+        return [(k, v) for k, v in super().__repr_args__() if k in self.model_fields_set]

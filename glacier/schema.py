@@ -1,0 +1,163 @@
+"""Declared dataset schemas: normalising user input, encoding dtypes, checking frames.
+
+A schema may be declared as ``{"col": pl.Int64}``, a ``pl.Schema``, or a pydantic model
+class. All three become a :class:`~glacier.spec.SchemaSpec` whose dtypes are encoded as JSON
+(so the IR stays plain data) and decoded back to Polars dtypes for enforcement.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+from pydantic import BaseModel
+
+from glacier.spec import ColumnSpec, SchemaSpec
+
+_PY_TO_POLARS: dict[Any, pl.DataType] = {
+    int: pl.Int64(),
+    float: pl.Float64(),
+    str: pl.String(),
+    bool: pl.Boolean(),
+    bytes: pl.Binary(),
+    dt.datetime: pl.Datetime("us"),
+    dt.date: pl.Date(),
+    dt.time: pl.Time(),
+    dt.timedelta: pl.Duration("us"),
+    decimal.Decimal: pl.Decimal(38, 9),
+}
+
+
+def encode_dtype(dtype: pl.DataType | type[pl.DataType]) -> Any:
+    """A Polars dtype as JSON: a class name, or an object for parametrised dtypes."""
+    if isinstance(dtype, type):
+        dtype = dtype()
+    if isinstance(dtype, pl.Datetime):
+        return {"type": "Datetime", "time_unit": dtype.time_unit, "time_zone": dtype.time_zone}
+    if isinstance(dtype, pl.Duration):
+        return {"type": "Duration", "time_unit": dtype.time_unit}
+    if isinstance(dtype, pl.Decimal):
+        return {"type": "Decimal", "precision": dtype.precision, "scale": dtype.scale}
+    if isinstance(dtype, pl.Array):
+        return {"type": "Array", "inner": encode_dtype(dtype.inner), "shape": list(dtype.shape)}
+    if isinstance(dtype, pl.List):
+        return {"type": "List", "inner": encode_dtype(dtype.inner)}
+    if isinstance(dtype, pl.Struct):
+        fields = [{"name": f.name, "dtype": encode_dtype(f.dtype)} for f in dtype.fields]
+        return {"type": "Struct", "fields": fields}
+    if isinstance(dtype, pl.Enum):
+        return {"type": "Enum", "categories": dtype.categories.to_list()}
+    return type(dtype).__name__
+
+
+def decode_dtype(data: Any) -> pl.DataType:
+    """The inverse of :func:`encode_dtype`."""
+    if isinstance(data, str):
+        cls = getattr(pl, data, None)
+        if not (isinstance(cls, type) and issubclass(cls, pl.DataType)):
+            raise ValueError(f"unknown Polars dtype {data!r}")
+        return cls()
+    kind = data["type"]
+    if kind == "Datetime":
+        return pl.Datetime(data["time_unit"], data["time_zone"])
+    if kind == "Duration":
+        return pl.Duration(data["time_unit"])
+    if kind == "Decimal":
+        return pl.Decimal(data["precision"], data["scale"])
+    if kind == "Array":
+        return pl.Array(decode_dtype(data["inner"]), tuple(data["shape"]))
+    if kind == "List":
+        return pl.List(decode_dtype(data["inner"]))
+    if kind == "Struct":
+        return pl.Struct({f["name"]: decode_dtype(f["dtype"]) for f in data["fields"]})
+    if kind == "Enum":
+        return pl.Enum(data["categories"])
+    raise ValueError(f"unknown Polars dtype {data!r}")
+
+
+def _as_dtype(value: Any, where: str) -> pl.DataType:
+    if isinstance(value, pl.DataType):
+        return value
+    if isinstance(value, type) and issubclass(value, pl.DataType):
+        return value()
+    if value in _PY_TO_POLARS:
+        return _PY_TO_POLARS[value]
+    msg = f"{where}: expected a Polars dtype (e.g. pl.Int64) or a Python type, found {value!r}"
+    raise TypeError(msg)
+
+
+def _from_annotation(tp: Any, where: str) -> tuple[pl.DataType, bool]:
+    """A pydantic field annotation as (dtype, nullable)."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Union or origin is types.UnionType:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return _from_annotation(args[0], where)[0], True
+        raise TypeError(
+            f"{where}: unions other than Optional[X] have no Polars dtype, found {tp!r}"
+        )
+    if origin is typing.Annotated:
+        return _from_annotation(typing.get_args(tp)[0], where)
+    if origin in (list, tuple, set, frozenset):
+        (inner,) = typing.get_args(tp)[:1] or (str,)
+        return pl.List(_from_annotation(inner, where)[0]), False
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        fields = {n: _from_annotation(f.annotation, where)[0] for n, f in tp.model_fields.items()}
+        return pl.Struct(fields), False
+    return _as_dtype(tp, where), False
+
+
+def normalize_schema(schema: Any, owner: str) -> SchemaSpec | None:
+    """User schema input (dict, ``pl.Schema`` or pydantic model class) as a ``SchemaSpec``."""
+    if schema is None:
+        return None
+    columns: list[ColumnSpec] = []
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        for name, field in schema.model_fields.items():
+            column = field.alias or name
+            dtype, nullable = _from_annotation(field.annotation, f"{owner} column {column!r}")
+            columns.append(ColumnSpec(name=column, dtype=encode_dtype(dtype), nullable=nullable))
+    elif isinstance(schema, pl.Schema | Mapping):
+        for name, value in schema.items():
+            if not isinstance(name, str) or not name:
+                raise TypeError(
+                    f"{owner}: schema column names must be non-empty strings, found {name!r}"
+                )
+            dtype = _as_dtype(value, f"{owner} column {name!r}")
+            columns.append(ColumnSpec(name=name, dtype=encode_dtype(dtype), nullable=True))
+    else:
+        msg = (
+            f"{owner}: schema must be a dict of column -> dtype, a pl.Schema or a pydantic "
+            f"BaseModel subclass, found {type(schema).__name__}"
+        )
+        raise TypeError(msg)
+    return SchemaSpec(columns=tuple(columns))
+
+
+def polars_schema(spec: SchemaSpec) -> pl.Schema:
+    """The declared columns as a ``pl.Schema`` in declaration order."""
+    return pl.Schema({c.name: decode_dtype(c.dtype) for c in spec.columns})
+
+
+def schema_mismatches(spec: SchemaSpec, found: pl.Schema) -> list[str]:
+    """Column name and dtype differences between a declared schema and a frame's schema."""
+    expected = polars_schema(spec)
+    problems = []
+    for name, dtype in expected.items():
+        if name not in found:
+            problems.append(f"column {name!r}: expected {dtype}, found no such column")
+        elif found[name] != dtype:
+            problems.append(f"column {name!r}: expected {dtype}, found {found[name]}")
+    extra = [n for n in found if n not in expected]
+    if extra:
+        problems.append(f"unexpected columns {extra} (expected only {list(expected)})")
+    return problems
+
+
+def non_nullable_columns(spec: SchemaSpec) -> list[str]:
+    return [c.name for c in spec.columns if not c.nullable]

@@ -1,0 +1,103 @@
+"""Generic storage resources: ``ObjectStorage`` (any cloud) and ``LocalFS`` (this machine).
+
+Provider hints (``aws_storage_class``, ``gcp_storage_class``, ``azure_tier``) are read only by
+the compiler for that provider; the others ignore them.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, field_validator
+
+from glacier.resources import Resource
+
+AccessPattern = Literal["frequent", "infrequent", "archive"]
+
+AWS_STORAGE_CLASSES = (
+    "STANDARD",
+    "INTELLIGENT_TIERING",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "GLACIER_IR",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+)
+GCP_STORAGE_CLASSES = ("STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE")
+AZURE_TIERS = ("Hot", "Cool", "Cold", "Archive")
+
+
+def _one_of(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:
+    if value is not None and value not in allowed:
+        msg = f"{what} must be one of {', '.join(allowed)}; found {value!r}"
+        raise ValueError(msg)
+    return value
+
+
+class StorageResource(Resource):
+    """Base of every storage resource."""
+
+    role: ClassVar[Literal["storage", "compute", "resource"]] = "storage"
+
+
+class ObjectStorage(StorageResource):
+    """Object storage on whichever cloud the compiler targets (S3, GCS or Azure Blob)."""
+
+    kind: ClassVar[str] = "object_storage"
+
+    access_pattern: AccessPattern = "frequent"
+    aws_storage_class: str | None = None
+    gcp_storage_class: str | None = None
+    azure_tier: str | None = None
+    versioning: bool = True
+    retention_days: int | None = Field(default=None, ge=1)
+
+    def __init__(self, access_pattern: AccessPattern | None = None, /, **data: object) -> None:
+        if access_pattern is not None:
+            data["access_pattern"] = access_pattern
+        super().__init__(**data)
+
+    @field_validator("aws_storage_class")
+    @classmethod
+    def _aws_class(cls, v: str | None) -> str | None:
+        return _one_of(v, AWS_STORAGE_CLASSES, "aws_storage_class")
+
+    @field_validator("gcp_storage_class")
+    @classmethod
+    def _gcp_class(cls, v: str | None) -> str | None:
+        return _one_of(v, GCP_STORAGE_CLASSES, "gcp_storage_class")
+
+    @field_validator("azure_tier")
+    @classmethod
+    def _azure_tier(cls, v: str | None) -> str | None:
+        return _one_of(v, AZURE_TIERS, "azure_tier")
+
+    def describe(self) -> str:
+        return "object storage"
+
+
+class LocalFS(StorageResource):
+    """A folder on this machine: ``<base_path>/<dataset name>.<extension>``. Local runs only."""
+
+    kind: ClassVar[str] = "local_fs"
+    provider: ClassVar[str | None] = "local"
+
+    base_path: str = "./data"
+
+    def __init__(self, base_path: str | None = None, /, **data: object) -> None:
+        if base_path is not None:
+            data["base_path"] = str(base_path)
+        super().__init__(**data)
+
+    @field_validator("base_path")
+    @classmethod
+    def _non_empty(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("base_path must be a non-empty folder path")
+        return v
+
+    def describe(self) -> str:
+        return "local fs"
+
+
+__all__ = ["LocalFS", "ObjectStorage", "StorageResource"]

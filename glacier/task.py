@@ -1,0 +1,344 @@
+"""``@task``: turn an annotated function into a DAG node.
+
+Inputs are the parameters annotated with a Dataset (bare or inside ``Annotated[...]``); the
+outputs come from the return annotation (a Dataset, ``tuple[a, b]`` or ``None``). Annotations
+are resolved once, when the task is decorated, against the function's globals and the scope
+that applied the decorator, so ``from __future__ import annotations`` modules and Datasets
+declared inside a pipeline-building function both work (pydantic resolves models the same way).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import json
+import sys
+import textwrap
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import polars as pl
+
+from glacier.compute import ComputeResource, Local
+from glacier.dataset import Dataset, check_name
+from glacier.errors import DefinitionError
+from glacier.spec import InputSpec, ParamSpec, TaskSpec
+
+FrameKind = Literal["lazy", "eager"]
+
+
+@dataclass(frozen=True)
+class TaskInput:
+    param: str
+    dataset: Dataset
+    frame: FrameKind
+
+
+@dataclass(frozen=True)
+class TaskParam:
+    name: str
+    default: Any
+    annotation: str | None
+
+
+def _where(fn: Callable[..., Any]) -> str:
+    return f"task {fn.__name__!r} ({fn.__module__}.{fn.__qualname__})"
+
+
+def _resolve_annotations(fn: Callable[..., Any], scope: Mapping[str, Any]) -> dict[str, Any]:
+    """Evaluate the function's annotations against its globals plus the decorating scope."""
+    try:
+        return inspect.get_annotations(
+            fn, globals=fn.__globals__, locals=dict(scope), eval_str=True
+        )
+    except NameError as exc:
+        msg = (
+            f"{_where(fn)}: cannot resolve annotation: {exc}. Declare the Dataset before the "
+            "task that uses it, in the module or the function that defines the task"
+        )
+        raise DefinitionError(msg) from None
+
+
+def _dataset_in(annotation: Any) -> tuple[Dataset | None, FrameKind | None]:
+    """The Dataset an input annotation names, and whether it asks for a DataFrame."""
+    if isinstance(annotation, Dataset):
+        return annotation, "lazy"
+    if typing.get_origin(annotation) is typing.Annotated:
+        base, *extras = typing.get_args(annotation)
+        found = [e for e in extras if isinstance(e, Dataset)]
+        if len(found) == 1:
+            frame: FrameKind = "eager" if base is pl.DataFrame else "lazy"
+            return found[0], frame
+        if len(found) > 1:
+            return None, None
+    return None, None
+
+
+def _parse_inputs(
+    fn: Callable[..., Any], hints: dict[str, Any]
+) -> tuple[tuple[TaskInput, ...], tuple[TaskParam, ...]]:
+    inputs: list[TaskInput] = []
+    params: list[TaskParam] = []
+    for p in inspect.signature(fn).parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            msg = f"{_where(fn)}: *{p.name} / **{p.name} are not supported; declare each input as a parameter"
+            raise DefinitionError(msg)
+        annotation = hints.get(p.name, inspect.Parameter.empty)
+        dataset, frame = _dataset_in(annotation)
+        if dataset is not None and frame is not None:
+            inputs.append(TaskInput(p.name, dataset, frame))
+            continue
+        if typing.get_origin(annotation) is typing.Annotated and any(
+            isinstance(e, Dataset) for e in typing.get_args(annotation)[1:]
+        ):
+            msg = f"{_where(fn)}: parameter {p.name!r} names several Datasets in Annotated[...]; expected exactly one"
+            raise DefinitionError(msg)
+        if p.default is inspect.Parameter.empty:
+            found = (
+                "no annotation"
+                if annotation is inspect.Parameter.empty
+                else f"annotation {annotation!r}"
+            )
+            msg = (
+                f"{_where(fn)}: parameter {p.name!r} has {found} and no default; expected a Dataset "
+                f"annotation (`{p.name}: my_dataset` or `Annotated[pl.LazyFrame, my_dataset]`) or a default "
+                f"value for a task parameter (`{p.name}: float = 1.0`)"
+            )
+            raise DefinitionError(msg)
+        params.append(
+            TaskParam(p.name, _json_default(fn, p.name, p.default), _annotation_str(annotation))
+        )
+    return tuple(inputs), tuple(params)
+
+
+def _annotation_str(annotation: Any) -> str | None:
+    if annotation is inspect.Parameter.empty:
+        return None
+    return getattr(annotation, "__name__", None) or repr(annotation)
+
+
+def _json_default(fn: Callable[..., Any], name: str, value: Any) -> Any:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        msg = (
+            f"{_where(fn)}: parameter {name!r} has default {value!r}; task parameter defaults must be "
+            "JSON values (str, int, float, bool, None, list, dict) so runs can override them and "
+            "the cloud runtime can receive them"
+        )
+        raise DefinitionError(msg) from None
+    return value
+
+
+def _output_of(annotation: Any) -> tuple[Dataset, FrameKind | Literal["any"]] | None:
+    if isinstance(annotation, Dataset):
+        return annotation, "any"
+    dataset, _ = _dataset_in(annotation)
+    if dataset is not None:
+        base = typing.get_args(annotation)[0]
+        return dataset, (
+            "eager" if base is pl.DataFrame else "lazy" if base is pl.LazyFrame else "any"
+        )
+    return None
+
+
+def _parse_outputs(
+    fn: Callable[..., Any], hints: dict[str, Any]
+) -> tuple[tuple[Dataset, ...], tuple[str, ...]]:
+    if "return" not in hints:
+        msg = (
+            f"{_where(fn)}: missing return annotation; expected `-> my_dataset`, "
+            "`-> tuple[ds1, ds2]`, or `-> None` for a task that produces no dataset"
+        )
+        raise DefinitionError(msg)
+    annotation = hints["return"]
+    if annotation is None or annotation is type(None):
+        return (), ()
+    single = _output_of(annotation)
+    if single is not None:
+        return (single[0],), (single[1],)
+    if typing.get_origin(annotation) is tuple:
+        items = [_output_of(a) for a in typing.get_args(annotation)]
+        if items and all(i is not None for i in items):
+            found = typing.cast(list[tuple[Dataset, str]], items)
+            return tuple(d for d, _ in found), tuple(k for _, k in found)
+    msg = (
+        f"{_where(fn)}: return annotation {annotation!r} is not a Dataset; expected a Dataset, "
+        "`Annotated[pl.LazyFrame, ds]`, `tuple[ds1, ds2, ...]` of Datasets, or `None`"
+    )
+    raise DefinitionError(msg)
+
+
+def _code_hash(fn: Callable[..., Any]) -> str:
+    """A fingerprint of the function's code: its source when available, else its bytecode."""
+    try:
+        source = textwrap.dedent(inspect.getsource(fn))
+        payload = source.encode()
+    except (OSError, TypeError):
+        code = fn.__code__
+        payload = code.co_code + repr(code.co_consts).encode()
+    return hashlib.sha256(payload).hexdigest()
+
+
+class Task:
+    """A pipeline step. Still callable as the plain function it wraps."""
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        compute: ComputeResource | None = None,
+        retries: int = 0,
+        timeout: float | None = None,
+        name: str | None = None,
+        depends_on: Iterable[Task] = (),
+        description: str | None = None,
+        scope: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not callable(fn) or not hasattr(fn, "__code__"):
+            raise DefinitionError(f"@task expects a function, found {fn!r}")
+        self.fn = fn
+        self.name = check_name(name or fn.__name__, "Task")
+        if compute is None:
+            compute = Local()
+        if not isinstance(compute, ComputeResource):
+            msg = f"task {self.name!r}: compute must be a compute resource such as compute.serverless(), found {compute!r}"
+            raise DefinitionError(msg)
+        self.compute = compute
+        if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+            raise DefinitionError(
+                f"task {self.name!r}: retries must be an int >= 0, found {retries!r}"
+            )
+        self.retries = retries
+        if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
+            raise DefinitionError(
+                f"task {self.name!r}: timeout must be a number of seconds > 0, found {timeout!r}"
+            )
+        self.timeout = timeout
+        self.depends_on = _check_depends_on(self.name, depends_on)
+        self.description = (
+            description if description is not None else (inspect.getdoc(fn) or "").strip()
+        )
+        hints = _resolve_annotations(fn, scope or {})
+        self.inputs, self.params = _parse_inputs(fn, hints)
+        self.outputs, self.output_frames = _parse_outputs(fn, hints)
+        _check_unique_outputs(self)
+        functools.update_wrapper(self, fn)
+
+    @functools.cached_property
+    def code_hash(self) -> str:
+        """sha256 of the task's source; computed on first use (reading source is slow)."""
+        return _code_hash(self.fn)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        ins = ", ".join(i.dataset.name for i in self.inputs)
+        outs = ", ".join(d.name for d in self.outputs)
+        return f"<Task {self.name}({ins}) -> ({outs})>"
+
+    @property
+    def input_datasets(self) -> tuple[Dataset, ...]:
+        return tuple(i.dataset for i in self.inputs)
+
+    def to_spec(self, upstream: Iterable[str] = ()) -> TaskSpec:
+        return TaskSpec(
+            name=self.name,
+            module=self.fn.__module__,
+            qualname=self.fn.__qualname__,
+            code_hash=self.code_hash,
+            inputs=tuple(
+                InputSpec(param=i.param, dataset=i.dataset.name, frame=i.frame) for i in self.inputs
+            ),
+            outputs=tuple(d.name for d in self.outputs),
+            output_frames=typing.cast(Any, self.output_frames),
+            params=tuple(
+                ParamSpec(name=p.name, default=p.default, annotation=p.annotation)
+                for p in self.params
+            ),
+            depends_on=tuple(sorted(t.name for t in self.depends_on)),
+            upstream=tuple(sorted(upstream)),
+            compute=self.compute.to_spec(),
+            retries=self.retries,
+            timeout=self.timeout,
+            description=self.description,
+        )
+
+
+def _check_depends_on(name: str, depends_on: Iterable[Any]) -> tuple[Task, ...]:
+    if isinstance(depends_on, str | Task):
+        depends_on = [depends_on]
+    found = tuple(depends_on)
+    for dep in found:
+        if not isinstance(dep, Task):
+            hint = (
+                f" (pass the Task object `{dep}` itself, not its name)"
+                if isinstance(dep, str)
+                else ""
+            )
+            msg = f"task {name!r}: depends_on accepts Task objects only, found {dep!r}{hint}"
+            raise DefinitionError(msg)
+    return found
+
+
+def _check_unique_outputs(t: Task) -> None:
+    names = [d.name for d in t.outputs]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise DefinitionError(
+            f"task {t.name!r}: dataset {dupes[0]!r} appears twice in the return annotation"
+        )
+    produced = set(names)
+    for i in t.inputs:
+        if i.dataset.name in produced:
+            msg = f"task {t.name!r}: dataset {i.dataset.name!r} is both an input and an output of the same task"
+            raise DefinitionError(msg)
+
+
+def _caller_scope(depth: int) -> dict[str, Any]:
+    """The local names of the frame that applied the decorator (for nested pipeline builders)."""
+    frame = sys._getframe(depth + 1)
+    try:
+        if frame.f_locals is frame.f_globals:
+            return {}  # module level: the function's own globals already cover it
+        return dict(frame.f_locals)
+    finally:
+        del frame
+
+
+def task(
+    fn: Callable[..., Any] | None = None,
+    *,
+    compute: ComputeResource | None = None,
+    retries: int = 0,
+    timeout: float | None = None,
+    name: str | None = None,
+    depends_on: Iterable[Task] = (),
+    description: str | None = None,
+    _scope: Mapping[str, Any] | None = None,
+) -> Any:
+    """Declare a task: ``@task`` or ``@task(compute=..., retries=2, ...)``."""
+    scope = _scope if _scope is not None else _caller_scope(1)
+
+    def decorate(f: Callable[..., Any]) -> Task:
+        return Task(
+            f,
+            compute=compute,
+            retries=retries,
+            timeout=timeout,
+            name=name,
+            depends_on=depends_on,
+            description=description,
+            scope=scope,
+        )
+
+    if fn is not None:
+        return decorate(fn)
+    return decorate
+
+
+__all__ = ["Task", "TaskInput", "TaskParam", "task"]

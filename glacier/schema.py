@@ -33,7 +33,7 @@ _PY_TO_POLARS: dict[Any, pl.DataType] = {
 }
 
 
-def encode_dtype(dtype: pl.DataType | type[pl.DataType]) -> Any:
+def encode_dtype(dtype: Any) -> Any:
     """A Polars dtype as JSON: a class name, or an object for parametrised dtypes."""
     if isinstance(dtype, type):
         dtype = dtype()

@@ -8,6 +8,7 @@ Hierarchy::
     │   └── DuplicateProducerError  two tasks produce the same dataset
     ├── SchemaError              data written to a dataset does not match its schema
     ├── InputError               a source dataset has no data for a run
+    ├── WriteConflictError       another writer holds a dataset's write lock
     ├── TaskFailedError          a task raised during a run (the cause is chained)
     ├── CompilationError         a pipeline cannot be compiled for the chosen target
     │   └── ProviderNotInstalledError  the provider package for a target is missing
@@ -47,6 +48,10 @@ class InputError(GlacierError):
     """A source dataset has no data available for a run."""
 
 
+class WriteConflictError(GlacierError):
+    """Another process is writing the same dataset (its lock file is held)."""
+
+
 class TaskFailedError(GlacierError):
     """A task raised during a run; the original exception is the ``__cause__``."""
 
@@ -79,4 +84,5 @@ __all__ = [
     "ProviderNotInstalledError",
     "SchemaError",
     "TaskFailedError",
+    "WriteConflictError",
 ]

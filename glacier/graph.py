@@ -88,7 +88,7 @@ def collect_datasets(tasks: Iterable[Task], pipeline: str) -> dict[str, Dataset]
             seen = found.get(ds.name)
             if seen is None:
                 found[ds.name] = (ds, t.name)
-            elif seen[0] != ds:
+            elif seen[0] is not ds and seen[0] != ds:
                 msg = (
                     f"pipeline {pipeline!r}: dataset name {ds.name!r} is declared twice with different "
                     f"definitions ({seen[0]!r} in task {seen[1]!r}, {ds!r} in task {t.name!r}); declare "
@@ -187,7 +187,8 @@ def compute_stages(
     """Group tasks by longest distance from a root: each stage only needs earlier stages."""
     level: dict[str, int] = {}
     for name in order:
-        level[name] = 1 + max((level[u] for u in upstream[name]), default=-1)
+        ups = upstream[name]
+        level[name] = 1 + max([level[u] for u in ups]) if ups else 0
     stages: list[list[str]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
     for name in order:
         stages[level[name]].append(name)
@@ -220,7 +221,9 @@ def build_dag(tasks: Sequence[Task], pipeline: str = "pipeline") -> DAG:
         tasks={name: by_name[name] for name in order},
         datasets=datasets,
         producer=producer,
-        consumers={k: tuple(sorted(set(v))) for k, v in consumers.items()},
+        consumers={
+            k: tuple(sorted(set(v))) if len(v) > 1 else tuple(v) for k, v in consumers.items()
+        },
         upstream={k: tuple(sorted(v)) for k, v in upstream.items()},
         downstream={k: tuple(sorted(v)) for k, v in downstream.items()},
         stages=compute_stages(order, upstream),

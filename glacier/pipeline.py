@@ -74,7 +74,7 @@ class Pipeline:
         self.description = description
         self.module: str = sys._getframe(1).f_globals.get("__name__", "__main__")
         self.source: str | None = None  # the REF it was loaded from, set by glacier.loader
-        self._tasks: list[Task] = []
+        self._tasks: dict[int, Task] = {}  # by id(): registration order, O(1) membership
         self._dag: DAG | None = None
         self._spec: PipelineSpec | None = None
         for t in tasks:
@@ -87,8 +87,8 @@ class Pipeline:
         if not isinstance(t, Task):
             msg = f"pipeline {self.name!r}: expected a Task (a function decorated with @task), found {t!r}"
             raise DefinitionError(msg)
-        if not any(existing is t for existing in self._tasks):
-            self._tasks.append(t)
+        if id(t) not in self._tasks:
+            self._tasks[id(t)] = t
             self._dag = None
             self._spec = None
         return t
@@ -127,7 +127,7 @@ class Pipeline:
     def dag(self) -> DAG:
         """The validated DAG (raises a GlacierError subclass when the pipeline is invalid)."""
         if self._dag is None:
-            self._dag = build_dag(self._tasks, self.name)
+            self._dag = build_dag(list(self._tasks.values()), self.name)
         return self._dag
 
     def validate(self) -> Pipeline:
@@ -260,4 +260,4 @@ class Pipeline:
         return len(self._tasks)
 
     def __contains__(self, item: object) -> bool:
-        return any(t is item for t in self._tasks)
+        return id(item) in self._tasks

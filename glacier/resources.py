@@ -21,7 +21,11 @@ KNOWN_PROVIDERS = ("aws", "gcp", "azure")
 class Resource(BaseModel):
     """A storage or compute declaration: frozen, validated, provider-aware."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=False)
+    # defer_build: a resource class builds its validator when first instantiated, so importing
+    # glacier (which defines a dozen resource classes) stays cheap; see "Import time".
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", arbitrary_types_allowed=False, defer_build=True
+    )
 
     #: What kind of resource this is, e.g. "object_storage", "serverless".
     kind: ClassVar[str] = "resource"

@@ -26,7 +26,9 @@ FORMAT_EXTENSIONS: dict[str, str] = {
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: validators are built on first use, not at import. ``import glacier`` (and so
+    # every local run) does not pay for IR classes that a run may never instantiate.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class ResourceSpec(_Spec):
@@ -68,7 +70,7 @@ class DatasetSpec(_Spec):
     producer: str | None = None
     consumers: tuple[str, ...] = ()
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
     @property
     def ephemeral(self) -> bool:

@@ -1,0 +1,334 @@
+"""Compute and orchestration building blocks (copied into the stack as glacier_compute.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import pulumi
+import pulumi_aws as aws
+from glacier_infra import Context, allow, log_group, log_streams_arn, role
+
+
+@dataclass(frozen=True)
+class Fargate:
+    """What the state machine needs to run and stop one Fargate task."""
+
+    task_definition: aws.ecs.TaskDefinition
+    task_role: aws.iam.Role
+    execution_role: aws.iam.Role
+
+
+def lambda_bundle(
+    ctx: Context, name: str, *, bucket: aws.s3.Bucket, built: Any
+) -> aws.s3.BucketObjectv2:
+    """Upload a built bundle (over Lambda's 50 MB direct-upload limit, so through S3)."""
+    return aws.s3.BucketObjectv2(
+        name,
+        bucket=bucket.id,
+        key=f"artifacts/{name}-{built.sha256[:12].replace('/', '_').replace('+', '-')}.zip",
+        source=pulumi.FileAsset(built.path),
+        opts=ctx.opts(),
+    )
+
+
+def lambda_function(
+    ctx: Context,
+    name: str,
+    *,
+    role: aws.iam.Role,
+    bundle: aws.s3.BucketObjectv2,
+    built: Any,
+    logs: aws.cloudwatch.LogGroup,
+    environment: Mapping[str, Any],
+    memory: int,
+    timeout: int,
+    architecture: str,
+    runtime: str,
+    layers: Sequence[str] = (),
+    reserved_concurrency: int | None = None,
+) -> aws.lambda_.Function:
+    """A task's function: the shared bundle, the generic handler, its own role and logs."""
+    return aws.lambda_.Function(
+        name,
+        role=role.arn,
+        s3_bucket=bundle.bucket,
+        s3_key=bundle.key,
+        source_code_hash=built.sha256,
+        handler="glacier_aws.runtime.handler",
+        runtime=runtime,
+        architectures=[architecture],
+        memory_size=memory,
+        timeout=timeout,
+        layers=list(layers) or None,
+        reserved_concurrent_executions=reserved_concurrency,
+        environment={"variables": dict(environment)},
+        logging_config={"log_format": "JSON", "log_group": logs.name},
+        tracing_config={"mode": "Active"},
+        opts=ctx.opts(role, logs),
+    )
+
+
+@dataclass(frozen=True)
+class Network:
+    subnet_ids: Any
+    security_group_ids: Any
+
+
+@dataclass(frozen=True)
+class Image:
+    repository: aws.ecr.Repository
+    ref: pulumi.Output[str]
+
+
+def network(ctx: Context) -> Network:
+    """The default VPC's subnets and an egress-only security group for Fargate tasks."""
+    vpc = aws.ec2.get_vpc_output(default=True, opts=ctx.invoke())
+    subnets = aws.ec2.get_subnets_output(
+        filters=cast(Any, [{"name": "vpc-id", "values": [vpc.id]}]), opts=ctx.invoke()
+    )
+    group = aws.ec2.SecurityGroup(
+        f"{ctx.pipeline}-tasks",
+        description="Glacier Fargate tasks: outbound only",
+        vpc_id=vpc.id,
+        egress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}],
+        opts=ctx.opts(),
+    )
+    return Network(subnet_ids=subnets.ids, security_group_ids=[group.id])
+
+
+def cluster(ctx: Context) -> aws.ecs.Cluster:
+    return aws.ecs.Cluster(
+        ctx.pipeline, settings=[{"name": "containerInsights", "value": "enabled"}], opts=ctx.opts()
+    )
+
+
+def container_image(ctx: Context, name: str, *, context: str, platform: str) -> Image:
+    """An ECR repository and the bundle image built from ``context`` and pushed to it."""
+    import pulumi_docker_build as docker_build
+
+    repository = aws.ecr.Repository(
+        name,
+        image_scanning_configuration={"scan_on_push": True},
+        force_delete=True,
+        opts=ctx.opts(),
+    )
+    token = aws.ecr.get_authorization_token_output(
+        registry_id=repository.registry_id, opts=ctx.invoke()
+    )
+    image = docker_build.Image(
+        name,
+        context={"location": context},
+        platforms=cast(Any, [platform]),
+        push=True,
+        tags=[pulumi.Output.concat(repository.repository_url, ":latest")],
+        registries=[
+            {
+                "address": repository.repository_url,
+                "username": token.user_name,
+                "password": token.password,
+            }
+        ],
+        opts=pulumi.ResourceOptions(depends_on=[repository]),
+    )
+    return Image(
+        repository=repository,
+        ref=pulumi.Output.concat(repository.repository_url, "@", image.digest),
+    )
+
+
+def fargate_task(
+    ctx: Context,
+    name: str,
+    *,
+    task: str,
+    task_role: aws.iam.Role,
+    execution_role: aws.iam.Role,
+    logs: aws.cloudwatch.LogGroup,
+    image: Any,
+    cpu: float,
+    memory: int,
+    architecture: str,
+    ephemeral_storage: int,
+    environment: Mapping[str, Any],
+    secrets: Mapping[str, Any],
+) -> Fargate:
+    """A task definition running ``python -m glacier_aws.runtime --task <task>``."""
+    container = {
+        "name": "task",
+        "image": image,
+        "essential": True,
+        "command": ["python", "-m", "glacier_aws.runtime", "--task", task],
+        "environment": [{"name": k, "value": v} for k, v in environment.items()],
+        "secrets": [{"name": k, "valueFrom": v} for k, v in secrets.items()],
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": logs.name,
+                "awslogs-region": ctx.region,
+                "awslogs-stream-prefix": task,
+            },
+        },
+    }
+    definition = aws.ecs.TaskDefinition(
+        name,
+        family=name,
+        cpu=str(int(cpu * 1024)),
+        memory=str(memory),
+        network_mode="awsvpc",
+        requires_compatibilities=["FARGATE"],
+        runtime_platform={
+            "operating_system_family": "LINUX",
+            "cpu_architecture": architecture.upper(),
+        },
+        ephemeral_storage={"size_in_gib": ephemeral_storage},
+        task_role_arn=task_role.arn,
+        execution_role_arn=execution_role.arn,
+        container_definitions=pulumi.Output.json_dumps([container]),
+        opts=ctx.opts(),
+    )
+    return Fargate(task_definition=definition, task_role=task_role, execution_role=execution_role)
+
+
+def _machine_statements(
+    ctx: Context,
+    functions: Sequence[aws.lambda_.Function],
+    tasks: Sequence[Fargate],
+    ecs: aws.ecs.Cluster | None,
+) -> list[dict[str, Any]]:
+    found = []
+    if functions:
+        arns = [f.arn for f in functions] + [pulumi.Output.concat(f.arn, ":*") for f in functions]
+        found.append(allow("InvokeTasks", ["lambda:InvokeFunction"], arns))
+    if tasks:
+        families = [
+            pulumi.Output.concat(t.task_definition.arn_without_revision, ":*") for t in tasks
+        ]
+        found.append(allow("RunTasks", ["ecs:RunTask"], families))
+        assert ecs is not None, "Fargate tasks need their cluster"
+        running = ecs.arn.apply(lambda arn: arn.replace(":cluster/", ":task/") + "/*")
+        found.append(allow("TrackTasks", ["ecs:DescribeTasks", "ecs:StopTask"], [running]))
+        roles = [r.arn for t in tasks for r in (t.task_role, t.execution_role)]
+        found.append(allow("PassTaskRoles", ["iam:PassRole"], roles))
+        rule = f"arn:aws:events:{ctx.region}:*:rule/StepFunctionsGetEventsForECSTaskRule"
+        found.append(
+            allow(
+                "SyncTasks", ["events:DescribeRule", "events:PutRule", "events:PutTargets"], [rule]
+            )
+        )
+    # Step Functions' log delivery and X-Ray APIs do not support resource-level permissions.
+    delivery = [
+        "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups",
+        "logs:DescribeResourcePolicies", "logs:GetLogDelivery", "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
+    ]  # fmt: skip
+    found.append(allow("DeliverLogs", delivery, ["*"]))
+    tracing = [
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+    ]
+    found.append(allow("Tracing", tracing, ["*"]))
+    return found
+
+
+#: A placeholder is a whole JSON string value naming a program variable: "${clean_fn.arn}".
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\}")
+
+
+def _placeholders(node: Any) -> set[str]:
+    """Every placeholder name used as a whole string value in ``node``."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and (match := PLACEHOLDER.fullmatch(item)):
+            found.add(match.group(1))
+    return found
+
+
+def _fill(node: Any, values: Mapping[str, Any]) -> Any:
+    """``node`` with each placeholder string replaced by its resolved value (keys untouched)."""
+    if isinstance(node, dict):
+        return {k: _fill(v, values) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_fill(v, values) for v in node]
+    if isinstance(node, str) and (match := PLACEHOLDER.fullmatch(node)):
+        return values[match.group(1)]
+    return node
+
+
+def state_machine_definition(path: str, values: Mapping[str, Any]) -> pulumi.Output[str]:
+    """The ASL in ``path`` (JSON) with its ``"${name}"`` placeholders filled from ``values``.
+
+    The definition is data: it lives in the stack as a reviewable JSON file rather than as a
+    huge literal in ``__main__.py``. Only string values that are exactly a placeholder are
+    replaced, never text inside a string or a key, so no resolved ARN can change the
+    document's structure. Placeholders and values must match one to one: a stale file fails
+    the deploy instead of deploying a machine that invokes the wrong functions.
+    """
+    with open(path, encoding="utf-8") as fh:
+        document = json.load(fh)
+    used = _placeholders(document)
+    if used != set(values):
+        missing, unused = sorted(used - set(values)), sorted(set(values) - used)
+        msg = (
+            f"{path}: placeholders without a value {missing}, values without a placeholder "
+            f"{unused}; compile the pipeline again so {path} and __main__.py agree"
+        )
+        raise ValueError(msg)
+    if not values:
+        return pulumi.Output.from_input(json.dumps(document))
+    resolved = pulumi.Output.all(**values)
+    return resolved.apply(lambda found: json.dumps(_fill(document, found)))
+
+
+def state_machine(
+    ctx: Context,
+    name: str,
+    *,
+    definition: pulumi.Output[str],
+    functions: Sequence[aws.lambda_.Function] = (),
+    tasks: Sequence[Fargate] = (),
+    ecs: aws.ecs.Cluster | None = None,
+    retention_days: int,
+) -> aws.sfn.StateMachine:
+    """The orchestrator: may invoke only these functions / run only these task definitions."""
+    logs = log_group(ctx, f"{name}-states", retention_days=retention_days)
+    machine_role = role(
+        ctx, f"{name}-states", service="states.amazonaws.com",
+        statements=_machine_statements(ctx, functions, tasks, ecs),
+    )  # fmt: skip
+    return aws.sfn.StateMachine(
+        name,
+        role_arn=machine_role.arn,
+        definition=definition,
+        logging_configuration={
+            "log_destination": log_streams_arn(logs),
+            "include_execution_data": True,
+            "level": "ERROR",
+        },
+        tracing_configuration={"enabled": True},
+        opts=ctx.opts(machine_role),
+    )
+
+
+def schedule(
+    ctx: Context, name: str, *, machine: aws.sfn.StateMachine, expression: str
+) -> aws.cloudwatch.EventRule:
+    """An EventBridge rule starting the state machine on ``expression``."""
+    start = allow("StartRun", ["states:StartExecution"], [machine.arn])
+    events_role = role(ctx, f"{name}-schedule", service="events.amazonaws.com", statements=[start])
+    rule = aws.cloudwatch.EventRule(name, schedule_expression=expression, opts=ctx.opts())
+    aws.cloudwatch.EventTarget(
+        name, rule=rule.name, arn=machine.arn, role_arn=events_role.arn, input="{}", opts=ctx.opts()
+    )
+    return rule

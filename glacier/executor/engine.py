@@ -1,0 +1,338 @@
+"""Turning the tasks of one run into as few Polars queries as possible.
+
+Tasks are called stage by stage (the tasks of a stage in parallel threads). Calling a task
+only builds a lazy plan, so nothing is computed until a *flush*: every storage-backed output
+built so far becomes a lazy sink and all sinks run as one ``pl.collect_all`` query, which lets
+Polars optimise across task boundaries and compute shared subplans once. A flush happens at
+the end, and before a stage whose tasks take a DataFrame input (``Annotated[pl.DataFrame,
+ds]``): that input is collected once, in the same query as the pending sinks, and shared by
+every task that reads it. A pipeline whose intermediates are all ephemeral and lazy is one
+Polars query.
+
+When a fused query fails, nothing it wrote is kept and the same tasks run again one at a time
+(each with its own retries), so the error names the task that caused it and every task that
+can finish does.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from glacier.errors import DefinitionError, GlacierError, SchemaError
+from glacier.executor.result import TaskResult
+from glacier.invoke import call_task
+from glacier.io import PendingWrite, prepare_write
+from glacier.spec import DatasetSpec
+from glacier.task import Task
+
+Frame = pl.LazyFrame | pl.DataFrame
+#: ds name -> (dataset spec, uri, storage options) for storage-backed datasets
+Targets = Mapping[str, tuple[DatasetSpec, str, dict[str, str] | None]]
+_NO_RETRY = (SchemaError, DefinitionError)
+
+
+@dataclass
+class Called:
+    """A task whose function ran: its output frames and the writes not yet committed."""
+
+    task: Task
+    outputs: dict[str, Frame]
+    writes: list[PendingWrite] = field(default_factory=list)
+
+
+class Progress:
+    """Receives task events; the default does nothing (see glacier.executor.progress)."""
+
+    def start(self, task: str) -> None: ...
+
+    def finish(self, result: TaskResult) -> None: ...
+
+
+class Engine:
+    """Runs the chosen tasks of one pipeline run; fills ``results`` and ``frames``."""
+
+    def __init__(
+        self,
+        tasks: Sequence[Task],
+        stages: Sequence[Sequence[str]],
+        frames: dict[str, Frame],
+        targets: Targets,
+        params: Mapping[str, Mapping[str, Any]],
+        results: dict[str, TaskResult],
+        *,
+        progress: Progress | None = None,
+        max_workers: int | None = None,
+        retry_delay: float = 1.0,
+    ) -> None:
+        self.tasks = {t.name: t for t in tasks}
+        self.stages = [[n for n in s if n in self.tasks] for s in stages]
+        self.frames = frames
+        self.targets = targets
+        self.params = params
+        self.results = results
+        self.progress = progress or Progress()
+        self.max_workers = max_workers
+        self.retry_delay = retry_delay
+        self.pending: list[Called] = []
+        self.queries = 0
+        self.producer = {o.name: t.name for t in tasks for o in t.outputs}
+        self.dead: set[str] = set()  # tasks that failed or could not run
+
+    # -- the stage loop ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor  # only runs need it, not imports
+
+        with ThreadPoolExecutor(self.max_workers, thread_name_prefix="glacier") as pool:
+            for stage in self.stages:
+                runnable = [self.tasks[n] for n in stage if not self._blocked(self.tasks[n])]
+                eager = {
+                    i.dataset.name
+                    for t in runnable
+                    for i in t.inputs
+                    if i.frame == "eager"
+                    and not isinstance(self.frames.get(i.dataset.name), pl.DataFrame)
+                }
+                if eager:
+                    self.flush(materialize=sorted(eager))
+                runnable = [t for t in runnable if not self._blocked(t)]
+                for t in runnable:
+                    self.progress.start(t.name)
+                for called in pool.map(self._call, runnable):
+                    if called is not None:
+                        self._register(called)
+        self.flush()
+
+    def _blocked(self, t: Task) -> bool:
+        """A task whose upstream failed does not run; say which one."""
+        ups = [self.producer.get(i.dataset.name) for i in t.inputs]
+        ups += [d.name for d in t.depends_on]
+        bad = [u for u in ups if u in self.dead]
+        if not bad:
+            return False
+        if t.name not in self.dead:
+            self.dead.add(t.name)
+            result = self.results[t.name]
+            result.status, result.error = "not_run", f"upstream task {bad[0]!r} failed"
+            self.progress.finish(result)
+        return True
+
+    def _register(self, called: Called) -> None:
+        for name, frame in called.outputs.items():
+            self.frames[name] = frame
+        if called.task.timeout is not None and called.writes:
+            self.pending.append(called)
+            self.flush(deadline=called.task.timeout)  # alone, so its deadline can be kept
+        else:
+            self.pending.append(called)
+
+    # -- calling task functions ----------------------------------------------------------------
+
+    def _call(self, t: Task) -> Called | None:
+        """Call the task (with retries and timeout); build the lazy sinks of its stored outputs."""
+        result = self.results[t.name]
+        started = time.perf_counter()
+        for attempt in range(t.retries + 1):
+            result.attempts = attempt + 1
+            try:
+                called = self._call_once(t)
+            except Exception as exc:
+                if isinstance(exc, _NO_RETRY) or attempt == t.retries:
+                    result.seconds += time.perf_counter() - started
+                    self._fail(t.name, exc)
+                    return None
+                time.sleep(self._backoff(attempt))
+            else:
+                result.seconds += time.perf_counter() - started
+                return called
+        return None
+
+    def _call_once(self, t: Task) -> Called:
+        inputs = {i.dataset.name: self.frames[i.dataset.name] for i in t.inputs}
+        outputs = run_with_deadline(
+            lambda: call_task(t, inputs, self.params.get(t.name)), t.timeout, f"task {t.name!r}"
+        )
+        called = Called(t, outputs)
+        try:
+            for name, frame in outputs.items():
+                if isinstance(frame, pl.LazyFrame):
+                    frame.collect_schema()  # a plan error surfaces here, naming this task
+                if name in self.targets:
+                    ds, uri, opts = self.targets[name]
+                    called.writes.append(prepare_write(ds, frame, uri, opts))
+        except BaseException:
+            for w in called.writes:
+                w.abort()
+            raise
+        return called
+
+    def _backoff(self, attempt: int) -> float:
+        return float(min(self.retry_delay * 2**attempt, 60.0))
+
+    def _fail(self, name: str, exc: BaseException) -> None:
+        result = self.results[name]
+        result.status = "failed"
+        result.error = f"{type(exc).__name__}: {exc}"
+        result.exception = exc
+        self.dead.add(name)
+        self.progress.finish(result)
+
+    # -- flushing: one Polars query for everything pending -------------------------------------
+
+    def flush(self, materialize: Sequence[str] = (), deadline: float | None = None) -> None:
+        """Run every pending sink (and collect ``materialize``) as one query, then commit."""
+        pending, self.pending = self.pending, []
+        sinks = [w.sink for c in pending for w in c.writes if w.sink is not None]
+        extras = [self.frames[n] for n in materialize]
+        lazy_extras = [f for f in extras if isinstance(f, pl.LazyFrame)]
+        started = time.perf_counter()
+        if sinks or lazy_extras:
+            self.queries += 1
+            try:
+                frames = run_with_deadline(
+                    lambda: pl.collect_all([*sinks, *lazy_extras]),
+                    deadline,
+                    "query",
+                    on_late=lambda: _abort(pending),
+                )
+            except Exception:
+                _abort(pending)
+                self._one_by_one(pending, materialize)
+                return
+            done = iter(frames[len(sinks) :])
+            for n, f in zip(materialize, extras, strict=True):
+                self.frames[n] = next(done) if isinstance(f, pl.LazyFrame) else f
+        elapsed = time.perf_counter() - started
+        for called in pending:
+            self._commit(called, elapsed, self.queries)
+
+    def _commit(self, called: Called, elapsed: float, query: int | None) -> bool:
+        result = self.results[called.task.name]
+        result.seconds += elapsed
+        result.query = query
+        try:
+            for w in called.writes:
+                result.record(w.commit(), w.ds.name)
+        except Exception as exc:
+            _abort([called])
+            self._fail(called.task.name, exc)
+            return False
+        result.status = "succeeded"
+        self.progress.finish(result)
+        return True
+
+    def _one_by_one(self, pending: list[Called], materialize: Sequence[str]) -> None:
+        """After a fused query failed: each task alone, in order, to find and isolate the cause."""
+        for called in pending:
+            if self._blocked(called.task):
+                continue
+            self._run_alone(called)
+        for name in materialize:
+            producer = self.producer.get(name)
+            if producer in self.dead:
+                continue
+            frame = self.frames[name]
+            try:
+                self.frames[name] = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+            except Exception as err:
+                if producer is None:
+                    raise GlacierError(f"source dataset {name!r} cannot be read: {err}") from err
+                self._fail(producer, err)
+
+    def _run_alone(self, called: Called) -> None:
+        t = called.task
+        result = self.results[t.name]
+        for attempt in range(t.retries + 1):
+            started = time.perf_counter()
+            try:
+                called = self._rebuild(called)
+                self.queries += 1
+                current = called
+                run_with_deadline(
+                    functools.partial(_collect_alone, current),
+                    t.timeout,
+                    f"task {t.name!r}",
+                    on_late=functools.partial(_abort, [current]),
+                )
+            except Exception as exc:
+                _abort([called])
+                result.seconds += time.perf_counter() - started
+                if isinstance(exc, _NO_RETRY) or attempt == t.retries:
+                    self._fail(t.name, exc)
+                    return
+                result.attempts += 1
+                time.sleep(self._backoff(attempt))
+            else:
+                self._commit(called, time.perf_counter() - started, self.queries)
+                return
+
+    def _rebuild(self, called: Called) -> Called:
+        """Fresh pending writes for the same output frames (the failed query's were removed)."""
+        fresh = Called(called.task, called.outputs)
+        for name, frame in called.outputs.items():
+            if name in self.targets:
+                ds, uri, opts = self.targets[name]
+                fresh.writes.append(prepare_write(ds, frame, uri, opts))
+        return fresh
+
+
+def _collect_alone(called: Called) -> None:
+    """One task's sinks, and its ephemeral outputs checked by computing them."""
+    sinks = [w.sink for w in called.writes if w.sink is not None]
+    stored = {w.ds.name for w in called.writes}
+    checks = [
+        f for n, f in called.outputs.items() if n not in stored and isinstance(f, pl.LazyFrame)
+    ]
+    if sinks or checks:
+        pl.collect_all([*sinks, *checks])
+
+
+def _abort(pending: Sequence[Called]) -> None:
+    for called in pending:
+        for w in called.writes:
+            w.abort()
+
+
+def run_with_deadline(
+    fn: Callable[[], Any],
+    seconds: float | None,
+    what: str,
+    on_late: Callable[[], None] | None = None,
+) -> Any:
+    """``fn()``, or TimeoutError after ``seconds``.
+
+    Python cannot stop a running thread, so on timeout the work is abandoned: it finishes in
+    the background and ``on_late`` then cleans up what it wrote (temporary files).
+    """
+    if seconds is None:
+        return fn()
+    box: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def work() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:
+            box["error"] = exc
+        with lock:
+            box["done"] = True
+            if box.get("late") and on_late is not None:
+                on_late()
+
+    worker = threading.Thread(target=work, daemon=True, name=f"glacier-deadline:{what}")
+    worker.start()
+    worker.join(seconds)
+    with lock:
+        if not box.get("done"):
+            box["late"] = True
+            raise TimeoutError(f"{what} did not finish within its timeout of {seconds:g}s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

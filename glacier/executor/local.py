@@ -1,0 +1,299 @@
+"""``LocalExecutor``: run a pipeline on this machine with Polars. See API.md section 7.
+
+A run: choose the tasks (``select=``), locate every dataset (``locations.Locator``), check
+that every source has data *before* any task runs, decide what is stale (``state``), hand
+the stale tasks to the ``Engine``, record what succeeded, and return a ``RunResult`` (or
+raise ``TaskFailedError`` carrying it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import polars as pl
+
+from glacier.errors import DefinitionError, InputError, TaskFailedError
+from glacier.executor.engine import Engine, Frame, Progress
+from glacier.executor.locations import Locator
+from glacier.executor.result import RunResult, TaskResult
+from glacier.executor.state import StateStore, source_fingerprint, task_fingerprints, tasks_to_run
+from glacier.invoke import bind_params
+from glacier.io import exists, is_remote, scan_dataset
+from glacier.spec import DatasetSpec, PipelineSpec
+
+if TYPE_CHECKING:
+    from glacier.pipeline import Pipeline
+
+InputValue = str | os.PathLike[str] | pl.DataFrame | pl.LazyFrame
+
+
+class LocalExecutor:
+    """Runs pipelines in this process on Polars.
+
+    ``storage="local"`` (default) keeps storage-backed datasets under ``root``;
+    ``storage="remote"`` reads and writes their real object URLs with ``storage_options``
+    per provider (``{"aws": {...}, "gcp": {...}, "azure": {...}}``) and ``remote_base`` as the
+    URL folder for generic ``ObjectStorage`` datasets. Remote runs always run every selected
+    task: object stores give no cheap fingerprint of what is there.
+    """
+
+    def __init__(
+        self,
+        *,
+        storage: Literal["local", "remote"] = "local",
+        root: str | os.PathLike[str] = ".glacier",
+        storage_options: Mapping[str, Mapping[str, str]] | None = None,
+        remote_base: str | None = None,
+        max_workers: int | None = None,
+        progress: bool | None = None,
+        retry_delay: float = 1.0,
+    ) -> None:
+        if storage not in ("local", "remote"):
+            msg = f"LocalExecutor: storage must be 'local' or 'remote', found {storage!r}"
+            raise DefinitionError(msg)
+        self.storage = storage
+        self.root = os.fspath(root)
+        self.storage_options = storage_options
+        self.remote_base = remote_base
+        self.max_workers = max_workers
+        self.progress = progress
+        self.retry_delay = retry_delay
+
+    def run(
+        self,
+        pipeline: Pipeline,
+        *,
+        inputs: Mapping[str, InputValue] | None = None,
+        params: Mapping[str, Any] | None = None,
+        select: Sequence[str] | None = None,
+        force: bool = False,
+        root: str | os.PathLike[str] | None = None,
+    ) -> RunResult:
+        """Run ``pipeline``; see API.md section 7 for every option."""
+        started = time.perf_counter()
+        root_dir = os.fspath(root) if root is not None else self.root
+        chosen = pipeline.select(*select) if select else pipeline.validate()
+        spec = chosen.spec()
+        locator = Locator(
+            root_dir,
+            remote=self.storage == "remote",
+            remote_base=self.remote_base,
+            storage_options=self.storage_options,
+        )
+        locations = {d.name: locator.uri(d) for d in spec.datasets}
+        task_params = _split_params(chosen, params or {})
+        frames, source_fps = _load_sources(spec, locator, locations, dict(inputs or {}))
+        state = StateStore(root_dir, spec.name)
+        fps = task_fingerprints(spec, source_fps, task_params, locations)
+        remote = self.storage == "remote"
+
+        def stale(t: Any) -> bool:
+            outs = {o: locations[o] for o in t.outputs}
+            return force or remote or not state.fresh(t.name, fps[t.name], outs)
+
+        run_set = tasks_to_run(spec, stale)
+        results = {t.name: TaskResult(t.name) for t in spec.tasks}
+        for t in spec.tasks:
+            if t.name not in run_set:
+                results[t.name].status = "skipped"
+        _scan_kept_outputs(spec, run_set, locator, locations, frames)
+        engine = self._engine(
+            chosen, spec, run_set, frames, locator, locations, task_params, results
+        )
+        with _progress(self.progress, [t.name for t in spec.tasks if t.name in run_set]) as bar:
+            engine.progress = bar
+            engine.run()
+        for t in spec.tasks:
+            if results[t.name].status == "succeeded":
+                state.record(t.name, fps[t.name], {o: locations[o] for o in t.outputs})
+            elif results[t.name].status == "failed":
+                state.forget(t.name)
+        state.save()
+        result = _result(spec, results, engine, locator, locations, frames, inputs or {})
+        result.seconds = time.perf_counter() - started
+        _raise_if_failed(result)
+        return result
+
+    def _engine(
+        self,
+        chosen: Pipeline,
+        spec: PipelineSpec,
+        run_set: set[str],
+        frames: dict[str, Frame],
+        locator: Locator,
+        locations: Mapping[str, str | None],
+        task_params: Mapping[str, Mapping[str, Any]],
+        results: dict[str, TaskResult],
+    ) -> Engine:
+        targets = {}
+        for ds in spec.datasets:
+            uri = locations[ds.name]
+            if uri is not None and ds.producer in run_set:
+                targets[ds.name] = (ds, uri, locator.options(uri, ds))
+        return Engine(
+            [t for t in chosen.tasks if t.name in run_set],
+            chosen.dag.stages,
+            frames,
+            targets,
+            task_params,
+            results,
+            max_workers=self.max_workers,
+            retry_delay=self.retry_delay,
+        )
+
+
+def _split_params(pipeline: Pipeline, params: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{"task.param": v}`` -> ``{task: {param: v}}``, checked against the tasks' parameters."""
+    by_task: dict[str, dict[str, Any]] = {}
+    tasks = {t.name: t for t in pipeline.tasks}
+    for key, value in params.items():
+        name, dot, param = key.partition(".")
+        if not dot or not param:
+            msg = f"params key {key!r} must be 'task.param', e.g. 'split.min_total'"
+            raise DefinitionError(msg)
+        if name not in tasks:
+            known = ", ".join(tasks) or "none"
+            msg = f"params key {key!r}: pipeline {pipeline.name!r} has no task {name!r} (tasks: {known})"
+            raise DefinitionError(msg)
+        by_task.setdefault(name, {})[param] = value
+    for name, values in by_task.items():
+        bind_params(tasks[name], values)  # raises on unknown parameter names
+    return by_task
+
+
+def _load_sources(
+    spec: PipelineSpec,
+    locator: Locator,
+    locations: Mapping[str, str | None],
+    inputs: dict[str, InputValue],
+) -> tuple[dict[str, Frame], dict[str, str | None]]:
+    """A frame and a fingerprint for every source; InputError before any task runs."""
+    sources = {d.name: d for d in spec.sources}
+    unknown = sorted(set(inputs) - set(sources))
+    if unknown:
+        known = ", ".join(sources) or "none"
+        msg = f"inputs= names {unknown[0]!r}, which is not a source of pipeline {spec.name!r} (sources: {known})"
+        raise InputError(msg)
+    frames: dict[str, Frame] = {}
+    fps: dict[str, str | None] = {}
+    for name, ds in sources.items():
+        if not ds.consumers:
+            continue
+        frames[name], fps[name] = _source(ds, inputs.get(name), locations[name], locator)
+    return frames, fps
+
+
+def _source(
+    ds: DatasetSpec, value: InputValue | None, uri: str | None, locator: Locator
+) -> tuple[Frame, str | None]:
+    if isinstance(value, pl.DataFrame | pl.LazyFrame):
+        return value, source_fingerprint(value)
+    if value is not None:
+        uri = os.fspath(value)
+    if uri is None:
+        msg = (
+            f"source dataset {ds.name!r} has no data: it has no storage, and inputs= does not "
+            f"name it; pass inputs={{{ds.name!r}: 'path/to/file.{ds.extension}'}} (a path, "
+            "DataFrame or LazyFrame)"
+        )
+        raise InputError(msg)
+    opts = locator.options(uri, ds)
+    glob = any(c in uri for c in "*?[")
+    if not glob and not exists(uri, opts, ds.format):
+        how = "the path given in inputs=" if value is not None else "its storage location"
+        msg = (
+            f"source dataset {ds.name!r}: no data at {uri} ({how}); write it there first or pass "
+            f"inputs={{{ds.name!r}: <path, DataFrame or LazyFrame>}}"
+        )
+        raise InputError(msg)
+    fp = None if (glob or is_remote(uri)) else source_fingerprint(uri)
+    return scan_dataset(ds, uri, opts), fp
+
+
+def _scan_kept_outputs(
+    spec: PipelineSpec,
+    run_set: set[str],
+    locator: Locator,
+    locations: Mapping[str, str | None],
+    frames: dict[str, Frame],
+) -> None:
+    """Running tasks read the outputs of skipped tasks from where those were stored."""
+    for t in spec.tasks:
+        if t.name in run_set:
+            continue
+        for o in t.outputs:
+            uri = locations[o]
+            ds = spec.dataset(o)
+            if uri is not None and any(c in run_set for c in ds.consumers):
+                frames[o] = scan_dataset(ds, uri, locator.options(uri, ds))
+
+
+def _result(
+    spec: PipelineSpec,
+    results: dict[str, TaskResult],
+    engine: Engine,
+    locator: Locator,
+    locations: Mapping[str, str | None],
+    frames: Mapping[str, Frame],
+    inputs: Mapping[str, InputValue],
+) -> RunResult:
+    """The run's result; sources given in ``inputs=`` are found where they were given."""
+    stored = {n: u for n, u in locations.items() if u is not None}
+    in_memory = set()
+    for name, value in inputs.items():
+        if isinstance(value, pl.DataFrame | pl.LazyFrame):
+            stored.pop(name, None)
+            in_memory.add(name)
+        else:
+            stored[name] = os.fspath(value)
+    specs = {d.name: d for d in spec.datasets}
+
+    def scan(name: str) -> pl.LazyFrame:
+        uri = stored[name]
+        return scan_dataset(specs[name], uri, locator.options(uri, specs[name]))
+
+    ephemeral = {n: f.lazy() for n, f in frames.items() if n not in stored}
+    return RunResult(
+        spec.name,
+        results,
+        queries=engine.queries,
+        locations=stored,
+        frames=ephemeral,
+        scanner=scan,
+        in_memory=frozenset(in_memory),
+    )
+
+
+def _raise_if_failed(result: RunResult) -> None:
+    if not result.failed:
+        return
+    name = result.failed[0]
+    failed = result.tasks[name]
+    attempts = f" after {failed.attempts} attempts" if failed.attempts > 1 else ""
+    msg = (
+        f"task {name!r} failed{attempts}: {failed.error}. Datasets that finished were kept; "
+        "fix the task and run again to resume from there"
+    )
+    if len(result.failed) > 1:
+        msg += f" (also failed: {', '.join(result.failed[1:])})"
+    raise TaskFailedError(msg, task=name, result=result) from failed.exception
+
+
+def _progress(enabled: bool | None, names: list[str]) -> Any:
+    """Live per-task progress with rich, only on a terminal (or when asked for)."""
+    if enabled is None:
+        enabled = sys.stdout.isatty()
+    if not enabled or not names:
+        from contextlib import nullcontext
+
+        return nullcontext(Progress())
+    from glacier.executor.progress import RichProgress
+
+    return RichProgress(names)
+
+
+__all__ = ["LocalExecutor"]

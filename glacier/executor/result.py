@@ -1,0 +1,132 @@
+"""What a run returns: per-task results and access to the datasets it touched."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import polars as pl
+
+from glacier.errors import InputError
+from glacier.io import WriteResult
+
+Status = Literal["succeeded", "skipped", "failed", "not_run"]
+
+
+@dataclass
+class TaskResult:
+    """One task's outcome.
+
+    ``seconds`` covers calling the task function plus the Polars query that computed its
+    outputs; tasks fused into one query (``query`` is the same number) share that query's time.
+    ``bytes`` is None when any output's size is unknown (Polars' native cloud writes report
+    none), never a made-up 0.
+    """
+
+    name: str
+    status: Status = "not_run"
+    seconds: float = 0.0
+    rows: int = 0
+    bytes: int | None = 0
+    attempts: int = 0
+    query: int | None = None
+    outputs: dict[str, WriteResult] = field(default_factory=dict)
+    error: str | None = None
+    exception: BaseException | None = field(default=None, repr=False)
+
+    def record(self, write: WriteResult, dataset: str) -> None:
+        self.outputs[dataset] = write
+        self.rows += write.rows
+        self.bytes = None if self.bytes is None or write.bytes is None else self.bytes + write.bytes
+
+
+@dataclass
+class RunResult:
+    """The outcome of ``pipeline.run()``: ``result.tasks``, ``result[name]``, ``result.path(name)``."""
+
+    pipeline: str
+    tasks: dict[str, TaskResult]
+    seconds: float = 0.0
+    queries: int = 0
+    locations: dict[str, str] = field(default_factory=dict)
+    frames: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
+    scanner: Callable[[str], pl.LazyFrame] | None = field(default=None, repr=False)
+    #: sources given to run() as a DataFrame/LazyFrame through ``inputs=``: they have no path
+    in_memory: frozenset[str] = field(default_factory=frozenset, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return all(t.status in ("succeeded", "skipped") for t in self.tasks.values())
+
+    @property
+    def failed(self) -> list[str]:
+        return [n for n, t in self.tasks.items() if t.status == "failed"]
+
+    def path(self, name: str) -> str | None:
+        """Where dataset ``name``'s data is in this run (None for an ephemeral dataset).
+
+        A source given through ``inputs=`` as a path is at that path; one given as a
+        DataFrame or LazyFrame has no location, which raises InputError.
+        """
+        if name in self.in_memory:
+            msg = (
+                f"dataset {name!r} was given to run() as an in-memory frame through inputs=, so "
+                f"it has no path; read its data with result[{name!r}], or pass a file path in "
+                "inputs= to get one"
+            )
+            raise InputError(msg)
+        if name in self.locations:
+            return self.locations[name]
+        if name in self.frames:
+            return None
+        raise KeyError(f"run of pipeline {self.pipeline!r} has no dataset {name!r}")
+
+    def __getitem__(self, name: str) -> pl.LazyFrame:
+        """A LazyFrame over dataset ``name``: its stored data, or the run's plan if ephemeral."""
+        if name in self.locations and self.scanner is not None:
+            return self.scanner(name)
+        if name in self.frames:
+            return self.frames[name]
+        known = ", ".join(sorted({*self.locations, *self.frames})) or "none"
+        msg = (
+            f"run of pipeline {self.pipeline!r} has no data for dataset {name!r}; "
+            f"datasets with data: {known}"
+        )
+        raise KeyError(msg)
+
+    def summary_rows(self) -> list[tuple[str, str, str, str, str]]:
+        """(task, status, seconds, rows, bytes) as display strings, in run order."""
+        return [
+            (t.name, t.status, f"{t.seconds:.2f}", f"{t.rows:,}", _human_bytes(t.bytes))
+            for t in self.tasks.values()
+        ]
+
+    def __rich__(self) -> Any:
+        from rich.table import Table
+
+        colours = {"succeeded": "green", "skipped": "cyan", "failed": "red", "not_run": "dim"}
+        table = Table(
+            title=f"pipeline {self.pipeline}: {self.seconds:.2f}s, {self.queries} queries"
+        )
+        for col in ("task", "status", "seconds", "rows", "bytes"):
+            table.add_column(col, justify="left" if col in ("task", "status") else "right")
+        for row in self.summary_rows():
+            table.add_row(row[0], f"[{colours[row[1]]}]{row[1]}[/]", *row[2:])
+        return table
+
+
+def _human_bytes(n: int | None) -> str:
+    """``1.5 MB``; ``-`` when the size is unknown."""
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def fresh_results(names: Mapping[str, Any]) -> dict[str, TaskResult]:
+    return {n: TaskResult(n) for n in names}

@@ -1,0 +1,437 @@
+"""Reading and writing one dataset: the IO the local executor and the cloud runtime share.
+
+``write_dataset`` enforces the dataset's declared schema and is atomic: a dataset is visible
+complete or not at all.
+
+- Local paths: the data goes to a hidden temporary *folder* in the destination folder
+  (``.<file>.<random>.tmp/<file>``), is checked there, and the file is renamed over the
+  destination (``os.replace`` is atomic on one filesystem). A ``.<file>.lock`` created with
+  ``open(..., "x")`` stops two writers of the same dataset.
+- Why a folder: when one sink of a ``pl.collect_all`` fails, Polars returns the error while
+  the query's other sinks may still be running, and they can create or finish their files
+  *after* the caller removed them. Aborting removes the temporary folder (until it is gone),
+  and Polars does not create missing parent folders, so a late sink cannot recreate anything:
+  no temporary or partial file survives a failed write, whatever the timing. Temporary folders
+  left by a killed process are swept by the next writer holding the dataset's lock.
+- Object stores (``s3://``, ``az://``, ``gs://``...): one object PUT / multipart upload
+  completes atomically, so the data is written straight to its URL through Polars' cloud IO.
+  Bytes written are measured where Glacier sees them (local files, gcsfs uploads, Delta add
+  actions) and reported as None (unknown) for Polars' native cloud writes.
+- Delta tables commit through their transaction log (readers see the old version until then).
+
+``prepare_write`` splits a write into "build a lazy sink" and "commit": the executor collects
+the sinks of many datasets as one Polars query (``pl.collect_all``) so Polars can share their
+common subplans, then commits each.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from glacier.errors import SchemaError, WriteConflictError
+from glacier.schema import non_nullable_columns, polars_schema, schema_mismatches
+from glacier.spec import DatasetSpec
+
+#: URL schemes Polars' cloud IO understands, by provider.
+SCHEMES: dict[str, str] = {
+    "s3": "aws",
+    "s3a": "aws",
+    "gs": "gcp",
+    "gcs": "gcp",
+    "az": "azure",
+    "azure": "azure",
+    "abfs": "azure",
+    "abfss": "azure",
+}
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """Where a dataset was written, how many rows, and how many bytes (None: not measurable)."""
+
+    uri: str
+    rows: int
+    bytes: int | None
+
+
+def is_remote(uri: str) -> bool:
+    return "://" in uri and not uri.startswith("file://")
+
+
+def provider_of(uri: str) -> str | None:
+    """The provider whose object store a URL points at (``s3://`` -> ``aws``), or None."""
+    return SCHEMES.get(uri.split("://", 1)[0].lower()) if is_remote(uri) else None
+
+
+def dataset_uri(ds: DatasetSpec, base: str) -> str:
+    """``<base>/<name>.<ext>`` for a local folder or a URL base (s3://, gs://, az://, abfs://)."""
+    base = str(base)
+    return f"{base.rstrip('/')}/{ds.name}.{ds.extension}" if base else f"{ds.name}.{ds.extension}"
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def _uses_fsspec(uri: str, options: Mapping[str, str] | None) -> bool:
+    """gs:// with a custom ``endpoint_url`` goes through gcsfs (emulators, private endpoints).
+
+    Polars' native GCS client needs a signing service account and an endpoint with
+    ETag/HEAD/XML multipart support, which GCS stand-ins lack; gcsfs speaks the JSON API.
+    """
+    return provider_of(uri) == "gcp" and bool(options) and "endpoint_url" in (options or {})
+
+
+def _gcsfs(options: Mapping[str, str]) -> Any:
+    import gcsfs  # imported lazily: only the endpoint_url route needs it
+
+    return gcsfs.GCSFileSystem(**dict(options))
+
+
+def scan_dataset(
+    ds: DatasetSpec, uri: str, storage_options: Mapping[str, str] | None = None
+) -> pl.LazyFrame:
+    """A LazyFrame over the dataset stored at ``uri`` in the dataset's format."""
+    opts = dict(storage_options) if storage_options else None
+    if _uses_fsspec(uri, opts):
+        assert opts is not None
+        data = io.BytesIO(_gcsfs(opts).cat_file(uri))
+        return _scan(ds.format, data, None)
+    return _scan(ds.format, uri, opts)
+
+
+def _scan(fmt: str, source: Any, opts: dict[str, str] | None) -> pl.LazyFrame:
+    if fmt == "parquet":
+        return pl.scan_parquet(source, storage_options=opts)
+    if fmt == "csv":
+        if isinstance(source, io.BytesIO):
+            return pl.read_csv(source).lazy()
+        return pl.scan_csv(source, storage_options=opts)
+    if fmt == "ndjson":
+        if isinstance(source, io.BytesIO):
+            return pl.read_ndjson(source).lazy()
+        return pl.scan_ndjson(source, storage_options=opts)
+    if fmt == "ipc":
+        return pl.scan_ipc(source, storage_options=opts)
+    if fmt == "delta":
+        return pl.scan_delta(source, storage_options=opts)
+    raise ValueError(f"unknown dataset format {fmt!r}")
+
+
+def exists(
+    uri: str, storage_options: Mapping[str, str] | None = None, fmt: str = "parquet"
+) -> bool:
+    """Whether data in format ``fmt`` is stored at ``uri``.
+
+    Local paths and gcsfs routes are checked directly; other URLs are probed by reading the
+    schema with the format's own scanner (a csv or ndjson object is not valid parquet).
+    """
+    if not is_remote(uri):
+        return os.path.exists(uri)
+    opts = dict(storage_options) if storage_options else None
+    if _uses_fsspec(uri, opts):
+        return bool(_gcsfs(opts or {}).exists(uri))
+    try:
+        _scan(fmt, uri, opts).collect_schema()
+    except Exception:
+        return False
+    return True
+
+
+# -- schema enforcement ----------------------------------------------------------------------
+
+
+def conform(ds: DatasetSpec, frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Check the frame's columns against the declared schema; order them as declared.
+
+    Raises SchemaError before anything is written.
+    """
+    if ds.schema_ is None:
+        return frame
+    problems = schema_mismatches(ds.schema_, frame.collect_schema())
+    if problems:
+        msg = (
+            f"dataset {ds.name!r} does not match its declared schema: {'; '.join(problems)}. "
+            "Fix the task that produces it (select/cast the declared columns) or change the "
+            "Dataset's schema"
+        )
+        raise SchemaError(msg)
+    return frame.select(list(polars_schema(ds.schema_)))
+
+
+def check_nulls(ds: DatasetSpec, frame: pl.LazyFrame | pl.DataFrame) -> None:
+    """Non-Optional columns of a pydantic schema must hold no nulls (SchemaError otherwise)."""
+    columns = non_nullable_columns(ds.schema_) if ds.schema_ is not None else []
+    if not columns:
+        return
+    counts = frame.lazy().select(pl.col(c).null_count() for c in columns).collect().row(0)
+    for column, count in zip(columns, counts, strict=True):
+        if count:
+            msg = (
+                f"dataset {ds.name!r} column {column!r}: expected no nulls (the schema field is "
+                f"not Optional), found {count} null value(s). Fill or filter them in the task, "
+                "or declare the field Optional[...]"
+            )
+            raise SchemaError(msg)
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+@dataclass
+class PendingWrite:
+    """A dataset write split in two: ``sink`` (a lazy Polars sink, or None) then ``commit``."""
+
+    ds: DatasetSpec
+    uri: str
+    options: dict[str, str] | None
+    frame: pl.LazyFrame | pl.DataFrame
+    sink: pl.LazyFrame | None = None
+    temp: str | None = None
+    lock: str | None = None
+    _done: bool = field(default=False, repr=False)
+
+    def commit(self) -> WriteResult:
+        """Check the written data and make it visible; on any error nothing stays behind."""
+        try:
+            result = _commit(self)
+        except BaseException:
+            self.abort()
+            raise
+        self._release()
+        return result
+
+    def abort(self) -> None:
+        """Remove whatever this write left (temporary data, the lock).
+
+        Safe while a Polars sink of this write is still running: see the module docstring.
+        """
+        if self.temp is not None:
+            _remove_until_gone(self.temp)
+            self.temp = None
+        self._release()
+
+    def _release(self) -> None:
+        if self.lock is not None and not self._done:
+            _remove(self.lock)
+        self._done = True
+
+
+def prepare_write(
+    ds: DatasetSpec,
+    frame: pl.LazyFrame | pl.DataFrame,
+    uri: str,
+    storage_options: Mapping[str, str] | None = None,
+) -> PendingWrite:
+    """Check the schema and set up an atomic write; ``pending.sink`` is the lazy sink to run."""
+    opts = dict(storage_options) if storage_options else None
+    lazy = conform(ds, frame.lazy())
+    if isinstance(frame, pl.DataFrame) and ds.schema_ is not None:
+        frame = lazy.collect()  # cheap: only reorders the declared columns
+    elif isinstance(frame, pl.LazyFrame):
+        frame = lazy
+    pending = PendingWrite(ds, uri, opts, frame)
+    if is_remote(uri):
+        nulls_to_check = ds.schema_ is not None and non_nullable_columns(ds.schema_)
+        if ds.format != "delta" and not _uses_fsspec(uri, opts) and not nulls_to_check:
+            pending.sink = _sink(ds.format, lazy, uri, opts)
+        return pending
+    parent = os.path.dirname(os.path.abspath(uri))
+    os.makedirs(parent, exist_ok=True)
+    pending.lock = _acquire_lock(ds, uri)
+    _sweep_temps(uri)  # we hold the lock: any temporary folder here is a dead writer's
+    if ds.format != "delta":
+        name = os.path.basename(uri)
+        pending.temp = os.path.join(parent, f".{name}.{os.urandom(6).hex()}.tmp")
+        os.mkdir(pending.temp)
+        pending.sink = _sink(ds.format, lazy, os.path.join(pending.temp, name), None)
+    return pending
+
+
+def _temp_file(p: PendingWrite) -> str:
+    assert p.temp is not None
+    return os.path.join(p.temp, os.path.basename(p.uri))
+
+
+def _sweep_temps(uri: str) -> None:
+    """Remove temporary folders of earlier writes of ``uri`` (only call holding its lock)."""
+    parent, name = os.path.split(os.path.abspath(uri))
+    prefix = f".{name}."
+    with os.scandir(parent) as entries:
+        stale = [e.path for e in entries if e.name.startswith(prefix) and e.name.endswith(".tmp")]
+    for path in stale:
+        _remove_until_gone(path)
+
+
+def write_dataset(
+    ds: DatasetSpec,
+    frame: pl.LazyFrame | pl.DataFrame,
+    uri: str,
+    storage_options: Mapping[str, str] | None = None,
+) -> WriteResult:
+    """Write ``frame`` as dataset ``ds`` at ``uri``: schema-checked and atomic."""
+    pending = prepare_write(ds, frame, uri, storage_options)
+    try:
+        if pending.sink is not None:
+            pl.collect_all([pending.sink])
+    except BaseException:
+        pending.abort()
+        raise
+    return pending.commit()
+
+
+def _sink(fmt: str, lf: pl.LazyFrame, target: str, opts: dict[str, str] | None) -> pl.LazyFrame:
+    sinks = {
+        "parquet": lf.sink_parquet,
+        "csv": lf.sink_csv,
+        "ndjson": lf.sink_ndjson,
+        "ipc": lf.sink_ipc,
+    }
+    result = sinks[fmt](target, storage_options=opts, lazy=True)  # type: ignore[operator]
+    assert isinstance(result, pl.LazyFrame)
+    return result
+
+
+def _commit(p: PendingWrite) -> WriteResult:
+    if p.ds.format == "delta":
+        return _write_delta(p)
+    if is_remote(p.uri):
+        if p.sink is None:
+            return _write_remote_eager(p)
+        rows = _scan(p.ds.format, p.uri, p.options).select(pl.len()).collect().item()
+        return WriteResult(p.uri, int(rows), None)  # Polars' object store reports no size
+    temp = _temp_file(p)
+    written = _scan(p.ds.format, temp, None)
+    check_nulls(p.ds, written)
+    rows = int(written.select(pl.len()).collect().item())
+    size = os.path.getsize(temp)
+    os.replace(temp, p.uri)
+    _remove_until_gone(p.temp or "")
+    p.temp = None
+    return WriteResult(p.uri, rows, size)
+
+
+def _write_remote_eager(p: PendingWrite) -> WriteResult:
+    """Object stores when nulls must be checked first or gcsfs carries the data: one PUT."""
+    df = p.frame if isinstance(p.frame, pl.DataFrame) else p.frame.collect()
+    check_nulls(p.ds, df)
+    if not _uses_fsspec(p.uri, p.options):
+        # a sink, not DataFrame.write_*: write_ndjson takes no storage_options in Polars 2.x
+        pl.collect_all([_sink(p.ds.format, df.lazy(), p.uri, p.options)])
+        return WriteResult(p.uri, df.height, None)
+    buffer = io.BytesIO()
+    _write_frame(p.ds.format, df, buffer)
+    data = buffer.getvalue()
+    _gcsfs(p.options or {}).pipe_file(p.uri, data)  # one upload: visible whole or not at all
+    return WriteResult(p.uri, df.height, len(data))
+
+
+def _write_frame(fmt: str, df: pl.DataFrame, target: io.BytesIO) -> None:
+    writers = {
+        "parquet": df.write_parquet,
+        "csv": df.write_csv,
+        "ndjson": df.write_ndjson,
+        "ipc": df.write_ipc,
+    }
+    writers[fmt](target)  # type: ignore[operator]
+
+
+def _write_delta(p: PendingWrite) -> WriteResult:
+    """Delta commits through its log: a failed write never becomes the table's version."""
+    df = p.frame if isinstance(p.frame, pl.DataFrame) else p.frame.collect()
+    check_nulls(p.ds, df)
+    df.write_delta(
+        p.uri,
+        mode="overwrite",
+        storage_options=p.options,
+        delta_write_options={"schema_mode": "overwrite"},
+    )
+    from deltalake import DeltaTable  # write_delta needs deltalake: it is installed
+
+    actions = DeltaTable(p.uri, storage_options=p.options).get_add_actions(flatten=True)
+    size = int(sum(pl.DataFrame(actions)["size_bytes"].to_list()))  # this version's files
+    return WriteResult(p.uri, df.height, size)
+
+
+def _acquire_lock(ds: DatasetSpec, uri: str) -> str:
+    """Create ``.<file>.lock`` exclusively; a lock whose writer process is gone is taken over."""
+    lock = os.path.join(os.path.dirname(os.path.abspath(uri)), f".{os.path.basename(uri)}.lock")
+    for _ in range(2):
+        try:
+            with open(lock, "x") as fh:
+                fh.write(str(os.getpid()))
+            return lock
+        except FileExistsError:
+            owner = _lock_owner(lock)
+            if owner is not None and owner != os.getpid() and _alive(owner):
+                break
+            if owner == os.getpid():
+                break
+            _remove(lock)  # stale: its writer died without cleaning up
+    msg = (
+        f"dataset {ds.name!r}: another writer is writing {uri} (lock {lock} held by process "
+        f"{_lock_owner(lock)}); wait for it to finish, or delete the lock if no run is active"
+    )
+    raise WriteConflictError(msg)
+
+
+def _lock_owner(lock: str) -> int | None:
+    try:
+        return int(Path(lock).read_text().strip() or "0") or None
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_until_gone(path: str) -> None:
+    """Remove a file or folder even while a late writer is still adding files to it."""
+    for _ in range(1000):
+        _remove(path)
+        if not os.path.lexists(path):
+            return
+    msg = f"could not remove temporary data at {path}: something keeps writing to it"
+    raise OSError(msg)
+
+
+def _remove(path: str) -> None:
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+    except FileNotFoundError:
+        pass
+    except OSError as err:  # a folder refilled between listing and removal: caller retries
+        if err.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+            raise
+
+
+__all__ = [
+    "PendingWrite",
+    "WriteResult",
+    "check_nulls",
+    "conform",
+    "dataset_uri",
+    "exists",
+    "prepare_write",
+    "provider_of",
+    "scan_dataset",
+    "write_dataset",
+]

@@ -1,0 +1,34 @@
+"""What runs inside a cloud function: one task of a compiled pipeline, provider-neutral.
+
+``run_task`` is the whole job; provider adapters (``glacier_aws.runtime``) only translate
+their event and environment into its arguments and its report into their response. No cloud
+SDK is imported here: data moves through Polars' cloud IO (``glacier.io``).
+"""
+
+from __future__ import annotations
+
+from glacier.runtime.locations import (
+    RUN_ID_PLACEHOLDER,
+    check_run_id,
+    resolve_location,
+    resolve_locations,
+)
+from glacier.runtime.runner import (
+    load_bundle_pipeline,
+    load_task,
+    read_inputs,
+    run_task,
+    write_outputs,
+)
+
+__all__ = [
+    "RUN_ID_PLACEHOLDER",
+    "check_run_id",
+    "load_bundle_pipeline",
+    "load_task",
+    "read_inputs",
+    "resolve_location",
+    "resolve_locations",
+    "run_task",
+    "write_outputs",
+]

@@ -1,0 +1,42 @@
+"""Run ids and location templates: the part of a cloud layout every provider shares.
+
+A compiled pipeline knows where each dataset lives before any run exists; ephemeral datasets
+live under a per-run folder, written ``{run_id}`` in the template and filled in at run time.
+The run id comes from outside (an event, an environment variable), so it is checked before it
+becomes part of an object key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+#: Placeholder in location templates, replaced by the run id at run time.
+RUN_ID_PLACEHOLDER = "{run_id}"
+
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+
+
+def check_run_id(run_id: object) -> str:
+    """A run id safe to put in an object key: 1-128 of ``[A-Za-z0-9_.:-]``, no ``..``."""
+    if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id) or ".." in run_id:
+        msg = (
+            f"run id {run_id!r} is invalid: expected 1-128 characters of letters, digits, "
+            "'_', '.', ':' or '-', starting with a letter or digit and without '..' "
+            "(a Step Functions execution name qualifies)"
+        )
+        raise ValueError(msg)
+    return run_id
+
+
+def resolve_location(template: str, run_id: str) -> str:
+    """A location template with ``{run_id}`` replaced by a checked run id."""
+    return template.replace(RUN_ID_PLACEHOLDER, check_run_id(run_id))
+
+
+def resolve_locations(templates: Mapping[str, str], run_id: str) -> dict[str, str]:
+    """Every template of a ``{dataset: template}`` mapping resolved for one run."""
+    return {name: resolve_location(t, run_id) for name, t in templates.items()}
+
+
+__all__ = ["RUN_ID_PLACEHOLDER", "check_run_id", "resolve_location", "resolve_locations"]

@@ -1,0 +1,285 @@
+"""Drawing a pipeline: Mermaid, Graphviz DOT and plain text, and SVG/PNG through Graphviz.
+
+Everything here reads the IR (:class:`~glacier.spec.PipelineSpec`), never the user's objects,
+so a graph shows exactly what executors and compilers will see. Tasks and datasets are
+different node shapes (a box for a task, a cylinder for a stored dataset, a dashed rounded
+node for an ephemeral one); every label shows the storage or compute kind.
+
+User text (paths, image names, descriptions) reaches a graph only through the escaping
+function of the target format, so quotes, brackets, ``<``, ``#`` or newlines in a string can
+neither break the syntax nor inject markup.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from glacier.errors import GlacierError
+from glacier.spec import DatasetSpec, PipelineSpec, ResourceSpec, TaskSpec
+
+FORMATS = ("mermaid", "dot", "text")
+IMAGE_SUFFIXES = (".svg", ".png")
+_DOT_TIMEOUT_S = 120
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+# -- labels (format-neutral) -------------------------------------------------------------------
+
+
+def _kind(resource: ResourceSpec) -> str:
+    kind = resource.type.replace("_", " ")
+    if resource.provider and resource.provider not in ("local", *kind.split()):
+        kind += f" ({resource.provider})"
+    return kind
+
+
+def storage_label(ds: DatasetSpec) -> str:
+    """``ephemeral``, or the storage kind with its location and format, e.g. ``s3 (aws), bkt``."""
+    storage = ds.storage
+    if storage is None:
+        return "ephemeral"
+    parts = [_kind(storage)]
+    pattern = storage.option("access_pattern")
+    if pattern not in (None, "frequent"):
+        parts.append(str(pattern))
+    location = storage.option("bucket") or storage.option("container")
+    if location:
+        prefix = storage.option("prefix")
+        parts.append(f"{location}/{prefix}" if prefix else str(location))
+    base_path = storage.option("base_path")
+    if base_path:
+        parts.append(str(base_path))
+    parts.append(ds.format)
+    return ", ".join(parts)
+
+
+def compute_label(t: TaskSpec) -> str:
+    """The compute kind and size, e.g. ``serverless, 1024 MB, 300 s`` or ``container, 2 vCPU``."""
+    compute = t.compute
+    parts = [_kind(compute)]
+    cpu, memory = compute.option("cpu"), compute.option("memory")
+    if isinstance(cpu, int | float):
+        parts.append(f"{cpu:g} vCPU")
+    if memory is not None:
+        parts.append(f"{memory} MB")
+    if compute.option("gpu"):
+        parts.append(f"{compute.option('gpu')} GPU")
+    if compute.option("timeout") is not None:
+        parts.append(f"{compute.option('timeout')} s")
+    if compute.option("workers", 1) != 1:
+        parts.append(f"{compute.option('workers')} workers")
+    if compute.option("image"):
+        parts.append(str(compute.option("image")))
+    if t.retries:
+        parts.append(f"retries {t.retries}")
+    return ", ".join(parts)
+
+
+def _clean(text: str) -> str:
+    """Newlines normalised to ``\\n``, other control characters made visible as ``?``."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("?", text)
+
+
+# -- mermaid ----------------------------------------------------------------------------------
+
+
+def _mermaid_escape(text: str) -> str:
+    """Text for inside a quoted Mermaid label: markup characters as numeric entity codes."""
+    out = []
+    for ch in _clean(text):
+        if ch in '"#%&<>`\\{}[]()|;':
+            out.append(f"#{ord(ch)};")
+        elif ch == "\n":
+            out.append("<br/>")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _mermaid(spec: PipelineSpec) -> str:
+    lines = ["flowchart LR"]
+    for ds in spec.datasets:
+        label = _mermaid_escape(f"{ds.name}\n{storage_label(ds)}")
+        shape = ('(["', '"])') if ds.ephemeral else ('[("', '")]')
+        lines.append(f"    ds_{ds.name}{shape[0]}{label}{shape[1]}")
+    for t in spec.tasks:
+        label = _mermaid_escape(f"{t.name}\n{compute_label(t)}")
+        lines.append(f'    task_{t.name}["{label}"]')
+    for t in spec.tasks:
+        lines.extend(f"    ds_{i.dataset} --> task_{t.name}" for i in t.inputs)
+        lines.extend(f"    task_{t.name} --> ds_{out}" for out in t.outputs)
+        lines.extend(f"    task_{dep} -. depends on .-> task_{t.name}" for dep in t.depends_on)
+    lines += [
+        "    classDef task fill:#e8f0fe,stroke:#3b5998,color:#111;",
+        "    classDef stored fill:#fff4e0,stroke:#b07d12,color:#111;",
+        "    classDef ephemeral fill:#f5f5f5,stroke:#888,stroke-dasharray:4 3,color:#111;",
+    ]
+    groups = {
+        "task": [f"task_{t.name}" for t in spec.tasks],
+        "stored": [f"ds_{d.name}" for d in spec.datasets if not d.ephemeral],
+        "ephemeral": [f"ds_{d.name}" for d in spec.datasets if d.ephemeral],
+    }
+    lines.extend(f"    class {','.join(ids)} {cls};" for cls, ids in groups.items() if ids)
+    return "\n".join(lines) + "\n"
+
+
+# -- dot --------------------------------------------------------------------------------------
+
+
+def _dot_escape(text: str) -> str:
+    """A double-quoted DOT string. Backslashes are doubled so Graphviz escapes (\\N, \\G, \\l)
+    in user text stay literal; newlines become DOT's centred line break."""
+    text = _clean(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{text}"'
+
+
+def _dot(spec: PipelineSpec) -> str:
+    title = spec.name + (f"\n{spec.description}" if spec.description else "")
+    lines = [
+        f"digraph {_dot_escape(spec.name)} {{",
+        f"  graph [rankdir=LR, labelloc=t, fontname=Helvetica, label={_dot_escape(title)}];",
+        "  node [fontname=Helvetica, fontsize=11];",
+        "  edge [color=gray40];",
+    ]
+    for ds in spec.datasets:
+        style = 'shape=box, style="rounded,dashed,filled", fillcolor=gray96'
+        if not ds.ephemeral:
+            style = "shape=cylinder, style=filled, fillcolor=lightgoldenrod1"
+        label = _dot_escape(f"{ds.name}\n{storage_label(ds)}")
+        tooltip = _dot_escape(ds.description or ds.name)
+        lines.append(f'  "ds:{ds.name}" [{style}, label={label}, tooltip={tooltip}];')
+    for t in spec.tasks:
+        label = _dot_escape(f"{t.name}\n{compute_label(t)}")
+        tooltip = _dot_escape(t.description or t.name)
+        lines.append(
+            f'  "task:{t.name}" [shape=box, style=filled, fillcolor=lightsteelblue1, '
+            f"label={label}, tooltip={tooltip}];"
+        )
+    for t in spec.tasks:
+        lines.extend(f'  "ds:{i.dataset}" -> "task:{t.name}";' for i in t.inputs)
+        lines.extend(f'  "task:{t.name}" -> "ds:{out}";' for out in t.outputs)
+        lines.extend(
+            f'  "task:{dep}" -> "task:{t.name}" [style=dashed, label="depends on"];'
+            for dep in t.depends_on
+        )
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+# -- text -------------------------------------------------------------------------------------
+
+
+def _text_escape(text: str) -> str:
+    """One line of plain text: newlines, tabs and other control characters shown escaped."""
+    return _clean(text).replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
+
+
+def _text(spec: PipelineSpec) -> str:
+    by_name = {t.name: t for t in spec.tasks}
+    datasets = {d.name: d for d in spec.datasets}
+
+    def ds_line(name: str) -> str:
+        return f"{name} [{_text_escape(storage_label(datasets[name]))}]"
+
+    header = f"pipeline {spec.name}: {len(spec.tasks)} tasks, {len(spec.datasets)} datasets"
+    header += f", {len(spec.stages)} stages"
+    lines = [header + (f", schedule {spec.schedule}" if spec.schedule else "")]
+    if spec.description:
+        lines.append(f"  {_text_escape(spec.description)}")
+    lines.append("sources: " + (", ".join(ds_line(d.name) for d in spec.sources) or "none"))
+    for number, stage in enumerate(spec.stages, start=1):
+        lines.append(f"stage {number}:")
+        for name in stage:
+            t = by_name[name]
+            lines.append(f"  {t.name} ({_text_escape(compute_label(t))})")
+            lines.extend(f"    <- {ds_line(i.dataset)}" for i in t.inputs)
+            lines.extend(f"    -> {ds_line(out)}" for out in t.outputs)
+            lines.extend(f"    after {dep}" for dep in t.depends_on)
+    sinks = [d.name for d in spec.datasets if not d.consumers]
+    lines.append("sinks: " + (", ".join(ds_line(n) for n in sinks) or "none"))
+    return "\n".join(lines) + "\n"
+
+
+_RENDERERS: dict[str, Callable[[PipelineSpec], str]] = {
+    "mermaid": _mermaid,
+    "dot": _dot,
+    "text": _text,
+}
+
+
+def render(spec: PipelineSpec, format: str = "mermaid") -> str:
+    """The pipeline as Mermaid flowchart, Graphviz DOT or plain text."""
+    renderer = _RENDERERS.get(format)
+    if renderer is None:
+        msg = (
+            f"pipeline {spec.name!r}: unknown graph format {format!r}; expected one of "
+            f"{', '.join(FORMATS)} (or pass path='graph.svg' / 'graph.png' for an image)"
+        )
+        raise GlacierError(msg)
+    return renderer(spec)
+
+
+# -- images -----------------------------------------------------------------------------------
+
+
+def _run_dot(source: str, image_format: str, target: Path) -> bytes:
+    dot = shutil.which("dot")
+    if dot is None:
+        msg = (
+            f"cannot write {target}: the Graphviz `dot` program is not on PATH; install Graphviz "
+            "(apt-get install graphviz, brew install graphviz) or render text with "
+            "format='dot' or format='mermaid'"
+        )
+        raise GlacierError(msg)
+    try:
+        done = subprocess.run(
+            [dot, f"-T{image_format}"],
+            input=source.encode(),
+            capture_output=True,
+            timeout=_DOT_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise GlacierError(f"cannot write {target}: running {dot} failed: {exc}") from exc
+    if done.returncode != 0:
+        err = done.stderr.decode(errors="replace").strip()
+        raise GlacierError(f"cannot write {target}: {dot} exited {done.returncode}: {err}")
+    return done.stdout
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and a rename: all or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_image(spec: PipelineSpec, path: str | Path) -> Path:
+    """Render the pipeline to an SVG or PNG (chosen by extension) with Graphviz ``dot``."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in IMAGE_SUFFIXES:
+        msg = (
+            f"cannot write {target}: unsupported image extension {target.suffix!r}; expected "
+            f"{' or '.join(IMAGE_SUFFIXES)} (for text, use format='mermaid', 'dot' or 'text')"
+        )
+        raise GlacierError(msg)
+    data = _run_dot(_dot(spec), suffix[1:], target)
+    write_atomic(target, data)
+    return target
+
+
+__all__ = ["FORMATS", "IMAGE_SUFFIXES", "compute_label", "render", "storage_label", "write_image"]

@@ -1,0 +1,171 @@
+"""``AWSCompiler``: a placed pipeline -> a Pulumi Python project for AWS.
+
+The compiler never imports pulumi: it builds an :class:`~glacier_aws.model.AWSModel`
+(checked names, packaging, least-privilege statements), prints it as ``__main__.py`` plus
+``state_machine.json`` (the ASL, ARNs filled in at deploy time) and adds the project files
+and the function bundle. ``pulumi up`` does the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import replace
+
+from glacier.compilation.base import CompileInput, Compiler, StackBuild
+from glacier.compilation.infrastructure import ResolvedResource, Stack, TaskPlan
+from glacier.errors import CompilationError
+from glacier_aws.cost import monthly_cost
+from glacier_aws.model import AWSModel, ModelOptions, build_model
+from glacier_aws.policy import execution_statements
+from glacier_aws.program import render_program
+from glacier_aws.project import project_files
+
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+
+
+class AWSCompiler(Compiler):
+    """Compile a pipeline to an AWS stack. See API.md sections 6 and 8."""
+
+    provider = "aws"
+    egress_cost_per_gb_usd = 0.09
+
+    def __init__(
+        self,
+        region: str = "us-east-1",
+        *,
+        log_retention_days: int = 30,
+        intermediate_expiry_days: int = 7,
+    ) -> None:
+        if not isinstance(region, str) or not _REGION.fullmatch(region):
+            raise CompilationError(
+                f"AWSCompiler: region must look like 'us-east-1', found {region!r}"
+            )
+        if log_retention_days not in _RETENTION_DAYS:
+            msg = f"AWSCompiler: log_retention_days must be one of CloudWatch's values {_RETENTION_DAYS}, found {log_retention_days!r}"
+            raise CompilationError(msg)
+        if not isinstance(intermediate_expiry_days, int) or intermediate_expiry_days < 1:
+            raise CompilationError(
+                f"AWSCompiler: intermediate_expiry_days must be an int >= 1, found {intermediate_expiry_days!r}"
+            )
+        self.options = ModelOptions(region, intermediate_expiry_days, log_retention_days)
+
+    @property
+    def region(self) -> str:
+        return self.options.region
+
+    @classmethod
+    def from_env(cls) -> AWSCompiler:
+        """Region from ``AWS_REGION`` / ``AWS_DEFAULT_REGION`` (default us-east-1)."""
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        return cls(region=region)
+
+    def __repr__(self) -> str:
+        return f"AWSCompiler(region={self.region!r})"
+
+    def build_stack(self, job: CompileInput) -> StackBuild:
+        spec = job.spec
+        aws_tasks = set(job.placement.tasks_on("aws"))
+        stages = tuple(
+            s for s in (tuple(n for n in st if n in aws_tasks) for st in spec.stages) if s
+        )
+        aws_spec = spec.model_copy(
+            update={"tasks": tuple(t for t in spec.tasks if t.name in aws_tasks), "stages": stages}
+        )
+        model = build_model(aws_spec, job.placement, self.options)
+        model = replace(model, spec=aws_spec)
+        files = project_files(spec, dict(job.source.files), bool(model.containers))
+        files.update(render_program(model))
+        cost, assumptions = monthly_cost(model)
+        stack = Stack(
+            provider="aws",
+            files=dict(sorted(files.items())),
+            resources=resources(model),
+            tasks=task_plans(model),
+            monthly_cost_usd=cost,
+            cost_assumptions=assumptions,
+        )
+        return StackBuild(stack=stack, warnings=model.warnings)
+
+
+_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+
+def resources(model: AWSModel) -> tuple[ResolvedResource, ...]:
+    """The resources the stack creates, for ``infra.resources`` and the plan."""
+    found = [
+        ResolvedResource("aws", "s3_bucket", b.explicit_name or b.logical, {
+            "datasets": list(b.datasets), "purpose": b.purpose, "versioning": b.versioning,
+            "object_lock": b.object_lock, "lifecycle_rules": [r["id"] for r in b.lifecycle_rules],
+        })
+        for b in model.buckets
+    ]  # fmt: skip
+    for d in model.tasks:
+        kind = "lambda_function" if d.packaging == "lambda" else "ecs_task_definition"
+        props = {
+            "task": d.task.name,
+            "memory": d.memory,
+            "timeout": d.timeout,
+            "architecture": d.architecture,
+        }
+        if d.packaging == "fargate":
+            props["cpu"] = d.cpu
+        found.append(ResolvedResource("aws", kind, d.logical, props))
+        found.append(ResolvedResource("aws", "iam_role", d.logical, {"task": d.task.name}))
+        if d.packaging == "fargate":
+            found.append(
+                ResolvedResource("aws", "iam_role", f"{d.logical}-exec", {"task": d.task.name})
+            )
+        found.append(ResolvedResource("aws", "log_group", d.logical, {"task": d.task.name}))
+    if model.containers:
+        found.append(ResolvedResource("aws", "ecs_cluster", model.spec.name, {}))
+    name = model.spec.name
+    found.append(
+        ResolvedResource(
+            "aws", "state_machine", name, {"tasks": [t.task.name for t in model.tasks]}
+        )
+    )
+    if model.schedule:
+        found.append(ResolvedResource("aws", "eventbridge_rule", name, {"cron": model.schedule}))
+    return tuple(found)
+
+
+def task_plans(model: AWSModel) -> tuple[TaskPlan, ...]:
+    plans = []
+    for d in model.tasks:
+        permissions = [f"task role: {s.describe()}" for s in d.statements]
+        if d.packaging == "fargate":
+            repo = None if d.image else f"image_{d.architecture}.repository"
+            permissions += [
+                f"execution role: {s.describe()}"
+                for s in execution_statements(d, model.secrets, repo)
+            ]
+        packaging = "AWS Lambda function" if d.packaging == "lambda" else "ECS Fargate task"
+        plans.append(TaskPlan(d.task.name, "aws", packaging, d.reason, tuple(permissions)))
+    return tuple(plans)
+
+
+__all__ = ["AWSCompiler"]

@@ -1,0 +1,64 @@
+"""S3 lifecycle rules from a dataset's storage hints (class transitions, retention)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from glacier.spec import DatasetSpec
+from glacier_aws.layout import dataset_key, storage_prefix
+
+#: Storage classes AWS only lets objects enter after 30 days in STANDARD.
+_THIRTY_DAY_MINIMUM = ("STANDARD_IA", "ONEZONE_IA")
+#: What a generic access pattern means on S3 when no explicit class is given.
+_ACCESS_PATTERN_CLASS = {"frequent": None, "infrequent": "STANDARD_IA", "archive": "GLACIER_IR"}
+#: Classes whose objects must be restored before a task can read them.
+RESTORE_REQUIRED = ("GLACIER", "DEEP_ARCHIVE")
+
+
+def storage_class(ds: DatasetSpec) -> str | None:
+    """The S3 storage class a dataset's objects should end up in (None: STANDARD)."""
+    storage = ds.storage
+    if storage is None:
+        return None
+    chosen = storage.option("storage_class") if storage.provider == "aws" else None
+    chosen = chosen or storage.option("aws_storage_class")
+    chosen = chosen or _ACCESS_PATTERN_CLASS.get(str(storage.option("access_pattern", "frequent")))
+    return None if chosen == "STANDARD" else chosen
+
+
+def _dataset_rule(ds: DatasetSpec) -> dict[str, Any] | None:
+    cls = storage_class(ds)
+    retention = ds.storage.option("retention_days") if ds.storage is not None else None
+    if cls is None and retention is None:
+        return None
+    key = dataset_key(ds, storage_prefix(ds))
+    rule: dict[str, Any] = {
+        "id": f"dataset-{ds.name}",
+        "status": "Enabled",
+        "filter": {"prefix": key},
+    }
+    if cls is not None:
+        days = 30 if cls in _THIRTY_DAY_MINIMUM else 0
+        rule["transitions"] = [{"days": days, "storage_class": cls}]
+    if retention is not None:
+        rule["expiration"] = {"days": int(retention)}
+        rule["noncurrent_version_expiration"] = {"noncurrent_days": int(retention)}
+    return rule
+
+
+def bucket_lifecycle(datasets: Sequence[DatasetSpec]) -> tuple[dict[str, Any], ...]:
+    """Rules for one bucket: abort stale multipart uploads, then one rule per dataset hint."""
+    rules: list[dict[str, Any]] = [
+        {
+            "id": "abort-incomplete-uploads",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+        }
+    ]
+    rules.extend(r for r in map(_dataset_rule, datasets) if r is not None)
+    return tuple(rules)
+
+
+__all__ = ["RESTORE_REQUIRED", "bucket_lifecycle", "storage_class"]

@@ -1,0 +1,375 @@
+"""The AWS deployment model: what the stack will create, as plain data, before any code.
+
+``build_model`` turns the placed IR into buckets, per-task deployments (packaging, limits,
+environment) and per-task IAM statements. The program generator prints this model and the
+plan reports it, so what ``glacier plan`` shows is exactly what ``pulumi up`` deploys.
+Every cloud name is checked here (see :mod:`glacier.compilation.naming`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from glacier.compilation.infrastructure import CompilationWarning
+from glacier.compilation.naming import (
+    AUTONAME_SUFFIX,
+    IAM_ROLE,
+    LAMBDA_FUNCTION,
+    S3_BUCKET,
+    STATE_MACHINE,
+    check,
+    kebab,
+)
+from glacier.compilation.resolve import Placement
+from glacier.errors import CompilationError
+from glacier.spec import DatasetSpec, PipelineSpec, TaskSpec
+from glacier_aws.compute import LAMBDA_MAX_MEMORY, LAMBDA_MAX_TIMEOUT, fargate_size
+from glacier_aws.layout import dataset_locations
+from glacier_aws.lifecycle import bucket_lifecycle
+from glacier_aws.naming import Namer
+from glacier_aws.policy import Statement, task_statements
+
+Packaging = Literal["lambda", "fargate"]
+RESERVED_ENV_PREFIX = "GLACIER_"
+
+
+@dataclass(frozen=True)
+class BucketPlan:
+    """One S3 bucket: its generated variable, logical name and protections."""
+
+    var: str
+    logical: str
+    explicit_name: str | None
+    region: str | None
+    versioning: bool
+    object_lock: bool
+    lifecycle_rules: tuple[dict[str, Any], ...]
+    datasets: tuple[str, ...]
+    purpose: str
+
+
+@dataclass(frozen=True)
+class TaskDeploy:
+    """How one task runs on AWS and what it may touch."""
+
+    task: TaskSpec
+    var: str
+    logical: str
+    packaging: Packaging
+    reason: str
+    memory: int
+    timeout: int
+    architecture: str
+    runtime: str
+    cpu: float = 0.0
+    image: str | None = None
+    layers: tuple[str, ...] = ()
+    reserved_concurrency: int | None = None
+    ephemeral_storage: int = 21
+    env: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)  # env var -> secret name
+    locations: dict[str, tuple[str, str]] = field(default_factory=dict)  # ds -> (bucket var, key)
+    statements: tuple[Statement, ...] = ()
+
+    @property
+    def bundle(self) -> str:
+        """The Lambda bundle this task needs (one per Python version and architecture)."""
+        return f"bundle_{self.runtime.replace('.', '')}_{self.architecture}"
+
+
+@dataclass(frozen=True)
+class AWSModel:
+    """Everything the AWS stack contains."""
+
+    spec: PipelineSpec
+    region: str
+    buckets: tuple[BucketPlan, ...]
+    tasks: tuple[TaskDeploy, ...]
+    secrets: dict[str, str]  # secret name -> generated variable
+    schedule: str | None
+    log_retention_days: int
+    warnings: tuple[CompilationWarning, ...]
+
+    @property
+    def lambdas(self) -> tuple[TaskDeploy, ...]:
+        return tuple(t for t in self.tasks if t.packaging == "lambda")
+
+    @property
+    def containers(self) -> tuple[TaskDeploy, ...]:
+        return tuple(t for t in self.tasks if t.packaging == "fargate")
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    region: str
+    intermediate_expiry_days: int
+    log_retention_days: int
+
+
+# -- buckets ---------------------------------------------------------------------------------
+
+
+def _bucket_settings(ds: DatasetSpec) -> tuple[str | None, str | None, bool, bool]:
+    """(explicit bucket name, region, versioning, object lock) of a storage-backed dataset."""
+    assert ds.storage is not None
+    if ds.storage.provider == "aws":
+        return (
+            ds.storage.option("bucket"),
+            ds.storage.option("region"),
+            bool(ds.storage.option("versioning", True)),
+            bool(ds.storage.option("object_lock_enabled", False)),
+        )
+    return None, None, bool(ds.storage.option("versioning", True)), False
+
+
+def _data_buckets(spec: PipelineSpec, names: list[str], namer: Namer) -> list[BucketPlan]:
+    by_bucket: dict[str, list[DatasetSpec]] = {}
+    for ds in spec.datasets:
+        if ds.name in names and ds.storage is not None:
+            explicit, *_ = _bucket_settings(ds)
+            by_bucket.setdefault(explicit or f"\0{ds.name}", []).append(ds)
+    plans = []
+    for key in sorted(by_bucket):
+        group = by_bucket[key]
+        settings = {_bucket_settings(ds) for ds in group}
+        if len(settings) > 1:
+            msg = (
+                f"datasets {', '.join(d.name for d in group)} share S3 bucket {key!r} but declare "
+                "different region, versioning or object lock settings; make them equal"
+            )
+            raise CompilationError(msg)
+        explicit, region, versioning, lock = settings.pop()
+        first = group[0].name
+        logical = explicit or kebab(spec.name, first)
+        owner = f"dataset {first!r}"
+        if explicit:
+            check(S3_BUCKET, explicit, owner)
+        else:
+            fix = "shorten the pipeline or dataset name, or pin a name with S3(bucket=...)"
+            check(S3_BUCKET, logical, owner, suffix=AUTONAME_SUFFIX, fix=fix)
+        plans.append(
+            BucketPlan(
+                var=namer.take(
+                    f"{explicit.replace('-', '_').replace('.', '_') if explicit else first}_bucket"
+                ),
+                logical=logical,
+                explicit_name=explicit,
+                region=region,
+                versioning=versioning or lock,
+                object_lock=lock,
+                lifecycle_rules=bucket_lifecycle(group),
+                datasets=tuple(d.name for d in group),
+                purpose="data",
+            )
+        )
+    return plans
+
+
+def _work_bucket(spec: PipelineSpec, ephemeral: list[str], expiry: int, namer: Namer) -> BucketPlan:
+    logical = kebab(spec.name, "work")
+    check(
+        S3_BUCKET,
+        logical,
+        f"pipeline {spec.name!r}",
+        suffix=AUTONAME_SUFFIX,
+        fix="shorten the pipeline name",
+    )
+    rules = (
+        {
+            "id": "expire-runs",
+            "status": "Enabled",
+            "filter": {"prefix": "runs/"},
+            "expiration": {"days": expiry},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
+        },
+    )
+    return BucketPlan(
+        var=namer.take("work_bucket"),
+        logical=logical,
+        explicit_name=None,
+        region=None,
+        versioning=False,
+        object_lock=False,
+        lifecycle_rules=rules,
+        datasets=tuple(ephemeral),
+        purpose="intermediate",
+    )
+
+
+# -- tasks -----------------------------------------------------------------------------------
+
+
+def _packaging(task: TaskSpec) -> tuple[Packaging, str, dict[str, Any]]:
+    """(packaging, reason, limits) for a task: Lambda when it fits, else Fargate."""
+    c = task.compute
+    limit = math.ceil(task.timeout) if task.timeout else None
+    if c.type == "container":
+        gpu = int(c.option("gpu", 0))
+        if gpu:
+            msg = (
+                f"task {task.name!r} asks for gpu={gpu}, but ECS Fargate has no GPUs and Lambda "
+                "neither; remove the gpu request (or run this task on a provider with GPU jobs)"
+            )
+            raise CompilationError(msg)
+        return "fargate", "container compute runs as an ECS Fargate task", {}
+    memory = int(c.option("memory", 1024))
+    timeout = limit or int(c.option("timeout", LAMBDA_MAX_TIMEOUT if c.type == "local" else 300))
+    if c.provider == "aws":  # Lambda(...) is checked against Lambda's limits on creation
+        return (
+            "lambda",
+            "Lambda(...) requested",
+            {"memory": memory, "timeout": min(timeout, LAMBDA_MAX_TIMEOUT)},
+        )
+    if timeout > LAMBDA_MAX_TIMEOUT or memory > LAMBDA_MAX_MEMORY:
+        why = (
+            f"timeout {timeout}s > Lambda's {LAMBDA_MAX_TIMEOUT}s"
+            if timeout > LAMBDA_MAX_TIMEOUT
+            else (f"memory {memory} MB > Lambda's {LAMBDA_MAX_MEMORY} MB")
+        )
+        return (
+            "fargate",
+            f"{c.type} compute does not fit Lambda ({why}); runs on ECS Fargate instead",
+            {"memory": memory},
+        )
+    return (
+        "lambda",
+        f"{c.type} compute fits Lambda",
+        {"memory": max(memory, 128), "timeout": timeout},
+    )
+
+
+def _env(task: TaskSpec) -> tuple[dict[str, str], dict[str, str]]:
+    plain: dict[str, str] = {}
+    secrets: dict[str, str] = {}
+    for key, value in dict(task.compute.option("env", {})).items():
+        if key.upper().startswith(RESERVED_ENV_PREFIX):
+            msg = (
+                f"task {task.name!r}: environment variable {key!r} uses the reserved prefix "
+                f"{RESERVED_ENV_PREFIX!r} (Glacier's runtime settings); rename it"
+            )
+            raise CompilationError(msg)
+        if isinstance(value, dict):
+            secrets[key] = str(value["secret"])
+        else:
+            plain[key] = str(value)
+    return plain, secrets
+
+
+def _task_names(spec: PipelineSpec, task: TaskSpec) -> str:
+    logical = kebab(spec.name, task.name)
+    fix = "shorten the pipeline or task name (pass @task(name=...))"
+    owner = f"task {task.name!r}"
+    check(LAMBDA_FUNCTION, logical, owner, suffix=AUTONAME_SUFFIX, fix=fix)
+    check(IAM_ROLE, logical, owner, suffix=AUTONAME_SUFFIX, fix=fix)
+    check(IAM_ROLE, f"{logical}-exec", owner, suffix=AUTONAME_SUFFIX, fix=fix)
+    return logical
+
+
+def _deploy(
+    spec: PipelineSpec, task: TaskSpec, locations: dict[str, tuple[str, str]], namer: Namer
+) -> TaskDeploy:
+    packaging, reason, limits = _packaging(task)
+    env, secrets = _env(task)
+    c = task.compute
+    common: dict[str, Any] = {
+        "task": task,
+        "var": namer.take(task.name),
+        "logical": _task_names(spec, task),
+        "packaging": packaging,
+        "reason": reason,
+        "env": env,
+        "secrets": secrets,
+        "locations": {d: locations[d] for d in sorted({*task.input_datasets, *task.outputs})},
+    }
+    if packaging == "lambda":
+        return TaskDeploy(
+            **common,
+            memory=limits["memory"],
+            timeout=limits["timeout"],
+            architecture=str(c.option("architecture", "arm64")),
+            runtime=str(c.option("runtime", "python3.12")),
+            layers=tuple(c.option("layers", ())),
+            reserved_concurrency=c.option("reserved_concurrency"),
+        )
+    size = fargate_size(
+        float(c.option("cpu", 1.0)), int(limits.get("memory") or c.option("memory", 2048))
+    )
+    if size is None:
+        raise CompilationError(
+            f"task {task.name!r}: no Fargate size offers cpu={c.option('cpu')} and memory={c.option('memory')}"
+        )
+    return TaskDeploy(
+        **common,
+        cpu=size[0],
+        memory=size[1],
+        timeout=math.ceil(task.timeout) if task.timeout else 0,
+        architecture=str(c.option("architecture", "x86_64")),
+        runtime="python3.12",
+        image=c.option("image"),
+        ephemeral_storage=int(c.option("ephemeral_storage", 21)),
+    )
+
+
+def _locations(spec: PipelineSpec, buckets: list[BucketPlan]) -> dict[str, tuple[str, str]]:
+    """Dataset -> (bucket variable, key template), from the shared layout module."""
+    by_dataset = {d: b.var for b in buckets for d in b.datasets}
+    placeholders = {d: f"glacier-placeholder-{i}" for i, d in enumerate(sorted(by_dataset))}
+    uris = dataset_locations(spec, placeholders)
+    found = {}
+    for ds, uri in uris.items():
+        head = f"s3://{placeholders[ds]}/"
+        assert uri.startswith(head), uri
+        found[ds] = (by_dataset[ds], uri[len(head) :])
+    return found
+
+
+def build_model(spec: PipelineSpec, placement: Placement, options: ModelOptions) -> AWSModel:
+    """The AWS stack for the parts of ``spec`` that ``placement`` puts on AWS."""
+    on_aws = set(placement.datasets_on("aws"))
+    foreign = sorted(d.name for d in spec.datasets if d.name not in on_aws)
+    if foreign:
+        msg = (
+            f"pipeline {spec.name!r}: datasets {', '.join(foreign)} are placed on another provider; "
+            "the AWS stack can only wire tasks to data in AWS: keep datasets a task reads on the task's provider"
+        )
+        consumers = (t for ds in spec.datasets if ds.name not in on_aws for t in ds.consumers)
+        if any(placement.tasks[t] == "aws" for t in consumers):
+            raise CompilationError(msg)
+    check(STATE_MACHINE, spec.name, f"pipeline {spec.name!r}", suffix=AUTONAME_SUFFIX)
+    namer = Namer()
+    datasets = [d.name for d in spec.datasets if d.name in on_aws]
+    ephemeral = [d.name for d in spec.datasets if d.name in on_aws and d.storage is None]
+    buckets = [
+        *_data_buckets(spec, datasets, namer),
+        _work_bucket(spec, ephemeral, options.intermediate_expiry_days, namer),
+    ]
+    aws_spec = spec.model_copy(
+        update={"datasets": tuple(d for d in spec.datasets if d.name in on_aws)}
+    )
+    locations = _locations(aws_spec, buckets)
+    tasks = [t for t in spec.tasks if placement.tasks[t.name] == "aws"]
+    deploys = [_deploy(spec, t, locations, namer) for t in tasks]
+    secret_names = sorted({s for d in deploys for s in d.secrets.values()})
+    secrets = {name: namer.take(f"secret_{name}") for name in secret_names}
+    formats = {ds.name: ds.format for ds in spec.datasets}
+    deploys = [replace(d, statements=task_statements(d, formats, secrets)) for d in deploys]
+    warnings = [
+        CompilationWarning(f"task {d.task.name!r}", d.reason)
+        for d in deploys
+        if d.packaging == "fargate" and d.task.compute.type != "container"
+    ]
+    return AWSModel(
+        spec=spec,
+        region=options.region,
+        buckets=tuple(buckets),
+        tasks=tuple(deploys),
+        secrets=secrets,
+        schedule=spec.schedule,
+        log_retention_days=options.log_retention_days,
+        warnings=tuple(warnings),
+    )
+
+
+__all__ = ["AWSModel", "BucketPlan", "ModelOptions", "TaskDeploy", "build_model"]

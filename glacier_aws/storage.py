@@ -1,0 +1,69 @@
+"""AWS-specific storage: ``S3(bucket, prefix=...)`` pins a dataset to a named bucket."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import field_validator
+
+from glacier.compilation.naming import S3_BUCKET, S3_KEY_PREFIX
+from glacier.storage import AWS_STORAGE_CLASSES, StorageResource
+
+
+class S3(StorageResource):
+    """An S3 bucket (created and secured by the compiled stack) and a key prefix in it."""
+
+    kind: ClassVar[str] = "object_storage"
+    provider: ClassVar[str | None] = "aws"
+
+    bucket: str
+    prefix: str = ""
+    region: str | None = None
+    storage_class: str | None = None
+    object_lock_enabled: bool = False
+    versioning: bool = True
+
+    def __init__(self, bucket: str | None = None, /, **data: object) -> None:
+        if bucket is not None:
+            data["bucket"] = bucket
+        super().__init__(**data)
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket(cls, v: str) -> str:
+        problem = S3_BUCKET.problem(v)
+        if problem:
+            raise ValueError(f"bucket {v!r} {problem}")
+        return v
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, v: str) -> str:
+        problem = S3_KEY_PREFIX.problem(v)
+        if problem:
+            raise ValueError(f"prefix {v!r} {problem}")
+        return v
+
+    @field_validator("storage_class")
+    @classmethod
+    def _class(cls, v: str | None) -> str | None:
+        if v is not None and v not in AWS_STORAGE_CLASSES:
+            raise ValueError(
+                f"storage_class must be one of {', '.join(AWS_STORAGE_CLASSES)}; found {v!r}"
+            )
+        return v
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str | None) -> str | None:
+        import re
+
+        if v is not None and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", v):
+            raise ValueError(f"region must look like 'us-east-1'; found {v!r}")
+        return v
+
+    def describe(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+
+__all__ = ["S3"]

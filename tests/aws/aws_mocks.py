@@ -1,0 +1,145 @@
+"""Run a generated AWS stack's ``__main__.py`` under Pulumi's mocks, recording every resource.
+
+The real ``pulumi_aws`` SDK runs the program (so an unknown argument is a TypeError); the
+mocks play the cloud, returning the attributes dependents consume (``arn``, ``bucket``,
+``name``, ``id``...). ``GLACIER_BUNDLE_DEPS=skip`` keeps the deploy-time bundle build from
+downloading anything: it zips ``app/`` without installing dependencies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+STACK_MODULES = ("glacier_infra", "glacier_compute", "glacier_bundle")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+
+
+def _outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    arn = f"arn:aws:{typ.split(':')[1].split('/')[0]}:{REGION}:{ACCOUNT}:{name}"
+    out: dict[str, Any] = {"arn": arn}
+    if typ == "aws:s3/bucket:Bucket":
+        bucket = inputs.get("bucket") or f"{name}-1a2b3c4"
+        out.update(bucket=bucket, arn=f"arn:aws:s3:::{bucket}")
+    elif typ == "aws:iam/role:Role":
+        out.update(arn=f"arn:aws:iam::{ACCOUNT}:role/{name}-1a2b3c4", name=f"{name}-1a2b3c4")
+    elif typ == "aws:cloudwatch/logGroup:LogGroup":
+        group = f"{inputs.get('namePrefix', name)}1a2b3c4"
+        out.update(name=group, arn=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}")
+    elif typ == "aws:lambda/function:Function":
+        out.update(arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}-1a2b3c4")
+    elif typ == "aws:ecs/taskDefinition:TaskDefinition":
+        base = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{name}"
+        out.update(arn=f"{base}:1", arnWithoutRevision=base)
+    elif typ == "aws:ecs/cluster:Cluster":
+        out.update(arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{name}-1a2b3c4")
+    elif typ == "aws:ecr/repository:Repository":
+        out.update(
+            repositoryUrl=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{name}", registryId=ACCOUNT
+        )
+    elif typ == "docker-build:index:Image":
+        out.update(digest="sha256:" + "0" * 64, ref=f"{name}@sha256:" + "0" * 64)
+    elif typ == "aws:sfn/stateMachine:StateMachine":
+        out.update(arn=f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}-1a2b3c4")
+    elif typ == "aws:cloudwatch/eventRule:EventRule":
+        out.update(name=f"{name}-1a2b3c4")
+    elif typ == "aws:s3/bucketObjectv2:BucketObjectv2":
+        out.update(bucket=inputs.get("bucket"), key=inputs.get("key"))
+    return out
+
+
+_CALLS = {
+    "aws:secretsmanager/getSecret:getSecret": lambda a: {
+        "arn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{a['name']}-AbCdEf",
+        "name": a["name"],
+    },
+    "aws:ec2/getVpc:getVpc": lambda a: {"id": "vpc-0default"},
+    "aws:ec2/getSubnets:getSubnets": lambda a: {"ids": ["subnet-a", "subnet-b"], "id": "x"},
+    "aws:ecr/getAuthorizationToken:getAuthorizationToken": lambda a: {
+        "userName": "AWS",
+        "password": "pw",
+    },
+}
+
+
+@dataclass
+class StackMocks(pulumi.runtime.Mocks):
+    """Records every resource and answers the data-source calls the program makes."""
+
+    resources: list[Recorded] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.resources.append(Recorded(args.typ, args.name, dict(args.inputs)))
+        return f"{args.name}-id", {**args.inputs, **_outputs(args.typ, args.name, args.inputs)}
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        self.calls.append((args.token, dict(args.args)))
+        if args.token not in _CALLS:
+            raise AssertionError(f"unexpected data source call {args.token}")
+        return _CALLS[args.token](args.args)
+
+
+@dataclass
+class Run:
+    """What a program created, with helpers to find resources."""
+
+    mocks: StackMocks
+    exports: dict[str, Any]
+
+    def of(self, typ: str) -> list[Recorded]:
+        return [r for r in self.mocks.resources if r.type == typ]
+
+    def one(self, typ: str, name: str) -> Recorded:
+        found = [r for r in self.of(typ) if r.name == name]
+        assert len(found) == 1, f"{typ} {name}: {[r.name for r in self.of(typ)]}"
+        return found[0]
+
+    def policy(self, role_name: str) -> dict[str, Any]:
+        return json.loads(self.one("aws:iam/rolePolicy:RolePolicy", role_name).inputs["policy"])
+
+
+def run_stack(stack_dir: Path) -> Run:
+    """Execute ``stack_dir/__main__.py`` under mocks (the way ``pulumi up`` would run it)."""
+    mocks = StackMocks()
+    pulumi.runtime.set_mocks(mocks, project="glacier-test", stack="test", preview=False)
+    exported: dict[str, pulumi.Output[Any]] = {}
+    real_export = pulumi.export
+    pulumi.export = lambda name, value: exported.__setitem__(name, pulumi.Output.from_input(value))  # type: ignore[assignment]
+    old_cwd, old_path = os.getcwd(), list(sys.path)
+    os.environ["GLACIER_BUNDLE_DEPS"] = "skip"
+    for name in STACK_MODULES:
+        sys.modules.pop(name, None)
+    try:
+        os.chdir(stack_dir)
+        sys.path.insert(0, str(stack_dir))
+
+        def program() -> None:
+            runpy.run_path(str(stack_dir / "__main__.py"), run_name="__main__")
+
+        _sync_await(run_pulumi_func(program))
+        exports = {k: _sync_await(v.future()) for k, v in exported.items()}
+    finally:
+        pulumi.export = real_export  # type: ignore[assignment]
+        os.chdir(old_cwd)
+        sys.path[:] = old_path
+        for name in STACK_MODULES:
+            sys.modules.pop(name, None)
+    return Run(mocks=mocks, exports=exports)

@@ -1,0 +1,190 @@
+"""Secure building blocks for a Glacier AWS stack (copied into the stack as glacier_infra.py).
+
+The generated ``__main__.py`` says *what* the pipeline needs (buckets, per-task roles and
+functions, the state machine); these functions say *how* every such resource is made
+safely, the same way every time: buckets private, owner-enforced, encrypted and TLS-only;
+roles with one inline policy and no managed policies; logs with retention; tracing on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import pulumi
+import pulumi_aws as aws
+
+Statement = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Context:
+    """The pipeline's name, the AWS provider every resource uses, and the region."""
+
+    pipeline: str
+    region: str
+    provider: aws.Provider
+
+    def opts(self, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(provider=self.provider, depends_on=list(depends_on))
+
+    def invoke(self) -> pulumi.InvokeOptions:
+        return pulumi.InvokeOptions(provider=self.provider)
+
+
+def context(pipeline: str, *, region: str) -> Context:
+    """One explicit provider, tagging every resource with the pipeline's name."""
+    provider = aws.Provider(
+        "aws", region=region, default_tags={"tags": {"glacier:pipeline": pipeline}}
+    )
+    return Context(pipeline=pipeline, region=region, provider=provider)
+
+
+# -- storage -----------------------------------------------------------------------------------
+
+
+def secure_bucket(
+    ctx: Context,
+    name: str,
+    *,
+    bucket_name: str | None = None,
+    region: str | None = None,
+    versioning: bool = True,
+    object_lock: bool = False,
+    lifecycle_rules: Sequence[Mapping[str, Any]] = (),
+) -> aws.s3.Bucket:
+    """A private bucket: public access blocked, ACLs off, SSE, TLS only, lifecycle rules."""
+    bucket = aws.s3.Bucket(
+        name,
+        bucket=bucket_name,
+        region=region,
+        object_lock_enabled=object_lock or None,
+        opts=ctx.opts(),
+    )
+    child = pulumi.ResourceOptions(provider=ctx.provider, parent=bucket)
+    aws.s3.BucketPublicAccessBlock(
+        name, bucket=bucket.id, region=region, block_public_acls=True, block_public_policy=True,
+        ignore_public_acls=True, restrict_public_buckets=True, opts=child,
+    )  # fmt: skip
+    aws.s3.BucketOwnershipControls(
+        name,
+        bucket=bucket.id,
+        region=region,
+        rule={"object_ownership": "BucketOwnerEnforced"},
+        opts=child,
+    )
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        name, bucket=bucket.id, region=region,
+        rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}], opts=child,
+    )  # fmt: skip
+    if versioning:
+        aws.s3.BucketVersioning(
+            name,
+            bucket=bucket.id,
+            region=region,
+            versioning_configuration={"status": "Enabled"},
+            opts=child,
+        )
+    aws.s3.BucketPolicy(
+        name, bucket=bucket.id, region=region, policy=tls_only_policy(bucket), opts=child
+    )
+    if lifecycle_rules:
+        aws.s3.BucketLifecycleConfiguration(
+            name,
+            bucket=bucket.id,
+            region=region,
+            rules=cast(Any, [dict(r) for r in lifecycle_rules]),
+            opts=child,
+        )
+    return bucket
+
+
+def tls_only_policy(bucket: aws.s3.Bucket) -> pulumi.Output[str]:
+    """Deny every request to the bucket that does not use TLS."""
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
+    )
+
+
+def object_arn(bucket: aws.s3.Bucket, key: str) -> pulumi.Output[str]:
+    """The ARN of an object key (or key pattern) in ``bucket``."""
+    return pulumi.Output.concat(bucket.arn, "/", key)
+
+
+def locations(datasets: Mapping[str, Sequence[Any]]) -> pulumi.Output[str]:
+    """``GLACIER_LOCATIONS``: JSON {dataset: "s3://<bucket>/<key>"} for one task."""
+    return pulumi.Output.json_dumps(
+        {
+            name: pulumi.Output.concat("s3://", bucket.bucket, "/", key)
+            for name, (bucket, key) in datasets.items()
+        }
+    )
+
+
+# -- identity, logs, secrets -------------------------------------------------------------------
+
+
+def allow(
+    sid: str,
+    actions: Sequence[str],
+    resources: Sequence[Any],
+    condition: Mapping[str, Any] | None = None,
+) -> Statement:
+    statement: Statement = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": list(actions),
+        "Resource": list(resources),
+    }
+    if condition:
+        statement["Condition"] = dict(condition)
+    return statement
+
+
+def role(ctx: Context, name: str, *, service: str, statements: Sequence[Statement]) -> aws.iam.Role:
+    """A role only ``service`` can assume, with exactly ``statements`` as its inline policy."""
+    assume = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    created = aws.iam.Role(
+        name, assume_role_policy=pulumi.Output.json_dumps(assume), opts=ctx.opts()
+    )
+    aws.iam.RolePolicy(
+        name,
+        role=created.id,
+        policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)}),
+        opts=pulumi.ResourceOptions(provider=ctx.provider, parent=created),
+    )
+    return created
+
+
+def log_group(ctx: Context, name: str, *, retention_days: int) -> aws.cloudwatch.LogGroup:
+    return aws.cloudwatch.LogGroup(
+        name, name_prefix=f"/glacier/{name}-", retention_in_days=retention_days, opts=ctx.opts()
+    )
+
+
+def log_streams_arn(group: aws.cloudwatch.LogGroup) -> pulumi.Output[str]:
+    """The ARN covering every stream of ``group`` (what logs:PutLogEvents is checked against)."""
+    return pulumi.Output.concat(group.arn, ":*")
+
+
+def secret(ctx: Context, name: str) -> pulumi.Output[aws.secretsmanager.GetSecretResult]:
+    """An existing Secrets Manager secret, by name. Only its ARN reaches the stack."""
+    return aws.secretsmanager.get_secret_output(name=name, opts=ctx.invoke())

@@ -1,0 +1,130 @@
+"""Packaging choices, naming rules and placement errors of the AWS compiler."""
+
+from __future__ import annotations
+
+import pytest
+
+from glacier import Dataset, Pipeline, Secret, compute
+from glacier.errors import CompilationError
+from glacier.storage import LocalFS, ObjectStorage
+from glacier_aws import AWSCompiler, Fargate, Lambda
+from glacier_aws.cost import runs_per_month
+
+src = Dataset("src", storage=ObjectStorage())
+dst = Dataset("dst", storage=ObjectStorage())
+
+
+def _compile(
+    compute_resource: object,
+    name: str = "p",
+    out: Dataset = dst,
+    timeout: float | None = None,
+    task: str = "work",
+):
+    # Built inside the test module at import time would make one pipeline per case; instead
+    # register the pipeline on this module so the compiler can find it (as a user module would).
+    pipeline = Pipeline(name=name)
+    globals()["pipeline_under_test"] = pipeline
+
+    @pipeline.task(compute=compute_resource, timeout=timeout, name=task)
+    def work(data: src) -> out:  # type: ignore[valid-type]
+        return data
+
+    return pipeline.compile(AWSCompiler())
+
+
+def test_long_running_serverless_task_moves_to_fargate_and_says_so() -> None:
+    infra = _compile(compute.serverless(memory=2048, timeout=1200))
+    (plan,) = infra.stacks["aws"].tasks
+    assert plan.packaging == "ECS Fargate task"
+    assert "timeout 1200s > Lambda's 900s" in plan.reason
+    assert [str(w) for w in infra.warnings] == [f"task 'work': {plan.reason}"]
+    assert "timeout 1200s > Lambda's 900s" in infra.plan()
+
+
+def test_big_memory_task_moves_to_fargate() -> None:
+    (plan,) = _compile(compute.serverless(memory=16384)).stacks["aws"].tasks
+    assert "memory 16384 MB > Lambda's 10240 MB" in plan.reason
+
+
+def test_task_timeout_counts_against_lambda_limit() -> None:
+    (plan,) = _compile(compute.local(), timeout=3600).stacks["aws"].tasks
+    assert plan.packaging == "ECS Fargate task"
+
+
+def test_local_compute_is_a_lambda_function() -> None:
+    infra = _compile(compute.local())
+    assert [r.kind for r in infra.resources if r.kind == "lambda_function"] == ["lambda_function"]
+
+
+def test_gpu_request_is_a_clear_error() -> None:
+    with pytest.raises(
+        CompilationError, match="task 'work' asks for gpu=1, but ECS Fargate has no GPUs"
+    ):
+        _compile(compute.container(gpu=1))
+
+
+def test_localfs_cannot_be_compiled() -> None:
+    with pytest.raises(
+        CompilationError,
+        match=r"dataset 'local_out' uses LocalFS\('./x'\).*use storage=ObjectStorage\(\)",
+    ):
+        _compile(compute.local(), out=Dataset("local_out", storage=LocalFS("./x")))
+
+
+def test_reserved_env_prefix_is_rejected() -> None:
+    with pytest.raises(CompilationError, match="'GLACIER_TASK' uses the reserved prefix"):
+        _compile(compute.serverless(env={"GLACIER_TASK": "x"}))
+
+
+def test_names_too_long_for_lambda_are_rejected_before_generation() -> None:
+    msg = r"task 'w{20}': Lambda function name 'a{40}-w{20}' is 61 characters; .*1-56 characters .*shorten"
+    with pytest.raises(CompilationError, match=msg):
+        _compile(compute.local(), name="a" * 40, task="w" * 20)
+
+
+def test_aws_specific_compute_is_honoured() -> None:
+    (plan,) = _compile(Fargate(cpu=0.5, memory=1024)).stacks["aws"].tasks
+    assert plan.packaging == "ECS Fargate task"
+    (plan,) = _compile(Lambda(memory=512, timeout=60, architecture="x86_64")).stacks["aws"].tasks
+    assert plan.packaging == "AWS Lambda function"
+
+
+def test_fargate_and_lambda_limits_are_checked_on_creation() -> None:
+    with pytest.raises(ValueError, match=r"nearest valid size is cpu=1, memory=2048"):
+        Fargate(cpu=1, memory=1000)
+    with pytest.raises(ValueError, match="less than or equal to 900"):
+        Lambda(timeout=1000)
+
+
+def test_secret_values_never_appear_only_their_names() -> None:
+    infra = _compile(compute.serverless(env={"KEY": Secret("team/key")}))
+    program = infra.stacks["aws"].files["__main__.py"]
+    assert "gi.secret(ctx, 'team/key')" in program
+    assert "'GLACIER_SECRET_ARN_KEY': secret_team_key.arn" in program
+
+
+def test_compiler_options_are_validated() -> None:
+    with pytest.raises(CompilationError, match="region must look like 'us-east-1'"):
+        AWSCompiler(region="moon")
+    with pytest.raises(CompilationError, match="log_retention_days must be one of"):
+        AWSCompiler(log_retention_days=2)
+
+
+def test_from_env_reads_the_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert AWSCompiler.from_env().region == "eu-west-1"
+
+
+@pytest.mark.parametrize(
+    ("cron", "runs"),
+    [
+        (None, 30),
+        ("0 2 * * *", 30),
+        ("*/15 * * * *", 2880),
+        ("0 9 * * 1-5", 30 * 5 / 7),
+        ("0 0 1 * *", 1),
+    ],
+)
+def test_cost_estimate_counts_runs(cron: str | None, runs: float) -> None:
+    assert runs_per_month(cron) == pytest.approx(runs)

@@ -1,0 +1,158 @@
+"""Atomic writes under failed multi-sink queries, remote formats, bytes reporting, input paths."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import executor_pipelines as samples
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from pydantic import BaseModel
+
+from glacier import Dataset, LocalExecutor, Pipeline
+from glacier.errors import InputError
+from glacier.executor.result import RunResult, TaskResult
+from glacier.io import WriteResult, exists, prepare_write, scan_dataset, write_dataset
+from glacier.spec import DatasetSpec
+from glacier_aws.storage import S3
+
+
+def _fail_late(batch: pl.DataFrame) -> pl.DataFrame:
+    if batch["id"].max() >= 50_000:
+        raise RuntimeError("disk on fire")
+    return batch
+
+
+def _settled_listing(folder: Path, seconds: float = 0.3) -> list[str]:
+    """The folder's names once any sink Polars left running had time to create files."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        names = sorted(p.name for p in folder.iterdir())
+        if names:
+            return names
+        time.sleep(0.01)
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_a_failed_multi_sink_query_leaves_nothing_even_when_sinks_finish_late(tmp_path):
+    """Polars returns a sink's error while sibling sinks still write; none may leave a file.
+
+    Before temporary folders this left a file in roughly a third of the rounds.
+    """
+    src = pl.LazyFrame({"id": range(100_000)})
+    for round_ in range(15):
+        folder = tmp_path / f"round{round_}"
+        frames = {
+            "even": src.filter(pl.col("id") % 2 == 0),
+            "bad": src.map_batches(_fail_late, streamable=True),
+            "count": src.select(pl.len()),
+        }
+        writes = [
+            prepare_write(DatasetSpec(name=n), f, str(folder / f"{n}.parquet"))
+            for n, f in frames.items()
+        ]
+        with pytest.raises(Exception, match="disk on fire"):
+            pl.collect_all([w.sink for w in writes if w.sink is not None])
+        for w in writes:
+            w.abort()
+        assert _settled_listing(folder) == [], f"round {round_}"
+
+
+def test_temporary_folders_of_a_dead_writer_are_swept(tmp_path):
+    uri = tmp_path / "t.parquet"
+    stale = tmp_path / ".t.parquet.0123456789ab.tmp"
+    stale.mkdir()
+    (stale / "t.parquet").write_bytes(b"partial")
+    written = write_dataset(DatasetSpec(name="t"), pl.DataFrame({"id": [1, 2]}), str(uri))
+    assert written.bytes == uri.stat().st_size > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.parquet"]
+
+
+class Order(BaseModel):
+    id: int
+    amount: float
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "csv", "parquet", "ipc"])
+def test_remote_write_of_a_non_nullable_schema_in_each_format(s3_options, fmt):
+    """Nulls are checked on the collected frame, then uploaded (no write_ndjson options)."""
+    ds = Dataset("typed", schema=Order, format=fmt).to_spec()  # type: ignore[arg-type]
+    uri = f"s3://lake/typed/{fmt}/typed.{ds.extension}"
+    frame = pl.DataFrame({"id": [1, 2], "amount": [1.5, 2.5]})
+    written = write_dataset(ds, frame, uri, s3_options)
+    assert written.rows == 2 and written.bytes is None  # Polars reports no object size
+    assert_frame_equal(scan_dataset(ds, uri, s3_options).collect(), frame)
+    assert exists(uri, s3_options, ds.format)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
+def test_remote_text_source_is_found_in_its_storage(workdir, orders, s3_options, fmt):
+    """A csv/ndjson object is not parquet: probing it as parquet called it missing."""
+    raw = Dataset("raw", storage=S3("lake", prefix=f"src-{fmt}/"), format=fmt)  # type: ignore[arg-type]
+    out = Dataset("out", storage=S3("lake", prefix=f"src-{fmt}/"))
+    p = Pipeline(name=f"text_{fmt}")
+
+    @p.task()
+    def copy(r: raw) -> out:
+        return r.select("id", "amount")
+
+    getattr(orders.lazy(), f"sink_{fmt}")(
+        f"s3://lake/src-{fmt}/raw.{fmt}", storage_options=s3_options
+    )
+    result = LocalExecutor(storage="remote", storage_options={"aws": s3_options}).run(p)
+    assert result["out"].collect().height == orders.height
+
+
+def lake(prefix: str, fmt: str = "parquet") -> Pipeline:
+    raw = Dataset("raw")
+    summary = Dataset("summary", storage=S3("lake", prefix=prefix), format=fmt)  # type: ignore[arg-type]
+    p = Pipeline(name="lake_bytes")
+
+    @p.task()
+    def summarize(r: raw) -> summary:
+        return r.group_by("customer").agg(pl.col("amount").sum()).sort("customer")
+
+    return p
+
+
+def test_s3_parquet_bytes_are_unknown_and_shown_as_a_dash(workdir, orders, s3_options):
+    executor = LocalExecutor(storage="remote", storage_options={"aws": s3_options})
+    result = executor.run(lake("bytes/"), inputs={"raw": orders})
+    summary = result.tasks["summarize"]
+    assert summary.bytes is None and summary.rows > 0
+    row = dict((r[0], r) for r in result.summary_rows())["summarize"]
+    assert row[4] == "-"
+
+
+def test_s3_delta_bytes_are_measured_from_the_table(workdir, orders, s3_options):
+    options = {**s3_options, "aws_s3_allow_unsafe_rename": "true"}
+    executor = LocalExecutor(storage="remote", storage_options={"aws": options})
+    result = executor.run(lake("bytes-delta/", "delta"), inputs={"raw": orders})
+    assert (result.tasks["summarize"].bytes or 0) > 0
+
+
+def test_task_bytes_become_unknown_when_any_output_is_unknown():
+    task = TaskResult("t")
+    task.record(WriteResult("a.parquet", 1, 10), "a")
+    assert task.bytes == 10
+    task.record(WriteResult("s3://b/b.parquet", 1, None), "b")
+    assert task.bytes is None and task.rows == 2
+    assert RunResult("p", {"t": task}).summary_rows()[0][4] == "-"
+
+
+def test_path_of_an_input_given_as_a_path_is_that_path(workdir, orders, customers):
+    orders.write_parquet("orders_in.parquet")
+    result = samples.analytics("out").run(
+        inputs={"orders": "orders_in.parquet", "customers": customers}
+    )
+    assert result.path("orders") == "orders_in.parquet"
+    assert os.path.exists(result.path("orders") or "")
+    assert_frame_equal(result["orders"].collect(), orders)
+    with pytest.raises(
+        InputError, match=r"dataset 'customers' was given to run\(\) as an in-memory frame"
+    ):
+        result.path("customers")
+    assert_frame_equal(result["customers"].collect(), customers)

@@ -1,0 +1,191 @@
+"""The Lambda handler and Fargate entry, run in-process against moto's S3 with the AWS layout."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from runtime_support import CREDENTIALS, PIPELINES
+
+from glacier.errors import InputError
+from glacier.io import scan_dataset
+from glacier.spec import PipelineSpec
+from glacier_aws import runtime
+from glacier_aws.layout import dataset_locations, task_locations
+
+RUN_ID = "run-2026-01-01"
+
+
+def _buckets(spec: PipelineSpec, tag: str) -> dict[str, str]:
+    """One bucket per stored dataset, ephemeral datasets in the intermediate bucket."""
+    return {
+        ds.name: f"{tag}-{'intermediate' if ds.ephemeral else ds.name.replace('_', '-')}"
+        for ds in spec.datasets
+    }
+
+
+def _bundle(tmp_path: Path, spec: PipelineSpec, source: str | None) -> Path:
+    """A bundle root as the compiler lays it out: manifest.json and the pipeline module."""
+    root = tmp_path / "app"
+    root.mkdir()
+    shutil.copy(PIPELINES / "runtime_shop.py", root / "runtime_shop.py")
+    (root / "manifest.json").write_text(spec.model_copy(update={"source": source}).to_json())
+    return root
+
+
+def _upload_sources(s3: Any, shop: ModuleType, locations: dict[str, str]) -> None:
+    for name, frame in (("orders", shop.sample_orders()), ("customers", shop.sample_customers())):
+        buffer = io.BytesIO()
+        frame.write_csv(buffer) if name == "customers" else frame.write_parquet(buffer)
+        bucket, key = locations[name].removeprefix("s3://").split("/", 1)
+        s3.put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
+
+
+@pytest.fixture()
+def deployed(tmp_path, s3, shop, storage_options, monkeypatch, request):  # type: ignore[no-untyped-def]
+    """Buckets, sources and a bundle for the shop pipeline; the handler's common environment."""
+    spec = shop.pipeline.spec()
+    tag = f"t{abs(hash(request.node.nodeid)) % 10**8}"
+    buckets = _buckets(spec, tag)
+    for bucket in sorted(set(buckets.values())):
+        s3.create_bucket(Bucket=bucket)
+    locations = dataset_locations(spec, buckets)
+    _upload_sources(s3, shop, locations)
+    source = getattr(request, "param", "runtime_shop.py:pipeline")
+    root = _bundle(tmp_path, spec, source)
+    monkeypatch.setenv("GLACIER_BUNDLE_ROOT", str(root))
+    monkeypatch.setenv("GLACIER_MANIFEST", "manifest.json")
+    monkeypatch.setenv("GLACIER_STORAGE_OPTIONS", json.dumps(storage_options))
+    return {"spec": spec, "buckets": buckets, "locations": locations, "root": root}
+
+
+def _invoke(monkeypatch: pytest.MonkeyPatch, spec: PipelineSpec, locs: dict, task: str) -> dict:
+    monkeypatch.setenv("GLACIER_TASK", task)
+    monkeypatch.setenv("GLACIER_LOCATIONS", json.dumps(task_locations(spec.task(task), locs)))
+    return runtime.handler({"run_id": RUN_ID}, None)
+
+
+@pytest.mark.parametrize("deployed", ["runtime_shop.py:pipeline", None], indirect=True)
+def test_handler_runs_the_dag_like_a_local_run(
+    deployed, monkeypatch, shop, s3, storage_options, tmp_path
+):  # type: ignore[no-untyped-def]
+    spec, locations = deployed["spec"], deployed["locations"]
+    reports = [_invoke(monkeypatch, spec, locations, t.name) for t in spec.tasks]
+
+    assert [r["task"] for r in reports] == ["enrich", "by_country", "split", "summarize"]
+    assert {r["status"] for r in reports} == {"succeeded"}
+    assert reports[2]["outputs"] == {"big": locations["big"], "small": locations["small"]}
+    assert reports[2]["rows"] == 12
+    enriched_key = f"runs/{RUN_ID}/enriched.parquet"
+    assert reports[0]["outputs"] == {
+        "enriched": f"s3://{deployed['buckets']['enriched']}/{enriched_key}"
+    }
+    listed = s3.list_objects_v2(Bucket=deployed["buckets"]["enriched"])["Contents"]
+    assert [o["Key"] for o in listed] == [enriched_key]
+
+    local = shop.pipeline.run(
+        inputs={"orders": shop.sample_orders(), "customers": shop.sample_customers()},
+        root=str(tmp_path / "local"),
+        force=True,
+    )
+    for ds in spec.datasets:
+        if ds.ephemeral or ds.is_source:
+            continue
+        cloud = scan_dataset(ds, locations[ds.name], storage_options).collect()
+        assert_frame_equal(cloud, local[ds.name].collect(), check_row_order=False)
+    revenue = scan_dataset(spec.dataset("summary"), locations["summary"], storage_options)
+    assert revenue.filter(pl.col("metric") == "revenue").collect()["value"].item() == 298.25
+
+
+def test_handler_logs_json_and_reraises_failures(deployed, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    spec, locations = deployed["spec"], deployed["locations"]
+    with pytest.raises(
+        InputError,
+        match=r"task 'split': cannot read input dataset 'enriched' at s3://.*runs/run-2026-01-01/enriched\.parquet .*run task 'enrich' first",
+    ):
+        _invoke(monkeypatch, spec, locations, "split")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["event"] for line in lines] == ["task_started", "task_failed"]
+    assert lines[1]["error"] == "InputError"
+    assert lines[1]["task"] == "split" and lines[1]["run_id"] == RUN_ID
+    assert "Traceback" in lines[1]["traceback"]
+
+    _invoke(monkeypatch, spec, locations, "enrich")
+    done = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert done["event"] == "task_succeeded"
+    assert done["outputs"] == {"enriched": locations["enriched"].format(run_id=RUN_ID)}
+
+
+def test_handler_needs_a_task_and_a_run_id(deployed, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("GLACIER_TASK", raising=False)
+    with pytest.raises(runtime.ConfigurationError, match="GLACIER_TASK is not set"):
+        runtime.handler({"run_id": RUN_ID}, None)
+    monkeypatch.setenv("GLACIER_TASK", "enrich")
+    monkeypatch.delenv("GLACIER_RUN_ID", raising=False)
+    with pytest.raises(runtime.ConfigurationError, match=r"task 'enrich': no run id"):
+        runtime.handler({}, None)
+    with pytest.raises(ValueError, match=r"run id '\.\./x' is invalid"):
+        runtime.handler({"run_id": "../x"}, None)
+    monkeypatch.setenv("GLACIER_LOCATIONS", "{not json")
+    with pytest.raises(runtime.ConfigurationError, match="GLACIER_LOCATIONS must hold JSON"):
+        runtime.handler({"run_id": RUN_ID}, None)
+
+
+def test_fargate_entry_runs_a_task_and_exits_nonzero_on_failure(deployed, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    spec, locations = deployed["spec"], deployed["locations"]
+    monkeypatch.setenv("GLACIER_RUN_ID", "fargate-run")
+    monkeypatch.setenv(
+        "GLACIER_LOCATIONS", json.dumps(task_locations(spec.task("by_country"), locations))
+    )
+    assert runtime.main(["--task", "by_country"]) == 1  # its input is not there yet
+    monkeypatch.setenv(
+        "GLACIER_LOCATIONS", json.dumps(task_locations(spec.task("enrich"), locations))
+    )
+    assert runtime.main(["--task", "enrich"]) == 0
+    last = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert last["run_id"] == "fargate-run" and last["event"] == "task_succeeded"
+
+
+def test_fargate_command_runs_as_a_module(deployed, monkeypatch):  # type: ignore[no-untyped-def]
+    spec, locations = deployed["spec"], deployed["locations"]
+    env = {
+        **runtime.os.environ,
+        "GLACIER_RUN_ID": "module-run",
+        "GLACIER_LOCATIONS": json.dumps(task_locations(spec.task("enrich"), locations)),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "glacier_aws.runtime", "--task", "enrich"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["event"] == "task_succeeded" and report["rows"] == 12
+    assert report["outputs"]["enriched"].endswith("/runs/module-run/enriched.parquet")
+
+
+def test_secrets_are_fetched_into_the_environment(moto_endpoint, monkeypatch):  # type: ignore[no-untyped-def]
+    for key, value in CREDENTIALS.items():
+        monkeypatch.setenv(key.upper(), value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    client = boto3.client("secretsmanager")
+    arn = client.create_secret(Name="shop/api-token", SecretString="s3cr3t")["ARN"]
+    monkeypatch.setenv("GLACIER_SECRET_ARN_API_TOKEN", arn)
+    monkeypatch.delenv("API_TOKEN", raising=False)
+    assert runtime.load_secrets() == ["API_TOKEN"]
+    assert runtime.os.environ["API_TOKEN"] == "s3cr3t"

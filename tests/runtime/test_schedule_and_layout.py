@@ -1,0 +1,124 @@
+"""EventBridge schedule conversion and the S3 bucket layout."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from glacier import Dataset, Pipeline, task
+from glacier.errors import CompilationError
+from glacier.storage import ObjectStorage
+from glacier_aws.layout import (
+    dataset_key,
+    dataset_locations,
+    normalize_prefix,
+    resolve_location,
+    task_locations,
+)
+from glacier_aws.stepfunctions import schedule_expression
+
+
+@pytest.mark.parametrize(
+    ("cron", "expected"),
+    [
+        ("0 2 * * *", "cron(0 2 * * ? *)"),
+        ("*/15 * * * *", "cron(*/15 * * * ? *)"),
+        ("30 6 1 * *", "cron(30 6 1 * ? *)"),
+        ("0 0 1,15 JAN-JUN *", "cron(0 0 1,15 JAN-JUN ? *)"),
+        ("0 9 * * 1-5", "cron(0 9 ? * 2-6 *)"),
+        ("0 9 * * MON-FRI", "cron(0 9 ? * 2-6 *)"),
+        ("0 0 * * 0", "cron(0 0 ? * 1 *)"),
+        ("0 0 * * 7", "cron(0 0 ? * 1 *)"),
+        ("0 0 * * 6,0", "cron(0 0 ? * 1,7 *)"),
+        ("0 0 * * 5-7", "cron(0 0 ? * 1,6,7 *)"),
+        ("0 0 * * */2", "cron(0 0 ? * 1,3,5,7 *)"),
+        ("0 0 * * 0-6", "cron(0 0 * * ? *)"),
+        ("0 0 * * 5L", "cron(0 0 ? * 6L *)"),
+        ("0 0 * * 1#2", "cron(0 0 ? * 2#2 *)"),
+        ("0 0 L * *", "cron(0 0 L * ? *)"),
+        ("0 0 ? * *", "cron(0 0 * * ? *)"),
+    ],
+)
+def test_cron_to_eventbridge(cron: str, expected: str) -> None:
+    assert schedule_expression(cron) == expected
+
+
+@pytest.mark.parametrize(
+    ("cron", "match"),
+    [
+        ("0 0 1 * 1", r"restricts both day-of-month and day-of-week .* use '\*' for one"),
+        ("0 0 * *", "expected five fields"),
+        ("0 0 * * * *", "expected five fields"),
+        ("0 0 * * 8", "day-of-week item '8' is not understood"),
+        ("0 0 * * 5-1", r"day-of-week range '5-1' runs backwards"),
+        ("0 L * * *", r"hour field 'L' may only use digits, '\*', ',', '-' and '/'"),
+        ("0 0 * FOO *", r"month field 'FOO' may only use digits or JAN-DEC"),
+        ("0 0 * * FOO", r"day-of-week 'FOO' is not 0-7 or SUN-SAT"),
+    ],
+)
+def test_cron_eventbridge_cannot_express(cron: str, match: str) -> None:
+    with pytest.raises(
+        CompilationError, match=rf"schedule '{re.escape(cron)}' cannot be expressed.*{match}"
+    ):
+        schedule_expression(cron)
+
+
+def _spec():  # type: ignore[no-untyped-def]
+    raw = Dataset("raw", storage=ObjectStorage(), format="csv")
+    tmp = Dataset("tmp")
+    out = Dataset("out_table", storage=ObjectStorage(), format="delta")
+
+    @task()
+    def a(r: raw) -> tmp:
+        return r
+
+    @task()
+    def b(t: tmp) -> out:
+        return t
+
+    return Pipeline([a, b], name="lay").spec()
+
+
+def test_dataset_locations_follow_the_layout() -> None:
+    spec = _spec()
+    buckets = {"raw": "lay-raw", "tmp": "lay-intermediate", "out_table": "lay-out-table"}
+    locations = dataset_locations(spec, buckets)
+    assert locations == {
+        "out_table": "s3://lay-out-table/out_table.delta",
+        "raw": "s3://lay-raw/raw.csv",
+        "tmp": "s3://lay-intermediate/runs/{run_id}/tmp.parquet",
+    }
+    assert task_locations(spec.task("a"), locations) == {
+        "raw": "s3://lay-raw/raw.csv",
+        "tmp": "s3://lay-intermediate/runs/{run_id}/tmp.parquet",
+    }
+    assert (
+        resolve_location(locations["tmp"], "exec-1")
+        == "s3://lay-intermediate/runs/exec-1/tmp.parquet"
+    )
+
+
+def test_storage_prefix_and_key() -> None:
+    spec = _spec()
+    raw = spec.dataset("raw")
+    assert dataset_key(raw) == "raw.csv"
+    assert dataset_key(raw, "landing") == dataset_key(raw, "/landing/") == "landing/raw.csv"
+    assert normalize_prefix("a/b") == "a/b/" and normalize_prefix("/") == ""
+    with_prefix = raw.model_copy(
+        update={"storage": raw.storage.model_copy(update={"config": {"prefix": "in/"}})}  # type: ignore[union-attr]
+    )
+    spec = spec.model_copy(
+        update={"datasets": tuple(with_prefix if d.name == "raw" else d for d in spec.datasets)}
+    )
+    locations = dataset_locations(spec, {"raw": "b1", "tmp": "b2", "out_table": "b3"})
+    assert locations["raw"] == "s3://b1/in/raw.csv"
+
+
+def test_layout_errors() -> None:
+    with pytest.raises(
+        CompilationError, match=r"pipeline 'lay': no bucket given for dataset\(s\) out_table, tmp"
+    ):
+        dataset_locations(_spec(), {"raw": "b"})
+    with pytest.raises(ValueError, match=r"run id 'a/b' is invalid"):
+        resolve_location("s3://b/runs/{run_id}/x.parquet", "a/b")

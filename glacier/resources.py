@@ -22,7 +22,7 @@ class Resource(BaseModel):
     """A storage or compute declaration: frozen, validated, provider-aware."""
 
     # defer_build: a resource class builds its validator when first instantiated, so importing
-    # glacier (which defines a dozen resource classes) stays cheap; see "Import time".
+    # glacier (which defines a dozen resource classes) stays cheap (ARCHITECTURE.md, Import time).
     model_config = ConfigDict(
         frozen=True, extra="forbid", arbitrary_types_allowed=False, defer_build=True
     )

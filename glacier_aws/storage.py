@@ -42,7 +42,10 @@ class S3(StorageResource):
         problem = S3_KEY_PREFIX.problem(v)
         if problem:
             raise ValueError(f"prefix {v!r} {problem}")
-        return v
+        # One canonical form ("raw", "/raw" and "raw/" all mean the folder "raw/"), so the
+        # compiled stack and a remote local run agree on every object key.
+        cleaned = v.strip("/")
+        return f"{cleaned}/" if cleaned else ""
 
     @field_validator("storage_class")
     @classmethod

@@ -128,3 +128,14 @@ def test_from_env_reads_the_region(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_cost_estimate_counts_runs(cron: str | None, runs: float) -> None:
     assert runs_per_month(cron) == pytest.approx(runs)
+
+
+@pytest.mark.parametrize(("given", "canonical"), [("raw", "raw/"), ("/a/b/", "a/b/"), ("", "")])
+def test_s3_prefix_is_one_canonical_folder(given: str, canonical: str) -> None:
+    from glacier_aws.layout import dataset_key
+    from glacier_aws.storage import S3
+
+    storage = S3("my-bucket", prefix=given)
+    assert storage.prefix == canonical
+    spec = Dataset("sales", storage=storage).to_spec()
+    assert dataset_key(spec, storage.prefix) == f"{canonical}sales.parquet"

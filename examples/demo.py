@@ -1,8 +1,10 @@
 """``python -m examples.demo`` (``make demo``): the quickstart pipeline, end to end.
 
-1. generates sample orders and customers under ``build/demo/data``;
+1. generates sample orders and customers where a local run looks for the two sources
+   (``.glacier/datasets/``, the default root), unless they are already there;
 2. validates the pipeline and draws it (``build/demo/quickstart.svg``);
-3. runs it locally with ``pipeline.run(...)``, datasets kept under ``build/demo/.glacier``;
+3. runs it locally with ``pipeline.run()``, so ``glacier run examples/quickstart.py`` afterwards
+   picks up the same data and state (and skips what is unchanged);
 4. compiles it to a Pulumi program for AWS in ``build/infra``.
 
 A step whose machinery is not installed says ``not available`` and why; it is never faked.
@@ -21,14 +23,17 @@ import polars as pl
 from examples.quickstart import pipeline
 
 BUILD = Path("build")
-DATA = BUILD / "demo" / "data"
-ROOT = BUILD / "demo" / ".glacier"
+ROOT = Path(".glacier")  # LocalExecutor's default root
+DATA = ROOT / "datasets"  # where a local run finds storage-backed sources
 INFRA = BUILD / "infra"
 COUNTRIES = ["DE", "FR", "JP", "NL", "US", None]
 
 
 def generate_data(folder: Path, n_orders: int = 20_000, n_customers: int = 800) -> dict[str, str]:
-    """Deterministic sample sources, with the dirt the cleaning tasks remove."""
+    """Deterministic sample sources, with the dirt the cleaning tasks remove (kept if present)."""
+    paths = {"orders": folder / "orders.parquet", "customers": folder / "customers.parquet"}
+    if all(p.exists() for p in paths.values()):
+        return {name: str(path) for name, path in paths.items()}
     rng = random.Random(7)
     folder.mkdir(parents=True, exist_ok=True)
     customers = pl.DataFrame(
@@ -55,7 +60,6 @@ def generate_data(folder: Path, n_orders: int = 20_000, n_customers: int = 800) 
             "ordered_at": pl.Date,
         },
     )
-    paths = {"orders": folder / "orders.parquet", "customers": folder / "customers.parquet"}
     orders.write_parquet(paths["orders"])
     customers.write_parquet(paths["customers"])
     return {name: str(path) for name, path in paths.items()}
@@ -83,7 +87,7 @@ def run_locally(inputs: dict[str, str]) -> None:
     except (ImportError, AttributeError) as exc:
         _not_available("run step", exc)
         return
-    result: Any = pipeline.run(LocalExecutor(), inputs=inputs, root=str(ROOT))
+    result: Any = pipeline.run(LocalExecutor(), root=str(ROOT))
     from rich.console import Console
 
     Console().print(result)
@@ -91,11 +95,11 @@ def run_locally(inputs: dict[str, str]) -> None:
     print(result["revenue_by_country"].collect())
     print("where the datasets went:")
     for ds in pipeline.datasets:
-        if ds.name in inputs:
-            where = f"source, read from {inputs[ds.name]}"
-        else:
-            where = result.path(ds.name) or "ephemeral: flowed in memory, not written"
-        print(f"  {ds.name:<20} {where}")
+        where = result.path(ds.name) or "ephemeral: flowed in memory, not written"
+        role = "source, read from " if ds.name in inputs else ""
+        print(f"  {ds.name:<20} {role}{where}")
+    print("run it again (unchanged tasks are skipped; --force reruns them):")
+    print("  .venv/bin/glacier run examples/quickstart.py")
 
 
 def compile_to_pulumi() -> None:

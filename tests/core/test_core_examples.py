@@ -68,8 +68,20 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         "revenue by country:" in out
         and "valid_orders         ephemeral: flowed in memory, not written" in out
     )
-    assert "revenue_by_country   build/demo/.glacier/" in out
-    assert (tmp_path / "build/demo/.glacier").is_dir() and (
+    assert "revenue_by_country   .glacier/datasets/" in out
+    assert (tmp_path / ".glacier/datasets/orders.parquet").is_file() and (
         tmp_path / "build/infra/aws/__main__.py"
     ).is_file()
     assert "Pulumi program written to build/infra" in out
+
+
+def test_glacier_run_after_the_demo_reuses_its_data_and_skips(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    demo = [sys.executable, "-m", "examples.demo"]
+    subprocess.run(demo, cwd=tmp_path, env=env, capture_output=True, check=True, timeout=300)
+    cli = [sys.executable, "-m", "glacier", "run", str(ROOT / "examples" / "quickstart.py")]
+    done = subprocess.run(
+        [*cli, "--no-progress"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("skipped") == 5, done.stdout

@@ -13,7 +13,7 @@ import re
 from dataclasses import replace
 
 from glacier.compilation.base import CompileInput, Compiler, StackBuild
-from glacier.compilation.infrastructure import ResolvedResource, Stack, TaskPlan
+from glacier.compilation.infrastructure import DatasetPlan, ResolvedResource, Stack, TaskPlan
 from glacier.errors import CompilationError
 from glacier_aws.cost import monthly_cost
 from glacier_aws.model import AWSModel, ModelOptions, build_model
@@ -82,6 +82,7 @@ class AWSCompiler(Compiler):
             files=dict(sorted(files.items())),
             resources=resources(model),
             tasks=task_plans(model),
+            datasets=dataset_plans(model),
             monthly_cost_usd=cost,
             cost_assumptions=assumptions,
         )
@@ -151,6 +152,25 @@ def resources(model: AWSModel) -> tuple[ResolvedResource, ...]:
     if model.schedule:
         found.append(ResolvedResource("aws", "eventbridge_rule", name, {"cron": model.schedule}))
     return tuple(found)
+
+
+def dataset_plans(model: AWSModel) -> tuple[DatasetPlan, ...]:
+    """Each stored or ephemeral dataset's bucket and key; says where ephemeral data goes."""
+    keys = {ds: key for t in model.tasks for ds, (_, key) in t.locations.items()}
+    plans = []
+    for b in model.buckets:
+        bucket = b.explicit_name or f"<{b.logical}-*>"
+        for ds in b.datasets:
+            where = f"s3://{bucket}/{keys.get(ds, '')}"
+            note = ""
+            if b.purpose == "intermediate":
+                days = b.lifecycle_rules[0]["expiration"]["days"]
+                note = (
+                    "ephemeral: placed in the pipeline-owned intermediate bucket, one copy per "
+                    f"run, expires after {days} days"
+                )
+            plans.append(DatasetPlan(ds, "aws", where, note))
+    return tuple(sorted(plans, key=lambda p: p.dataset))
 
 
 def task_plans(model: AWSModel) -> tuple[TaskPlan, ...]:

@@ -69,6 +69,16 @@ class TaskPlan:
 
 
 @dataclass(frozen=True)
+class DatasetPlan:
+    """Where one dataset lives in a stack, and anything the user should know about it."""
+
+    dataset: str
+    provider: str
+    location: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Stack:
     """One provider's Pulumi project: ``files`` maps relative POSIX paths to their text."""
 
@@ -76,6 +86,7 @@ class Stack:
     files: Mapping[str, str]
     resources: tuple[ResolvedResource, ...] = ()
     tasks: tuple[TaskPlan, ...] = ()
+    datasets: tuple[DatasetPlan, ...] = ()
     monthly_cost_usd: float = 0.0
     cost_assumptions: str = ""
 
@@ -170,6 +181,7 @@ class Infrastructure:
 __all__ = [
     "CompilationWarning",
     "CrossCloudTransfer",
+    "DatasetPlan",
     "Infrastructure",
     "ResolvedResource",
     "Stack",

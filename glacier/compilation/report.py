@@ -61,10 +61,20 @@ def _tasks(infra: Infrastructure) -> list[str]:
     return lines
 
 
+def _datasets(infra: Infrastructure) -> list[str]:
+    lines = ["Datasets:"]
+    for provider in sorted(infra.stacks):
+        for d in infra.stacks[provider].datasets:
+            note = f" ({d.note})" if d.note else ""
+            lines.append(f"  {d.dataset} ({d.provider}): {d.location}{note}")
+    return lines if len(lines) > 1 else []
+
+
 def plan(infra: Infrastructure) -> str:
-    """``summary()`` plus, per task, its packaging choice and its exact permissions."""
+    """``summary()`` plus where each dataset lives and, per task, packaging and permissions."""
     resources = ["Resources:"] + [f"  {r.provider} {r.kind} {r.name}" for r in infra.resources]
-    return summary(infra) + "\n" + "\n".join(_tasks(infra)) + "\n\n" + "\n".join(resources) + "\n"
+    blocks = [_datasets(infra), _tasks(infra), resources]
+    return summary(infra) + "\n" + "\n\n".join("\n".join(b) for b in blocks if b) + "\n"
 
 
 def readme(infra: Infrastructure) -> str:

@@ -139,3 +139,24 @@ def test_s3_prefix_is_one_canonical_folder(given: str, canonical: str) -> None:
     assert storage.prefix == canonical
     spec = Dataset("sales", storage=storage).to_spec()
     assert dataset_key(spec, storage.prefix) == f"{canonical}sales.parquet"
+
+
+def test_plan_says_where_each_dataset_lives_and_that_ephemeral_data_expires() -> None:
+    scratch = Dataset("scratch")
+    pipeline = Pipeline(name="withscratch")
+    globals()["pipeline_with_scratch"] = pipeline
+
+    @pipeline.task()
+    def first(data: src) -> scratch:  # type: ignore[valid-type]
+        return data
+
+    @pipeline.task()
+    def second(data: scratch) -> dst:  # type: ignore[valid-type]
+        return data
+
+    plan = pipeline.compile(AWSCompiler(intermediate_expiry_days=3)).plan()
+    assert "  dst (aws): s3://<withscratch-dst-*>/dst.parquet\n" in plan
+    assert (
+        "  scratch (aws): s3://<withscratch-work-*>/runs/{run_id}/scratch.parquet (ephemeral: "
+        "placed in the pipeline-owned intermediate bucket, one copy per run, expires after 3 days)"
+    ) in plan

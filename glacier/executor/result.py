@@ -96,18 +96,26 @@ class RunResult:
         raise KeyError(msg)
 
     def summary_rows(self) -> list[tuple[str, str, str, str, str]]:
-        """(task, status, seconds, rows, bytes) as display strings, in run order."""
-        return [
-            (t.name, t.status, f"{t.seconds:.2f}", f"{t.rows:,}", _human_bytes(t.bytes))
-            for t in self.tasks.values()
-        ]
+        """(task, status, seconds, rows, bytes) as display strings, in run order.
+
+        Rows and bytes count what a task wrote to storage in this run; a task that wrote
+        nothing (skipped, or only ephemeral outputs) shows ``-`` rather than a misleading 0.
+        """
+        rows = []
+        for t in self.tasks.values():
+            wrote = bool(t.outputs)
+            count = f"{t.rows:,}" if wrote else "-"
+            size = _human_bytes(t.bytes) if wrote else "-"
+            rows.append((t.name, t.status, f"{t.seconds:.2f}", count, size))
+        return rows
 
     def __rich__(self) -> Any:
         from rich.table import Table
 
         colours = {"succeeded": "green", "skipped": "cyan", "failed": "red", "not_run": "dim"}
         table = Table(
-            title=f"pipeline {self.pipeline}: {self.seconds:.2f}s, {self.queries} queries"
+            title=f"pipeline {self.pipeline}: {self.seconds:.2f}s, "
+            f"{self.queries} {'query' if self.queries == 1 else 'queries'}"
         )
         for col in ("task", "status", "seconds", "rows", "bytes"):
             table.add_column(col, justify="left" if col in ("task", "status") else "right")

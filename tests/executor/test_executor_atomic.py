@@ -156,3 +156,10 @@ def test_path_of_an_input_given_as_a_path_is_that_path(workdir, orders, customer
     ):
         result.path("customers")
     assert_frame_equal(result["customers"].collect(), customers)
+
+
+def test_tasks_that_wrote_nothing_show_dashes_not_zeros():
+    wrote = TaskResult("wrote", status="succeeded")
+    wrote.record(WriteResult("a.parquet", 0, 10), "a")  # an empty dataset really has 0 rows
+    rows = RunResult("p", {"wrote": wrote, "skipped": TaskResult("skipped", status="skipped")})
+    assert [r[3:] for r in rows.summary_rows()] == [("0", "10 B"), ("-", "-")]

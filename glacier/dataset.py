@@ -156,15 +156,16 @@ class Dataset:
         return f"Dataset({', '.join(parts)})"
 
     def to_spec(self, producer: str | None = None, consumers: tuple[str, ...] = ()) -> DatasetSpec:
-        return DatasetSpec(
+        """This dataset as IR; its fields were validated when the Dataset was made."""
+        return DatasetSpec.from_checked(
             name=self.name,
             format=self.format,
             storage=self.storage.to_spec() if self.storage is not None else None,
-            schema=self.schema,
+            schema_=self.schema,
             description=self.description,
             metadata=self.metadata,
             producer=producer,
-            consumers=consumers,
+            consumers=tuple(consumers),
         )
 
 

@@ -173,6 +173,10 @@ def check_nulls(ds: DatasetSpec, frame: pl.LazyFrame | pl.DataFrame) -> None:
     if not columns:
         return
     counts = frame.lazy().select(pl.col(c).null_count() for c in columns).collect().row(0)
+    _raise_on_nulls(ds, columns, counts)
+
+
+def _raise_on_nulls(ds: DatasetSpec, columns: list[str], counts: tuple[Any, ...]) -> None:
     for column, count in zip(columns, counts, strict=True):
         if count:
             msg = (
@@ -199,10 +203,25 @@ class PendingWrite:
     lock: str | None = None
     _done: bool = field(default=False, repr=False)
 
-    def commit(self) -> WriteResult:
-        """Check the written data and make it visible; on any error nothing stays behind."""
+    def check_query(self) -> pl.LazyFrame | None:
+        """The query ``commit`` checks a local temporary file with: its rows, then the null
+        counts of non-Optional columns. None when there is no temporary file to check.
+
+        ``check_all`` runs the queries of many writes as one ``pl.collect_all``.
+        """
+        if self.temp is None or self.ds.format == "delta" or is_remote(self.uri):
+            return None
+        columns = non_nullable_columns(self.ds.schema_) if self.ds.schema_ is not None else []
+        nulls = [pl.col(c).null_count().alias(f"nulls_{i}") for i, c in enumerate(columns)]
+        return _scan(self.ds.format, _temp_file(self), None).select(pl.len().alias("rows"), *nulls)
+
+    def commit(self, checked: tuple[Any, ...] | None = None) -> WriteResult:
+        """Check the written data and make it visible; on any error nothing stays behind.
+
+        ``checked``: the row of ``check_query()`` if it already ran (see ``check_all``).
+        """
         try:
-            result = _commit(self)
+            result = _commit(self, checked)
         except BaseException:
             self.abort()
             raise
@@ -300,7 +319,21 @@ def _sink(fmt: str, lf: pl.LazyFrame, target: str, opts: dict[str, str] | None) 
     return result
 
 
-def _commit(p: PendingWrite) -> WriteResult:
+def check_all(writes: list[PendingWrite]) -> dict[int, tuple[Any, ...]]:
+    """``check_query()`` of every write as one Polars query: ``{id(write): row}``.
+
+    One query instead of one per dataset. If it fails, nothing is returned and each
+    ``commit`` checks its own file, so the error names the dataset it belongs to.
+    """
+    queries = [(w, q) for w in writes if (q := w.check_query()) is not None]
+    try:
+        frames = pl.collect_all([q for _, q in queries]) if queries else []
+    except Exception:
+        return {}
+    return {id(w): f.row(0) for (w, _), f in zip(queries, frames, strict=True)}
+
+
+def _commit(p: PendingWrite, checked: tuple[Any, ...] | None = None) -> WriteResult:
     if p.ds.format == "delta":
         return _write_delta(p)
     if is_remote(p.uri):
@@ -309,9 +342,13 @@ def _commit(p: PendingWrite) -> WriteResult:
         rows = _scan(p.ds.format, p.uri, p.options).select(pl.len()).collect().item()
         return WriteResult(p.uri, int(rows), None)  # Polars' object store reports no size
     temp = _temp_file(p)
-    written = _scan(p.ds.format, temp, None)
-    check_nulls(p.ds, written)
-    rows = int(written.select(pl.len()).collect().item())
+    if checked is None:
+        query = p.check_query()
+        assert query is not None
+        checked = query.collect().row(0)
+    columns = non_nullable_columns(p.ds.schema_) if p.ds.schema_ is not None else []
+    _raise_on_nulls(p.ds, columns, checked[1:])
+    rows = int(checked[0])
     size = os.path.getsize(temp)
     os.replace(temp, p.uri)
     _remove_until_gone(p.temp or "")
@@ -426,6 +463,7 @@ def _remove(path: str) -> None:
 __all__ = [
     "PendingWrite",
     "WriteResult",
+    "check_all",
     "check_nulls",
     "conform",
     "dataset_uri",

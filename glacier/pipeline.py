@@ -218,7 +218,7 @@ class Pipeline:
         """The provider-neutral IR of this pipeline (see glacier.spec)."""
         if self._spec is None:
             dag = self.dag
-            self._spec = PipelineSpec(
+            self._spec = PipelineSpec.from_checked(
                 name=self.name,
                 schedule=self.schedule,
                 description=self.description,

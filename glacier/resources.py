@@ -49,6 +49,8 @@ class Resource(BaseModel):
     def to_spec(self) -> ResourceSpec:
         """This resource as provider-neutral IR."""
         cls = type(self)
+        # Validated, not ``from_checked``: pydantic's model_construct cannot take a field
+        # named ``cls``. Building this one small validator costs ~1 ms once per process.
         return ResourceSpec(
             type=self.kind,
             role=self.role,

@@ -14,8 +14,10 @@ import functools
 import hashlib
 import inspect
 import json
+import linecache
 import sys
 import textwrap
+import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, NamedTuple
@@ -48,8 +50,14 @@ class TaskParam(NamedTuple):
     annotation: str | None
 
 
-#: The default compute; resources are immutable, so every task can share one.
-_DEFAULT_COMPUTE = Local()
+@functools.cache
+def _default_compute() -> Local:
+    """The default compute, shared by every task (resources are immutable).
+
+    Made on first use, not at import: instantiating a pydantic model builds its validator,
+    which ``import glacier`` should not pay for.
+    """
+    return Local()
 
 
 def _where(fn: Callable[..., Any]) -> str:
@@ -249,14 +257,47 @@ def _parse_outputs(
 
 
 def _code_hash(fn: Callable[..., Any]) -> str:
-    """A fingerprint of the function's code: its source when available, else its bytecode."""
-    try:
-        source = textwrap.dedent(inspect.getsource(fn))
-        payload = source.encode()
-    except (OSError, TypeError):
-        code = fn.__code__
-        payload = code.co_code + repr(code.co_consts).encode()
+    """A fingerprint of the function's code: its source text when available, else its bytecode.
+
+    Source text keeps the hash the same across Python versions (the cloud runtime compares it
+    with the manifest's, possibly on another Python), bytecode does not. The source is cut
+    from the file by the line range the code object covers instead of ``inspect.getsource``,
+    whose tokenizer pass cost ~1-2 ms per task (plus compiling its regexes once per process);
+    for ordinary functions the text, so the hash, is the same.
+    """
+    source = _source_of(fn.__code__, fn.__globals__)
+    payload = source.encode() if source is not None else _code_fingerprint(fn.__code__)
     return hashlib.sha256(payload).hexdigest()
+
+
+def _source_of(code: types.CodeType, module_globals: Mapping[str, Any]) -> str | None:
+    """The dedented source lines from the first decorator to the code's last line, or None."""
+    lines = linecache.getlines(code.co_filename, dict(module_globals))
+    first, last = code.co_firstlineno, _last_line(code)
+    if not lines or first < 1 or last > len(lines):
+        return None
+    return textwrap.dedent("".join(lines[first - 1 : last]))
+
+
+def _last_line(code: types.CodeType) -> int:
+    """The last source line any instruction of ``code`` or its nested code objects spans."""
+    positions = getattr(code, "co_positions", None)  # Python 3.11+: end lines included
+    if positions is not None:
+        ends = [end for _, end, _, _ in positions() if end is not None]
+    else:
+        ends = [line for _, _, line in code.co_lines() if line is not None]
+    nested = [_last_line(c) for c in code.co_consts if isinstance(c, types.CodeType)]
+    return max([code.co_firstlineno, *ends, *nested])
+
+
+def _code_fingerprint(code: types.CodeType) -> bytes:
+    """Bytecode, names and constants (nested code objects recursively): no memory addresses."""
+    consts = [
+        _code_fingerprint(c) if isinstance(c, types.CodeType) else repr(c).encode()
+        for c in code.co_consts
+    ]
+    names = (code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars)
+    return b"\0".join([code.co_code, repr(names).encode(), *consts])
 
 
 class Task:
@@ -279,7 +320,7 @@ class Task:
         self.fn = fn
         self.name = check_name(name or fn.__name__, "Task")
         if compute is None:
-            compute = _DEFAULT_COMPUTE
+            compute = _default_compute()
         elif not isinstance(compute, ComputeResource):
             msg = f"task {self.name!r}: compute must be a compute resource such as compute.serverless(), found {compute!r}"
             raise DefinitionError(msg)
@@ -322,27 +363,33 @@ class Task:
         return f"<Task {self.name}({ins}) -> ({outs})>"
 
     def to_spec(self, upstream: Iterable[str] = ()) -> TaskSpec:
-        return TaskSpec(
+        """This task as IR; every field was validated when the task was made."""
+        return TaskSpec.from_checked(
             name=self.name,
             module=self.fn.__module__,
             qualname=self.fn.__qualname__,
             code_hash=self.code_hash,
             inputs=tuple(
-                InputSpec(param=i.param, dataset=i.dataset.name, frame=i.frame) for i in self.inputs
+                InputSpec.from_checked(param=i.param, dataset=i.dataset.name, frame=i.frame)
+                for i in self.inputs
             ),
             outputs=tuple(d.name for d in self.outputs),
-            output_frames=typing.cast(Any, self.output_frames),
-            params=tuple(
-                ParamSpec(name=p.name, default=p.default, annotation=p.annotation)
-                for p in self.params
-            ),
+            output_frames=self.output_frames,
+            params=tuple(_param_spec(p) for p in self.params),
             depends_on=tuple(sorted(t.name for t in self.depends_on)),
             upstream=tuple(sorted(upstream)),
             compute=self.compute.to_spec(),
             retries=self.retries,
-            timeout=self.timeout,
+            timeout=None if self.timeout is None else float(self.timeout),
             description=self.description,
         )
+
+
+def _param_spec(p: TaskParam) -> ParamSpec:
+    """Scalar defaults are JSON values as they are; others are validated as JSON by pydantic."""
+    if p.default is None or type(p.default) in (str, int, float, bool):
+        return ParamSpec.from_checked(name=p.name, default=p.default, annotation=p.annotation)
+    return ParamSpec(name=p.name, default=p.default, annotation=p.annotation)
 
 
 def _check_depends_on(name: str, depends_on: Iterable[Any]) -> tuple[Task, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from glacier.errors import CompilationError
 from glacier.spec import DatasetSpec
 from glacier_aws.layout import dataset_key, storage_prefix
 
@@ -27,6 +28,19 @@ def storage_class(ds: DatasetSpec) -> str | None:
     return None if chosen == "STANDARD" else chosen
 
 
+def check_readable(ds: DatasetSpec) -> None:
+    """A dataset a task reads must not move to a class whose objects need a restore first."""
+    cls = storage_class(ds)
+    if cls in RESTORE_REQUIRED and ds.consumers:
+        msg = (
+            f"dataset {ds.name!r} is read by task(s) {', '.join(ds.consumers)}, but its S3 "
+            f"storage class {cls} must be restored before any read, so those tasks would fail; "
+            "use GLACIER_IR (instant retrieval, what ObjectStorage('archive') picks) or store "
+            "only datasets no task reads in " + cls
+        )
+        raise CompilationError(msg)
+
+
 def _dataset_rule(ds: DatasetSpec) -> dict[str, Any] | None:
     cls = storage_class(ds)
     retention = ds.storage.option("retention_days") if ds.storage is not None else None
@@ -38,8 +52,10 @@ def _dataset_rule(ds: DatasetSpec) -> dict[str, Any] | None:
         "status": "Enabled",
         "filter": {"prefix": key},
     }
-    if cls is not None:
-        days = 30 if cls in _THIRTY_DAY_MINIMUM else 0
+    days = 30 if cls in _THIRTY_DAY_MINIMUM else 0
+    # S3 rejects a rule whose objects expire no later than they transition; and an object
+    # deleted on the day it would move never needs the cheaper class.
+    if cls is not None and (retention is None or int(retention) > days):
         rule["transitions"] = [{"days": days, "storage_class": cls}]
     if retention is not None:
         rule["expiration"] = {"days": int(retention)}
@@ -61,4 +77,4 @@ def bucket_lifecycle(datasets: Sequence[DatasetSpec]) -> tuple[dict[str, Any], .
     return tuple(rules)
 
 
-__all__ = ["RESTORE_REQUIRED", "bucket_lifecycle", "storage_class"]
+__all__ = ["RESTORE_REQUIRED", "bucket_lifecycle", "check_readable", "storage_class"]

@@ -27,7 +27,7 @@ from glacier.errors import CompilationError
 from glacier.spec import DatasetSpec, PipelineSpec, TaskSpec
 from glacier_aws.compute import LAMBDA_MAX_MEMORY, LAMBDA_MAX_TIMEOUT, fargate_size
 from glacier_aws.layout import dataset_locations
-from glacier_aws.lifecycle import bucket_lifecycle
+from glacier_aws.lifecycle import bucket_lifecycle, check_readable
 from glacier_aws.naming import Namer
 from glacier_aws.policy import Statement, task_statements
 
@@ -128,6 +128,7 @@ def _data_buckets(spec: PipelineSpec, names: list[str], namer: Namer) -> list[Bu
     by_bucket: dict[str, list[DatasetSpec]] = {}
     for ds in spec.datasets:
         if ds.name in names and ds.storage is not None:
+            check_readable(ds)
             explicit, *_ = _bucket_settings(ds)
             by_bucket.setdefault(explicit or f"\0{ds.name}", []).append(ds)
     plans = []
@@ -297,9 +298,11 @@ def _deploy(
         float(c.option("cpu", 1.0)), int(limits.get("memory") or c.option("memory", 2048))
     )
     if size is None:
-        raise CompilationError(
-            f"task {task.name!r}: no Fargate size offers cpu={c.option('cpu')} and memory={c.option('memory')}"
+        msg = (
+            f"task {task.name!r}: no Fargate size offers cpu={c.option('cpu')} and "
+            f"memory={c.option('memory')} (largest: 16 vCPU, 122880 MiB); ask for less"
         )
+        raise CompilationError(msg)
     return TaskDeploy(
         **common,
         cpu=size[0],

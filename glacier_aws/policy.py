@@ -1,8 +1,8 @@
 """Least-privilege IAM statements derived from the data flow.
 
-A task may read exactly its inputs' objects, write exactly its outputs' objects (keys, not
-buckets; ephemeral data only under ``runs/*/``), write its own log group and read its own
-secrets. ``"*"`` appears only for X-Ray and ECR's token call, which AWS does not let you scope.
+A task may read exactly its inputs' objects, write (and read back) exactly its outputs'
+objects (keys, not buckets; ephemeral data only under ``runs/*/``), write its own log group
+and read its own secrets. ``"*"`` appears only for X-Ray and ECR's token call, which AWS does not let you scope.
 Statements reference generated variables (``Arn``) and are rendered twice: as code by the
 program generator and as text by ``glacier plan``.
 """
@@ -78,9 +78,11 @@ def _data_statements(
             prefix = key.replace("{run_id}", "*")
             listing.setdefault(bucket, []).extend([prefix, f"{prefix}/*"])
     if write:
+        # GetObject: the runtime reads each written object back to count its rows (Polars'
+        # native S3 writes report none), and Delta reads its log; Delta also deletes files.
         delta = any(formats[n] == "delta" for n in names)
-        actions = ("s3:PutObject", "s3:AbortMultipartUpload") + (
-            ("s3:GetObject", "s3:DeleteObject") if delta else ()
+        actions = ("s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject") + (
+            ("s3:DeleteObject",) if delta else ()
         )
         sid = "WriteOutputs"
     else:

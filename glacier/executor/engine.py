@@ -28,7 +28,7 @@ import polars as pl
 from glacier.errors import DefinitionError, GlacierError, SchemaError
 from glacier.executor.result import TaskResult
 from glacier.invoke import call_task
-from glacier.io import PendingWrite, prepare_write
+from glacier.io import PendingWrite, check_all, prepare_write
 from glacier.spec import DatasetSpec
 from glacier.task import Task
 
@@ -84,13 +84,12 @@ class Engine:
         self.queries = 0
         self.producer = {o.name: t.name for t in tasks for o in t.outputs}
         self.dead: set[str] = set()  # tasks that failed or could not run
+        self._pool: Any = None  # a ThreadPoolExecutor, made on first need
 
     # -- the stage loop ------------------------------------------------------------------------
 
     def run(self) -> None:
-        from concurrent.futures import ThreadPoolExecutor  # only runs need it, not imports
-
-        with ThreadPoolExecutor(self.max_workers, thread_name_prefix="glacier") as pool:
+        try:
             for stage in self.stages:
                 runnable = [self.tasks[n] for n in stage if not self._blocked(self.tasks[n])]
                 eager = {
@@ -105,10 +104,47 @@ class Engine:
                 runnable = [t for t in runnable if not self._blocked(t)]
                 for t in runnable:
                     self.progress.start(t.name)
-                for called in pool.map(self._call, runnable):
+                for called in self._call_stage(runnable):
                     if called is not None:
                         self._register(called)
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
         self.flush()
+
+    def _threads(self) -> Any:
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor  # only some runs need it
+
+            self._pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="glacier")
+        return self._pool
+
+    def _call_stage(self, runnable: list[Task]) -> list[Called | None]:
+        """Call a stage's tasks, in threads only where that can overlap real work.
+
+        Calling a lazy task only builds a plan (microseconds), and Polars runs the fused
+        query's independent branches in parallel itself, so threads there cost more (start-up,
+        lock hand-offs) than they save. A task that takes or returns an annotated DataFrame
+        does eager work, so it runs in a pool thread beside the rest of its stage. If an
+        inline call turns out slow (a task collecting inside a lazy signature), the rest of
+        its stage goes to threads.
+        """
+        shared = len(runnable) > 1
+        futures = {
+            t.name: self._threads().submit(self._call, t) for t in runnable if shared and _eager(t)
+        }
+        called: dict[str, Called | None] = {}
+        for t in runnable:
+            if t.name in futures:
+                continue
+            started = time.perf_counter()
+            called[t.name] = self._call(t)
+            if time.perf_counter() - started > _INLINE_BUDGET:
+                for rest in runnable:
+                    if rest.name not in called and rest.name not in futures:
+                        futures[rest.name] = self._threads().submit(self._call, rest)
+        return [called[t.name] if t.name in called else futures[t.name].result() for t in runnable]
 
     def _blocked(self, t: Task) -> bool:
         """A task whose upstream failed does not run; say which one."""
@@ -209,17 +245,24 @@ class Engine:
             done = iter(frames[len(sinks) :])
             for n, f in zip(materialize, extras, strict=True):
                 self.frames[n] = next(done) if isinstance(f, pl.LazyFrame) else f
+        checked = check_all([w for c in pending for w in c.writes])  # one query, not one each
         elapsed = time.perf_counter() - started
         for called in pending:
-            self._commit(called, elapsed, self.queries)
+            self._commit(called, elapsed, self.queries, checked)
 
-    def _commit(self, called: Called, elapsed: float, query: int | None) -> bool:
+    def _commit(
+        self,
+        called: Called,
+        elapsed: float,
+        query: int | None,
+        checked: Mapping[int, tuple[Any, ...]] | None = None,
+    ) -> bool:
         result = self.results[called.task.name]
         result.seconds += elapsed
         result.query = query
         try:
             for w in called.writes:
-                result.record(w.commit(), w.ds.name)
+                result.record(w.commit((checked or {}).get(id(w))), w.ds.name)
         except Exception as exc:
             _abort([called])
             self._fail(called.task.name, exc)
@@ -281,6 +324,15 @@ class Engine:
                 ds, uri, opts = self.targets[name]
                 fresh.writes.append(prepare_write(ds, frame, uri, opts))
         return fresh
+
+
+#: An inline task call slower than this did real work: its stage's other tasks go to threads.
+_INLINE_BUDGET = 0.05
+
+
+def _eager(t: Task) -> bool:
+    """Whether the task says it works on DataFrames (an eager input or output annotation)."""
+    return any(i.frame == "eager" for i in t.inputs) or "eager" in t.output_frames
 
 
 def _collect_alone(called: Called) -> None:

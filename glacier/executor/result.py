@@ -101,7 +101,7 @@ class RunResult:
         Rows and bytes count what a task wrote to storage in this run; a task that wrote
         nothing (skipped, or only ephemeral outputs) shows ``-`` rather than a misleading 0.
         """
-        rows = []
+        rows: list[tuple[str, str, str, str, str]] = []
         for t in self.tasks.values():
             wrote = bool(t.outputs)
             count = f"{t.rows:,}" if wrote else "-"

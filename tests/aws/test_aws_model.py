@@ -9,6 +9,7 @@ from glacier.errors import CompilationError
 from glacier.storage import LocalFS, ObjectStorage
 from glacier_aws import AWSCompiler, Fargate, Lambda
 from glacier_aws.cost import runs_per_month
+from glacier_aws.lifecycle import bucket_lifecycle
 
 src = Dataset("src", storage=ObjectStorage())
 dst = Dataset("dst", storage=ObjectStorage())
@@ -160,3 +161,52 @@ def test_plan_says_where_each_dataset_lives_and_that_ephemeral_data_expires() ->
         "  scratch (aws): s3://<withscratch-work-*>/runs/{run_id}/scratch.parquet (ephemeral: "
         "placed in the pipeline-owned intermediate bucket, one copy per run, expires after 3 days)"
     ) in plan
+
+
+def _lifecycle(storage: ObjectStorage) -> list[dict[str, object]]:
+    """The lifecycle rules of a bucket holding one dataset a task writes with ``storage``."""
+    pipeline = Pipeline(name="life")
+    kept = Dataset("kept", storage=storage)
+
+    @pipeline.task()
+    def keep(data: src) -> kept:  # type: ignore[valid-type]
+        return data
+
+    return list(bucket_lifecycle([pipeline.spec().dataset("kept")]))
+
+
+def test_short_retention_expires_without_an_s3_rejected_transition() -> None:
+    # S3 rejects a rule whose expiration day is not after its transition day.
+    short = _lifecycle(ObjectStorage("infrequent", retention_days=14))[1]
+    assert short["expiration"] == {"days": 14} and "transitions" not in short
+    long = _lifecycle(ObjectStorage("infrequent", retention_days=31))[1]
+    assert long["transitions"] == [{"days": 30, "storage_class": "STANDARD_IA"}]
+    assert long["expiration"] == {"days": 31}
+
+
+def test_a_dataset_a_task_reads_cannot_go_to_a_restore_only_class() -> None:
+    cold = Dataset("cold", storage=ObjectStorage(aws_storage_class="DEEP_ARCHIVE"))
+    pipeline = Pipeline(name="cold")
+    globals()["pipeline_under_test"] = pipeline
+
+    @pipeline.task()
+    def read(data: cold) -> dst:  # type: ignore[valid-type]
+        return data
+
+    with pytest.raises(
+        CompilationError,
+        match=r"dataset 'cold' is read by task\(s\) read, but its S3 storage class DEEP_ARCHIVE "
+        r"must be restored before any read.*use GLACIER_IR",
+    ):
+        pipeline.compile(AWSCompiler())
+    assert _lifecycle(ObjectStorage(aws_storage_class="DEEP_ARCHIVE"))[1]["transitions"] == [
+        {"days": 0, "storage_class": "DEEP_ARCHIVE"}
+    ]  # a sink may archive: no task reads it
+
+
+def test_container_too_big_for_fargate_names_the_limit() -> None:
+    with pytest.raises(
+        CompilationError,
+        match=r"task 'work': no Fargate size offers cpu=32.0 and memory=2048 \(largest: 16 vCPU",
+    ):
+        _compile(compute.container(cpu=32))

@@ -90,7 +90,7 @@ def test_validate_role_reads_its_input_and_writes_its_output_only(orders_run: Ru
         ),
         (
             "WriteOutputs",
-            ["s3:PutObject", "s3:AbortMultipartUpload"],
+            ["s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject"],
             ["arn:aws:s3:::orders-work-1a2b3c4/runs/*/valid.parquet"],
             None,
         ),
@@ -117,7 +117,7 @@ def test_enrich_role_reads_its_own_secret(orders_run: Run) -> None:
         ],
     )
     assert statements["WriteOutputs"] == (
-        ["s3:PutObject", "s3:AbortMultipartUpload"],
+        ["s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject"],
         ["arn:aws:s3:::orders-by-customer-1a2b3c4/by_customer.parquet"],
     )
     assert statements["ReadSecrets"] == (
@@ -188,6 +188,40 @@ def test_fargate_wiring(orders_run: Run) -> None:
     assert container["command"] == ["python", "-m", "glacier_aws.runtime", "--task", "publish"]
     assert container["secrets"] == [{"name": "TOKEN", "valueFrom": f"{SECRET}:orders/token-AbCdEf"}]
     assert container["image"].endswith("@sha256:" + "0" * 64)
+    logs = container["logConfiguration"]
+    assert logs["logDriver"] == "awslogs"
+    assert logs["options"]["awslogs-group"] == "/glacier/orders-publish-1a2b3c4"
+
+
+def test_state_machine_runs_only_its_fargate_tasks_on_its_cluster(orders_run: Run) -> None:
+    machine = orders_run.one("aws:sfn/stateMachine:StateMachine", "orders").inputs
+    publish = json.loads(machine["definition"])["States"]["publish"]
+    assert publish["Resource"] == "arn:aws:states:::ecs:runTask.sync"
+    cluster = f"arn:aws:ecs:us-east-1:{ACCOUNT}:cluster/orders-1a2b3c4"
+    params = publish["Parameters"]
+    assert (params["LaunchType"], params["Cluster"]) == ("FARGATE", cluster)
+    assert params["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"] == [
+        "subnet-a",
+        "subnet-b",
+    ]
+    (override,) = params["Overrides"]["ContainerOverrides"]
+    assert override["Environment"] == [{"Name": "GLACIER_RUN_ID", "Value.$": "$.run_id"}]
+    found = {s["Sid"]: s for s in orders_run.policy("orders-states")["Statement"]}
+    assert found["RunTasks"]["Resource"] == [
+        f"arn:aws:ecs:us-east-1:{ACCOUNT}:task-definition/orders-publish:*"
+    ]
+    assert found["RunTasks"]["Condition"] == {"ArnEquals": {"ecs:cluster": cluster}}
+    assert found["TrackTasks"]["Resource"] == [
+        f"arn:aws:ecs:us-east-1:{ACCOUNT}:task/orders-1a2b3c4/*"
+    ]
+    roles = [f"arn:aws:iam::{ACCOUNT}:role/orders-publish{s}-1a2b3c4" for s in ("", "-exec")]
+    assert found["PassTaskRoles"]["Resource"] == roles
+    assert found["PassTaskRoles"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
+    }
+    assert found["SyncTasks"]["Resource"] == [
+        f"arn:aws:events:us-east-1:{ACCOUNT}:rule/StepFunctionsGetEventsForECSTaskRule"
+    ]
 
 
 def test_state_machine_invokes_only_its_functions_and_is_scheduled(orders_run: Run) -> None:

@@ -35,7 +35,8 @@ def test_collect_all_receives_every_stored_output_at_once(workdir, orders, custo
 
     monkeypatch.setattr("glacier.executor.engine.pl.collect_all", spy)
     samples.analytics("out").run(inputs={"orders": orders, "customers": customers})
-    assert batches == [2]  # by_region and totals: one multi-sink query
+    # by_region and totals: one multi-sink query, then one query checking both written files
+    assert batches == [2, 2]
 
 
 def test_layout_under_root_and_localfs_paths(workdir: Path, orders, customers):

@@ -101,7 +101,7 @@ clean_role = gi.role(
         ),
         gi.allow(
             'WriteOutputs',
-            ['s3:PutObject', 's3:AbortMultipartUpload'],
+            ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
             [gi.object_arn(work_bucket, 'runs/*/cleaned.parquet')],
         ),
         gi.allow(
@@ -163,7 +163,7 @@ summarise_role = gi.role(
         ),
         gi.allow(
             'WriteOutputs',
-            ['s3:PutObject', 's3:AbortMultipartUpload'],
+            ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
             [gi.object_arn(by_store_bucket, 'by_store.parquet')],
         ),
         gi.allow(

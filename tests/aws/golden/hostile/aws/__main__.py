@@ -73,7 +73,7 @@ clean_role = gi.role(
         ),
         gi.allow(
             'WriteOutputs',
-            ['s3:PutObject', 's3:AbortMultipartUpload'],
+            ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
             [gi.object_arn(out_bucket, 'out.parquet')],
         ),
         gi.allow(

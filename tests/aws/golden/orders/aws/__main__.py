@@ -125,7 +125,7 @@ validate_role = gi.role(
         ),
         gi.allow(
             'WriteOutputs',
-            ['s3:PutObject', 's3:AbortMultipartUpload'],
+            ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
             [gi.object_arn(work_bucket, 'runs/*/valid.parquet')],
         ),
         gi.allow(
@@ -188,7 +188,7 @@ enrich_role = gi.role(
         ),
         gi.allow(
             'WriteOutputs',
-            ['s3:PutObject', 's3:AbortMultipartUpload'],
+            ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
             [gi.object_arn(by_customer_bucket, 'by_customer.parquet')],
         ),
         gi.allow(

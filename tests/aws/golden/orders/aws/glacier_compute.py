@@ -193,6 +193,12 @@ def fargate_task(
     return Fargate(task_definition=definition, task_role=task_role, execution_role=execution_role)
 
 
+def _sync_rule_arn(cluster_arn: str, region: str) -> str:
+    """``arn:<partition>:events:<region>:<account>:rule/StepFunctionsGetEventsForECSTaskRule``."""
+    _, partition, _, _, account, *_ = cluster_arn.split(":")
+    return f"arn:{partition}:events:{region}:{account}:rule/StepFunctionsGetEventsForECSTaskRule"
+
+
 def _machine_statements(
     ctx: Context,
     functions: Sequence[aws.lambda_.Function],
@@ -207,18 +213,18 @@ def _machine_statements(
         families = [
             pulumi.Output.concat(t.task_definition.arn_without_revision, ":*") for t in tasks
         ]
-        found.append(allow("RunTasks", ["ecs:RunTask"], families))
         assert ecs is not None, "Fargate tasks need their cluster"
+        on_cluster = {"ArnEquals": {"ecs:cluster": ecs.arn}}
+        found.append(allow("RunTasks", ["ecs:RunTask"], families, on_cluster))
         running = ecs.arn.apply(lambda arn: arn.replace(":cluster/", ":task/") + "/*")
         found.append(allow("TrackTasks", ["ecs:DescribeTasks", "ecs:StopTask"], [running]))
         roles = [r.arn for t in tasks for r in (t.task_role, t.execution_role)]
-        found.append(allow("PassTaskRoles", ["iam:PassRole"], roles))
-        rule = f"arn:aws:events:{ctx.region}:*:rule/StepFunctionsGetEventsForECSTaskRule"
-        found.append(
-            allow(
-                "SyncTasks", ["events:DescribeRule", "events:PutRule", "events:PutTargets"], [rule]
-            )
-        )
+        to_ecs = {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+        found.append(allow("PassTaskRoles", ["iam:PassRole"], roles, to_ecs))
+        # The managed rule runTask.sync waits on, in this account (taken from the cluster ARN).
+        rule = ecs.arn.apply(lambda arn: _sync_rule_arn(arn, ctx.region))
+        sync = ["events:DescribeRule", "events:PutRule", "events:PutTargets"]
+        found.append(allow("SyncTasks", sync, [rule]))
     # Step Functions' log delivery and X-Ray APIs do not support resource-level permissions.
     delivery = [
         "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups",

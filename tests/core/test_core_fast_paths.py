@@ -1,0 +1,134 @@
+"""Shortcuts taken for speed must give the same results as the slow, fully checked paths."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from glacier import Pipeline, PipelineSpec, compute
+from glacier.loader import _load_file
+from glacier.task import Task, _code_hash
+
+ROOT = Path(__file__).resolve().parents[2]
+MODULES = [
+    "tests/pipelines/core_plain.py",
+    "tests/pipelines/core_two.py",
+    "tests/pipelines/core_future.py",
+    "tests/pipelines/runtime_shop.py",
+    "tests/pipelines/aws_orders.py",
+    "examples/quickstart.py",
+]
+
+
+def _pipelines(path: str) -> list[Pipeline]:
+    module = _load_file(str(ROOT / path), path)  # the loader's import, as `glacier run` does
+    found = [v for v in vars(module).values() if isinstance(v, Pipeline)]
+    return found or pytest.fail(f"{path} defines no Pipeline")
+
+
+def _same_types(a: Any, b: Any, where: str) -> None:
+    """Equal values can still differ in type (5 vs 5.0, list vs tuple): compare those too."""
+    assert type(a) is type(b), f"{where}: {type(a).__name__} != {type(b).__name__}"
+    if isinstance(a, BaseModel):
+        for name in type(a).model_fields:
+            _same_types(getattr(a, name), getattr(b, name), f"{where}.{name}")
+    elif isinstance(a, tuple | list):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _same_types(x, y, f"{where}[{i}]")
+    elif isinstance(a, dict):
+        for k in a:
+            _same_types(a[k], b[k], f"{where}[{k!r}]")
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_spec_built_from_checked_parts_equals_a_validated_one(module: str) -> None:
+    for pipeline in _pipelines(module):
+        spec = pipeline.spec()
+        validated = PipelineSpec.model_validate(spec.model_dump(by_alias=True))
+        assert spec == validated
+        assert spec.to_json() == validated.to_json()
+        _same_types(spec, validated, pipeline.name)
+
+
+def test_spec_timeouts_are_floats_and_bad_param_defaults_still_fail() -> None:
+    from glacier import Dataset, task
+
+    src, dst = Dataset("fp_src"), Dataset("fp_dst")
+
+    @task(timeout=5)
+    def timed(data: src) -> dst:
+        return data
+
+    spec = Pipeline([timed], name="fp").spec()
+    assert spec.tasks[0].timeout == 5.0 and isinstance(spec.tasks[0].timeout, float)
+
+    @task()
+    def tupled(data: src, pair: tuple[int, int] = (1, 2)) -> dst:  # json.dumps accepts tuples
+        return data
+
+    with pytest.raises(ValueError, match=r"not a valid JSON value"):
+        Pipeline([tupled], name="fp").spec()
+
+
+def _old_hash(fn: Any) -> str:
+    return hashlib.sha256(textwrap.dedent(inspect.getsource(fn)).encode()).hexdigest()
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_code_hash_is_the_hash_of_the_function_source(module: str) -> None:
+    tasks = [t for p in _pipelines(module) for t in p.tasks]
+    assert tasks
+    for t in tasks:
+        assert t.code_hash == _old_hash(t.fn), t.name
+
+
+def _exec_task(body: str) -> Task:
+    namespace: dict[str, Any] = {}
+    source = (
+        f"from glacier import Dataset, task\na = Dataset('a')\n@task\ndef t(x: a) -> None:\n{body}"
+    )
+    exec(compile(source, "<no file>", "exec"), namespace)
+    return namespace["t"]
+
+
+def test_code_hash_without_source_uses_the_code_object_deterministically() -> None:
+    nested = "    def inner(y):\n        return y + 1\n    inner(x)\n"
+    first, again = _exec_task(nested), _exec_task(nested)
+    assert first.code_hash == again.code_hash  # no memory addresses of nested code objects
+    changed = _exec_task(nested.replace("y + 1", "y - 1"))
+    assert changed.code_hash != first.code_hash  # a change inside a nested function counts
+    assert _code_hash(first.fn) == first.code_hash
+
+
+def test_import_builds_no_pydantic_model_and_default_compute_is_shared() -> None:
+    code = (
+        "import glacier, glacier.spec, glacier.compute, glacier.storage\n"
+        "from pydantic import BaseModel\n"
+        "mods = (glacier.spec, glacier.compute, glacier.storage)\n"
+        "built = [n for m in mods for n, c in vars(m).items() if isinstance(c, type)"
+        " and issubclass(c, BaseModel) and c.__pydantic_complete__]\n"
+        "print(built)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    from glacier import Dataset, task
+
+    a, b = Dataset("fp_a"), Dataset("fp_b")
+
+    @task
+    def one(x: a) -> b:
+        return x
+
+    @task
+    def two(x: b) -> None:
+        return None
+
+    assert one.compute is two.compute and one.compute == compute.local()

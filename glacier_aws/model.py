@@ -218,11 +218,14 @@ def _packaging(task: TaskSpec) -> tuple[Packaging, str, dict[str, Any]]:
     memory = int(c.option("memory", 1024))
     timeout = limit or int(c.option("timeout", LAMBDA_MAX_TIMEOUT if c.type == "local" else 300))
     if c.provider == "aws":  # Lambda(...) is checked against Lambda's limits on creation
-        return (
-            "lambda",
-            "Lambda(...) requested",
-            {"memory": memory, "timeout": min(timeout, LAMBDA_MAX_TIMEOUT)},
-        )
+        if timeout > LAMBDA_MAX_TIMEOUT:
+            msg = (
+                f"task {task.name!r} has timeout={timeout}s but runs on Lambda(...), which stops "
+                f"every invocation at {LAMBDA_MAX_TIMEOUT}s; lower the task's timeout to at most "
+                f"{LAMBDA_MAX_TIMEOUT} or give it Fargate(...) compute"
+            )
+            raise CompilationError(msg)
+        return "lambda", "Lambda(...) requested", {"memory": memory, "timeout": timeout}
     if timeout > LAMBDA_MAX_TIMEOUT or memory > LAMBDA_MAX_MEMORY:
         why = (
             f"timeout {timeout}s > Lambda's {LAMBDA_MAX_TIMEOUT}s"

@@ -91,6 +91,14 @@ def test_aws_specific_compute_is_honoured() -> None:
     assert plan.packaging == "AWS Lambda function"
 
 
+def test_task_timeout_over_lambda_limit_on_explicit_lambda_is_an_error() -> None:
+    with pytest.raises(
+        CompilationError,
+        match=r"task 'work' has timeout=1200s but runs on Lambda\(\.\.\.\).*Fargate\(\.\.\.\)",
+    ):
+        _compile(Lambda(timeout=60), timeout=1200)
+
+
 def test_fargate_and_lambda_limits_are_checked_on_creation() -> None:
     with pytest.raises(ValueError, match=r"nearest valid size is cpu=1, memory=2048"):
         Fargate(cpu=1, memory=1000)

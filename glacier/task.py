@@ -30,6 +30,7 @@ from glacier.errors import DefinitionError
 from glacier.spec import InputSpec, ParamSpec, TaskSpec
 
 FrameKind = Literal["lazy", "eager"]
+_EMPTY = inspect.Parameter.empty
 
 
 # NamedTuples rather than frozen dataclasses: immutable either way, and several times cheaper
@@ -90,7 +91,7 @@ def _evaluate(value: Any, fn: Callable[..., Any], scope: Mapping[str, Any]) -> A
 def _resolve_annotations(fn: Callable[..., Any], scope: Mapping[str, Any]) -> dict[str, Any]:
     """Evaluate the function's annotations against its globals plus the decorating scope."""
     try:
-        raw = inspect.get_annotations(fn)
+        raw = fn.__annotations__  # what inspect.get_annotations returns for a function
         return {key: _evaluate(value, fn, scope) for key, value in raw.items()}
     except NameError as exc:
         msg = (
@@ -120,36 +121,38 @@ def _parse_inputs(
 ) -> tuple[tuple[TaskInput, ...], tuple[TaskParam, ...]]:
     inputs: list[TaskInput] = []
     params: list[TaskParam] = []
-    for p in _parameters(fn):
-        if p.variadic:
-            msg = f"{_where(fn)}: *{p.name} / **{p.name} are not supported; declare each input as a parameter"
+    for name, default, variadic in _parameters(fn):
+        if variadic:
+            msg = f"{_where(fn)}: *{name} / **{name} are not supported; declare each input as a parameter"
             raise DefinitionError(msg)
-        annotation = hints.get(p.name, inspect.Parameter.empty)
+        annotation = hints.get(name, _EMPTY)
+        if type(annotation) is Dataset:  # the common case, `data: raw`, without a call
+            inputs.append(TaskInput(name, annotation, "lazy"))
+            continue
         dataset, frame = _dataset_in(annotation)
         if dataset is not None and frame is not None:
-            inputs.append(TaskInput(p.name, dataset, frame))
+            inputs.append(TaskInput(name, dataset, frame))
             continue
-        if typing.get_origin(annotation) is typing.Annotated and any(
-            isinstance(e, Dataset) for e in typing.get_args(annotation)[1:]
-        ):
-            msg = f"{_where(fn)}: parameter {p.name!r} names several Datasets in Annotated[...]; expected exactly one"
-            raise DefinitionError(msg)
-        if p.default is inspect.Parameter.empty:
-            found = (
-                "no annotation"
-                if annotation is inspect.Parameter.empty
-                else f"annotation {annotation!r}"
-            )
-            msg = (
-                f"{_where(fn)}: parameter {p.name!r} has {found} and no default; expected a Dataset "
-                f"annotation (`{p.name}: my_dataset` or `Annotated[pl.LazyFrame, my_dataset]`) or a default "
-                f"value for a task parameter (`{p.name}: float = 1.0`)"
-            )
-            raise DefinitionError(msg)
-        params.append(
-            TaskParam(p.name, _json_default(fn, p.name, p.default), _annotation_str(annotation))
-        )
+        params.append(_param(fn, name, default, annotation))
     return tuple(inputs), tuple(params)
+
+
+def _param(fn: Callable[..., Any], name: str, default: Any, annotation: Any) -> TaskParam:
+    """A plain parameter, which must have a JSON default (Dataset parameters are inputs)."""
+    if typing.get_origin(annotation) is typing.Annotated and any(
+        isinstance(e, Dataset) for e in typing.get_args(annotation)[1:]
+    ):
+        msg = f"{_where(fn)}: parameter {name!r} names several Datasets in Annotated[...]; expected exactly one"
+        raise DefinitionError(msg)
+    if default is _EMPTY:
+        found = "no annotation" if annotation is _EMPTY else f"annotation {annotation!r}"
+        msg = (
+            f"{_where(fn)}: parameter {name!r} has {found} and no default; expected a Dataset "
+            f"annotation (`{name}: my_dataset` or `Annotated[pl.LazyFrame, my_dataset]`) or a default "
+            f"value for a task parameter (`{name}: float = 1.0`)"
+        )
+        raise DefinitionError(msg)
+    return TaskParam(name, _json_default(fn, name, default), _annotation_str(annotation))
 
 
 class _Param(NamedTuple):
@@ -177,20 +180,18 @@ def _parameters(fn: Callable[..., Any]) -> list[_Param]:
     n_pos, n_kw = code.co_argcount, code.co_kwonlyargcount
     names = code.co_varnames[: n_pos + n_kw]
     defaults = fn.__defaults__ or ()
-    kwdefaults = fn.__kwdefaults__ or {}
-    empty = inspect.Parameter.empty
     first_default = n_pos - len(defaults)
-    found = [
-        _Param(n, defaults[i - first_default] if i >= first_default else empty, False)
-        for i, n in enumerate(names[:n_pos])
-    ]
-    found += [_Param(n, kwdefaults.get(n, empty), False) for n in names[n_pos:]]
+    found = [_Param(n, _EMPTY, False) for n in names[:first_default]]
+    found += [_Param(n, d, False) for n, d in zip(names[first_default:n_pos], defaults, strict=True)]
+    if n_kw:
+        kwdefaults = fn.__kwdefaults__ or {}
+        found += [_Param(n, kwdefaults.get(n, _EMPTY), False) for n in names[n_pos:]]
     extra = n_pos + n_kw
     for flag in (_CO_VARARGS, _CO_VARKEYWORDS):
         if code.co_flags & flag:
             found.insert(
                 n_pos if flag == _CO_VARARGS else len(found),
-                _Param(code.co_varnames[extra], empty, True),
+                _Param(code.co_varnames[extra], _EMPTY, True),
             )
             extra += 1
     return found

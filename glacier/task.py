@@ -182,7 +182,9 @@ def _parameters(fn: Callable[..., Any]) -> list[_Param]:
     defaults = fn.__defaults__ or ()
     first_default = n_pos - len(defaults)
     found = [_Param(n, _EMPTY, False) for n in names[:first_default]]
-    found += [_Param(n, d, False) for n, d in zip(names[first_default:n_pos], defaults, strict=True)]
+    found += [
+        _Param(n, d, False) for n, d in zip(names[first_default:n_pos], defaults, strict=True)
+    ]
     if n_kw:
         kwdefaults = fn.__kwdefaults__ or {}
         found += [_Param(n, kwdefaults.get(n, _EMPTY), False) for n in names[n_pos:]]

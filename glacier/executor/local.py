@@ -265,6 +265,7 @@ def _result(
         frames=ephemeral,
         scanner=scan,
         in_memory=frozenset(in_memory),
+        ephemeral=frozenset(n for n, u in locations.items() if u is None),
     )
 
 

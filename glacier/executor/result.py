@@ -54,6 +54,8 @@ class RunResult:
     scanner: Callable[[str], pl.LazyFrame] | None = field(default=None, repr=False)
     #: sources given to run() as a DataFrame/LazyFrame through ``inputs=``: they have no path
     in_memory: frozenset[str] = field(default_factory=frozenset, repr=False)
+    #: the pipeline's ephemeral datasets, including those no task of this run computed
+    ephemeral: frozenset[str] = field(default_factory=frozenset, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -78,7 +80,7 @@ class RunResult:
             raise InputError(msg)
         if name in self.locations:
             return self.locations[name]
-        if name in self.frames:
+        if name in self.frames or name in self.ephemeral:
             return None
         raise KeyError(f"run of pipeline {self.pipeline!r} has no dataset {name!r}")
 
@@ -88,6 +90,13 @@ class RunResult:
             return self.scanner(name)
         if name in self.frames:
             return self.frames[name]
+        if name in self.ephemeral:
+            msg = (
+                f"dataset {name!r} is ephemeral and no task of this run computed it (its "
+                "producer was skipped or did not run); run with force=True, or select a "
+                "dataset that needs it, to get its data"
+            )
+            raise KeyError(msg)
         known = ", ".join(sorted({*self.locations, *self.frames})) or "none"
         msg = (
             f"run of pipeline {self.pipeline!r} has no data for dataset {name!r}; "

@@ -85,3 +85,8 @@ def test_glacier_run_after_the_demo_reuses_its_data_and_skips(tmp_path: Path) ->
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("skipped") == 5, done.stdout
+    again = subprocess.run(demo, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr  # `make demo` twice: every task skipped, no error
+    table_rows = [line for line in again.stdout.splitlines() if line.startswith("│")]
+    assert sum("skipped" in line for line in table_rows) == 5, again.stdout
+    assert "Pulumi program written to" in again.stdout

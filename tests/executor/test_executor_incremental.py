@@ -34,6 +34,9 @@ def test_second_run_skips_and_force_reruns(workdir, orders, customers):
     again = samples.analytics("out", calls).run(inputs=inputs)
     assert set(statuses(again).values()) == {"skipped"} and calls == [] and again.queries == 0
     assert again["totals"].collect()["n"].item() > 0  # still readable from storage
+    assert again.path("enriched") is None  # ephemeral, not computed: no path, no KeyError
+    with pytest.raises(KeyError, match="'enriched' is ephemeral and no task of this run computed"):
+        again["enriched"]
     forced = samples.analytics("out", calls).run(inputs=inputs, force=True)
     assert set(statuses(forced).values()) == {"succeeded"} and len(calls) == 4
 

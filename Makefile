@@ -5,18 +5,24 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest install tools bench clean
+.PHONY: demo test lint typecheck pytest install tools bench clean lock
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
 # Reinstall when the project's dependencies change.
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[dev]'
+$(STAMP): pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-resolve the newest versions pyproject.toml allows and record them in constraints.txt.
+lock: | $(PY)
+	$(PY) -m pip install --quiet --upgrade -e '.[dev]'
+	{ sed -n '1,2p' constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^glacier'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 # Tools the tests drive that are not Python packages: Graphviz (Debian), Azurite and
 # asl-validator (npm, pinned in package.json / package-lock.json).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from importlib import metadata
 from pathlib import Path
 
 from aws_compile import compile_ref
@@ -21,6 +22,16 @@ def test_orders_stack_matches_golden(orders_infra: Infrastructure) -> None:
 
 def test_hostile_stack_matches_golden() -> None:
     check_golden(compile_ref("aws_hostile").stacks["aws"].files, GOLDEN / "hostile" / "aws")
+
+
+def test_bundle_pins_installed_versions(orders_infra: Infrastructure) -> None:
+    # The cloud runs the Polars and pydantic the pipeline was developed and tested with
+    # (and deltalake, because the orders pipeline writes a Delta table).
+    pins = orders_infra.stacks["aws"].files["app/requirements.txt"].splitlines()
+    assert pins == [
+        f"{name}=={metadata.version(name)}"
+        for name in ("deltalake", "polars", "pydantic", "typing-extensions")
+    ]
 
 
 def test_compiling_twice_gives_identical_bytes(

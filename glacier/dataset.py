@@ -23,10 +23,13 @@ _NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,62}")
 Format = Literal["parquet", "csv", "ndjson", "ipc", "delta"]
 
 
-def check_name(name: object, what: str) -> str:
-    """Validate a dataset or task name against :data:`NAME_RULE`."""
+def check_name(name: object, what: str, how: str = "") -> str:
+    """Validate a dataset or task name against :data:`NAME_RULE`.
+
+    ``how`` says where the name comes from (e.g. the function's name), for the suggested fix.
+    """
     if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
-        msg = f"{what} name {name!r} is invalid: expected {NAME_RULE}"
+        msg = f"{what} name {name!r}{how} is invalid: expected {NAME_RULE}"
         if isinstance(name, str) and name:
             fixed = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")[:63]
             if fixed and fixed[0].isalpha():
@@ -45,10 +48,10 @@ def _check_metadata(name: str, metadata: Mapping[str, Any] | None) -> dict[str, 
     for key in metadata:
         if not isinstance(key, str):
             raise DefinitionError(f"Dataset {name!r}: metadata keys must be strings, found {key!r}")
-    try:
-        return json.loads(json.dumps(dict(metadata), sort_keys=True))
+    try:  # allow_nan=False: NaN and infinities are not JSON, and the IR must round-trip
+        return json.loads(json.dumps(dict(metadata), sort_keys=True, allow_nan=False))
     except (TypeError, ValueError) as exc:
-        msg = f"Dataset {name!r}: metadata values must be JSON values (str, number, bool, None, list, dict): {exc}"
+        msg = f"Dataset {name!r}: metadata values must be JSON values (str, finite number, bool, None, list, dict): {exc}"
         raise DefinitionError(msg) from None
 
 

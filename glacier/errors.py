@@ -5,7 +5,9 @@ Hierarchy::
     GlacierError
     ├── DefinitionError          a Dataset, task, resource or pipeline is declared wrongly
     │   ├── CycleError           the inferred DAG has a cycle
-    │   └── DuplicateProducerError  two tasks produce the same dataset
+    │   ├── DuplicateProducerError  two tasks produce the same dataset
+    │   └── glacier.resources.ResourceError  bad resource arguments (also a pydantic
+    │                            ValidationError; defined there to keep this module plain)
     ├── SchemaError              data written to a dataset does not match its schema
     ├── InputError               a source dataset has no data for a run
     ├── WriteConflictError       another writer holds a dataset's write lock

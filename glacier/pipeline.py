@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,26 @@ _CRON_WORDS = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "O
                "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN", "L", "W", "LW"}  # fmt: skip
 
 
+#: (field name, lowest, highest value) of the five cron fields, in order.
+_CRON_RANGES = (("minute", 0, 59), ("hour", 0, 23), ("day-of-month", 1, 31), ("month", 1, 12),
+                ("day-of-week", 0, 7))  # fmt: skip
+_CRON_NUMBER = re.compile(r"[0-9]+")
+
+
+def _cron_out_of_range(fields: list[str]) -> str | None:
+    """The first number outside its field's range, described, or None.
+
+    Only values are checked: a step (``*/90``) or an nth weekday (``MON#2``) is not a value.
+    """
+    for text, (what, low, high) in zip(fields, _CRON_RANGES, strict=True):
+        for part in text.split(","):
+            values = part.split("/")[0].split("#")[0]
+            for number in _CRON_NUMBER.findall(values):
+                if not low <= int(number) <= high:
+                    return f"{what} {number} is out of range ({low}-{high})"
+    return None
+
+
 def check_schedule(schedule: object, pipeline: str) -> str | None:
     """A five-field cron expression (minute hour day-of-month month day-of-week), or None."""
     if schedule is None:
@@ -38,14 +58,36 @@ def check_schedule(schedule: object, pipeline: str) -> str | None:
     fields = schedule.split(" ") if isinstance(schedule, str) else []
     ok = len(fields) == 5 and all(_CRON_FIELD.fullmatch(f) for f in fields)
     ok = ok and all(w.upper() in _CRON_WORDS for f in fields for w in _CRON_NAMES.findall(f))
-    if not ok:
+    problem = _cron_out_of_range(fields) if ok else None
+    if not ok or problem:
         msg = (
-            f"pipeline {pipeline!r}: schedule {schedule!r} is not a cron expression; expected five "
-            "space-separated fields (minute hour day-of-month month day-of-week), e.g. '0 2 * * *'"
+            f"pipeline {pipeline!r}: schedule {schedule!r} is not a cron expression"
+            + (f" ({problem})" if problem else "")
+            + "; expected five space-separated fields (minute hour day-of-month month "
+            "day-of-week), e.g. '0 2 * * *'"
         )
         raise DefinitionError(msg)
     assert isinstance(schedule, str)
     return schedule
+
+
+def _task_list(tasks: object, pipeline: str) -> Iterable[Task]:
+    """``tasks`` as an iterable, or a DefinitionError for the common slips (a name, one Task)."""
+    if isinstance(tasks, str):
+        msg = (
+            f"Pipeline({tasks!r}): the first argument is the list of tasks, found a str; "
+            f"pass the name by keyword: Pipeline(name={tasks!r})"
+        )
+        raise DefinitionError(msg)
+    if isinstance(tasks, Task) or not isinstance(tasks, Iterable):
+        hint = (
+            f"Pipeline([{tasks.name}])"
+            if isinstance(tasks, Task)
+            else "Pipeline([extract, process])"
+        )
+        msg = f"pipeline {pipeline!r}: tasks must be a list of Tasks, found {tasks!r}; e.g. {hint}"
+        raise DefinitionError(msg)
+    return tasks
 
 
 class Pipeline:
@@ -73,12 +115,25 @@ class Pipeline:
             )
         self.description = description
         self.module: str = sys._getframe(1).f_globals.get("__name__", "__main__")
-        self.source: str | None = None  # the REF it was loaded from, set by glacier.loader
+        self._source: str | None = None
         self._tasks: dict[int, Task] = {}  # by id(): registration order, O(1) membership
         self._dag: DAG | None = None
         self._spec: PipelineSpec | None = None
-        for t in tasks:
+        for t in _task_list(tasks, name):
             self.add(t)
+
+    @property
+    def source(self) -> str | None:
+        """The REF this pipeline was loaded from (set by glacier.loader), or None."""
+        return self._source
+
+    @source.setter
+    def source(self, value: str | None) -> None:
+        # The IR carries the source: a spec() made before the loader set it (a module that
+        # validates or draws its pipeline at import) must not be served stale.
+        if value != self._source:
+            self._source = value
+            self._spec = None
 
     # -- declaring -------------------------------------------------------------------------
 
@@ -105,9 +160,8 @@ class Pipeline:
         description: str | None = None,
     ) -> Any:
         """``@task(...)`` that also registers the task with this pipeline."""
-        scope = _caller_scope(1)
 
-        def decorate(f: Callable[..., Any]) -> Task:
+        def register(f: Callable[..., Any], scope: Mapping[str, Any]) -> Task:
             created = task(
                 compute=compute,
                 retries=retries,
@@ -119,7 +173,14 @@ class Pipeline:
             )(f)
             return self.add(created)
 
-        return decorate(fn) if fn is not None else decorate
+        if fn is not None:
+            return register(fn, _caller_scope(1))
+
+        def decorate(f: Callable[..., Any]) -> Task:
+            # The scope that applies the decorator (see glacier.task.task).
+            return register(f, _caller_scope(1))
+
+        return decorate
 
     # -- validation and introspection ------------------------------------------------------
 
@@ -162,6 +223,9 @@ class Pipeline:
     def _names(self, x: Task | Dataset | str) -> tuple[set[str], set[str]]:
         """(tasks, datasets) named by ``x``, checked to belong to this pipeline."""
         dag = self.dag
+        if not isinstance(x, Task | Dataset | str):
+            msg = f"pipeline {self.name!r}: expected a Task, a Dataset or a name, found {x!r}"
+            raise DefinitionError(msg)
         name = x if isinstance(x, str) else x.name
         if isinstance(x, Task) or (isinstance(x, str) and name in dag.tasks):
             if dag.tasks.get(name) is None or (isinstance(x, Task) and dag.tasks[name] is not x):

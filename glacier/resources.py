@@ -10,12 +10,45 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from glacier.errors import DefinitionError
 from glacier.spec import ResourceSpec
 
 #: Providers the core knows by name. Third-party providers may add more (see glacier.providers).
 KNOWN_PROVIDERS = ("aws", "gcp", "azure")
+
+
+class ResourceError(DefinitionError, ValidationError):
+    """A resource declared with bad arguments.
+
+    Both a :class:`~glacier.errors.DefinitionError` (``except GlacierError`` catches it, and the
+    command line prints it as one line) and the pydantic ``ValidationError`` it replaces
+    (``.errors()`` lists each field's problem).
+    """
+
+    fields: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        problems = []
+        for error in self.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "arguments"
+            text = error["msg"]
+            if error["type"] == "value_error":  # Glacier's own validators say what they found
+                text = text.removeprefix("Value error, ")
+            else:
+                text += f", found {error.get('input')!r}"
+            if error["type"] == "extra_forbidden" and self.fields:
+                text += f"; expected one of: {', '.join(self.fields)}"
+            problems.append(f"{where}: {text}")
+        return f"{self.title}: {'; '.join(problems)}"
+
+
+def raise_resource_error(model: type[BaseModel], exc: ValidationError) -> None:
+    """Re-raise pydantic's error for ``model`` as a :class:`ResourceError`."""
+    error = ResourceError.from_exception_data(exc.title, exc.errors())  # type: ignore[arg-type]
+    error.fields = tuple(model.model_fields)
+    raise error from None
 
 
 class Resource(BaseModel):
@@ -33,6 +66,12 @@ class Resource(BaseModel):
     role: ClassVar[Literal["storage", "compute", "resource"]] = "resource"
     #: The provider a specific resource is bound to; None means generic.
     provider: ClassVar[str | None] = None
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise_resource_error(type(self), exc)
 
     def get_type(self) -> str:
         """The resource kind, e.g. ``"object_storage"`` or ``"serverless"``."""

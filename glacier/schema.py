@@ -33,6 +33,14 @@ _PY_TO_POLARS: dict[Any, pl.DataType] = {
 }
 
 
+_PARAMETRISED_EXAMPLES = {
+    "List": "pl.List(pl.Int64)",
+    "Array": "pl.Array(pl.Int64, 3)",
+    "Struct": 'pl.Struct({"x": pl.Int64})',
+    "Enum": 'pl.Enum(["a", "b"])',
+}
+
+
 def encode_dtype(dtype: Any) -> Any:
     """A Polars dtype as JSON: a class name, or an object for parametrised dtypes."""
     if isinstance(dtype, type):
@@ -84,7 +92,12 @@ def _as_dtype(value: Any, where: str) -> pl.DataType:
     if isinstance(value, pl.DataType):
         return value
     if isinstance(value, type) and issubclass(value, pl.DataType):
-        return value()
+        try:
+            return value()
+        except TypeError:  # pl.List, pl.Array, pl.Struct, pl.Enum need their parameters
+            example = _PARAMETRISED_EXAMPLES.get(value.__name__, f"pl.{value.__name__}(...)")
+            msg = f"{where}: pl.{value.__name__} needs its parameters, e.g. {example}; found the bare class"
+            raise TypeError(msg) from None
     if value in _PY_TO_POLARS:
         return _PY_TO_POLARS[value]
     msg = f"{where}: expected a Polars dtype (e.g. pl.Int64) or a Python type, found {value!r}"

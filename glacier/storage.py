@@ -6,6 +6,7 @@ the compiler for that provider; the others ignore them.
 
 from __future__ import annotations
 
+import os
 from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
@@ -84,10 +85,16 @@ class LocalFS(StorageResource):
 
     base_path: str = "./data"
 
-    def __init__(self, base_path: str | None = None, /, **data: object) -> None:
+    def __init__(self, base_path: str | os.PathLike[str] | None = None, /, **data: object) -> None:
         if base_path is not None:
-            data["base_path"] = str(base_path)
+            data["base_path"] = base_path
         super().__init__(**data)
+
+    @field_validator("base_path", mode="before")
+    @classmethod
+    def _path_to_str(cls, v: object) -> object:
+        # LocalFS(Path("data")) and LocalFS(base_path=Path("data")) mean the same folder.
+        return os.fspath(v) if isinstance(v, os.PathLike) else v
 
     @field_validator("base_path")
     @classmethod

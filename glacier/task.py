@@ -15,6 +15,7 @@ import hashlib
 import inspect
 import json
 import linecache
+import math
 import sys
 import textwrap
 import types
@@ -26,7 +27,7 @@ import polars as pl
 
 from glacier.compute import ComputeResource, Local
 from glacier.dataset import Dataset, check_name
-from glacier.errors import DefinitionError
+from glacier.errors import CycleError, DefinitionError
 from glacier.spec import InputSpec, ParamSpec, TaskSpec
 
 FrameKind = Literal["lazy", "eager"]
@@ -85,20 +86,33 @@ def _evaluate(value: Any, fn: Callable[..., Any], scope: Mapping[str, Any]) -> A
             if value in namespace:
                 return namespace[value]
         raise NameError(f"name {value!r} is not defined")
-    return eval(_compiled(value), fn.__globals__, dict(scope))
+    found = eval(_compiled(value), fn.__globals__, dict(scope))
+    # `-> "clean"` in a `from __future__ import annotations` module is quoted twice;
+    # typing.get_type_hints resolves such a forward reference too.
+    return _evaluate(found, fn, scope) if isinstance(found, str) else found
 
 
 def _resolve_annotations(fn: Callable[..., Any], scope: Mapping[str, Any]) -> dict[str, Any]:
     """Evaluate the function's annotations against its globals plus the decorating scope."""
-    try:
-        raw = fn.__annotations__  # what inspect.get_annotations returns for a function
-        return {key: _evaluate(value, fn, scope) for key, value in raw.items()}
-    except NameError as exc:
-        msg = (
-            f"{_where(fn)}: cannot resolve annotation: {exc}. Declare the Dataset before the "
-            "task that uses it, in the module or the function that defines the task"
-        )
-        raise DefinitionError(msg) from None
+    resolved: dict[str, Any] = {}
+    for key, value in fn.__annotations__.items():  # what inspect.get_annotations returns
+        try:
+            resolved[key] = _evaluate(value, fn, scope)
+        except NameError as exc:
+            msg = (
+                f"{_where(fn)}: cannot resolve annotation: {exc}. Declare the Dataset before the "
+                "task that uses it, in the module or the function that defines the task"
+            )
+            raise DefinitionError(msg) from None
+        except Exception as exc:  # e.g. `raw | None`: a Dataset is not a type
+            what = "the return annotation" if key == "return" else f"the annotation of {key!r}"
+            msg = (
+                f"{_where(fn)}: cannot evaluate {what}, {value!r}: "
+                f"{type(exc).__name__}: {exc}; expected a Dataset, `Annotated[pl.LazyFrame, ds]`"
+                + (", `tuple[ds1, ds2]` or `None`" if key == "return" else " or a plain type")
+            )
+            raise DefinitionError(msg) from None
+    return resolved
 
 
 def _dataset_in(annotation: Any) -> tuple[Dataset | None, FrameKind | None]:
@@ -121,9 +135,15 @@ def _parse_inputs(
 ) -> tuple[tuple[TaskInput, ...], tuple[TaskParam, ...]]:
     inputs: list[TaskInput] = []
     params: list[TaskParam] = []
-    for name, default, variadic in _parameters(fn):
+    for name, default, variadic, positional_only in _parameters(fn):
         if variadic:
             msg = f"{_where(fn)}: *{name} / **{name} are not supported; declare each input as a parameter"
+            raise DefinitionError(msg)
+        if positional_only:
+            msg = (
+                f"{_where(fn)}: parameter {name!r} is positional-only; tasks are called with "
+                "keyword arguments (inputs and parameters by name): remove the '/' from the signature"
+            )
             raise DefinitionError(msg)
         annotation = hints.get(name, _EMPTY)
         if type(annotation) is Dataset:  # the common case, `data: raw`, without a call
@@ -159,6 +179,7 @@ class _Param(NamedTuple):
     name: str
     default: Any
     variadic: bool
+    positional_only: bool = False
 
 
 _CO_VARARGS, _CO_VARKEYWORDS = inspect.CO_VARARGS, inspect.CO_VARKEYWORDS
@@ -173,7 +194,12 @@ def _parameters(fn: Callable[..., Any]) -> list[_Param]:
     """
     if hasattr(fn, "__wrapped__") or hasattr(fn, "__signature__"):
         return [
-            _Param(p.name, p.default, p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+            _Param(
+                p.name,
+                p.default,
+                p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD),
+                p.kind is p.POSITIONAL_ONLY,
+            )
             for p in inspect.signature(fn).parameters.values()
         ]
     code = fn.__code__
@@ -181,10 +207,13 @@ def _parameters(fn: Callable[..., Any]) -> list[_Param]:
     names = code.co_varnames[: n_pos + n_kw]
     defaults = fn.__defaults__ or ()
     first_default = n_pos - len(defaults)
+    n_posonly = code.co_posonlyargcount
     found = [_Param(n, _EMPTY, False) for n in names[:first_default]]
     found += [
         _Param(n, d, False) for n, d in zip(names[first_default:n_pos], defaults, strict=True)
     ]
+    if n_posonly:
+        found[:n_posonly] = [p._replace(positional_only=True) for p in found[:n_posonly]]
     if n_kw:
         kwdefaults = fn.__kwdefaults__ or {}
         found += [_Param(n, kwdefaults.get(n, _EMPTY), False) for n in names[n_pos:]]
@@ -206,18 +235,38 @@ def _annotation_str(annotation: Any) -> str | None:
 
 
 def _json_default(fn: Callable[..., Any], name: str, value: Any) -> Any:
-    if value is None or type(value) in (str, int, float, bool):
+    """A default that JSON carries unchanged, so local and cloud runs see the same value.
+
+    The IR must round-trip: NaN, infinities, tuples (JSON makes lists of them) and non-str
+    dict keys are refused here rather than failing later in ``pipeline.spec()``.
+    """
+    if value is None or type(value) in (str, int, bool):
+        return value
+    if type(value) is float and math.isfinite(value):
         return value
     try:
-        json.dumps(value)
+        found = json.loads(json.dumps(value, allow_nan=False))
+        if not _same_json(found, value):
+            raise TypeError("not a JSON value")
     except (TypeError, ValueError):
         msg = (
             f"{_where(fn)}: parameter {name!r} has default {value!r}; task parameter defaults must be "
-            "JSON values (str, int, float, bool, None, list, dict) so runs can override them and "
-            "the cloud runtime can receive them"
+            "JSON values (str, finite int or float, bool, None, list, dict with str keys; for a "
+            "tuple use a list) so runs can override them and the cloud runtime can receive them"
         )
         raise DefinitionError(msg) from None
-    return value
+    return found
+
+
+def _same_json(found: Any, value: Any) -> bool:
+    """Whether ``value`` is ``found`` (its JSON round trip) type for type: (1, 2) is not [1, 2]."""
+    if isinstance(value, bool | str | int | float | None):
+        return found == value and type(found) is type(value)
+    if type(value) is list:
+        return len(found) == len(value) and all(map(_same_json, found, value))
+    if type(value) is dict:
+        return list(found) == list(value) and all(_same_json(found[k], value[k]) for k in value)
+    return False
 
 
 def _output_of(annotation: Any) -> tuple[Dataset, FrameKind | Literal["any"]] | None:
@@ -320,8 +369,10 @@ class Task:
     ) -> None:
         if not callable(fn) or not hasattr(fn, "__code__"):
             raise DefinitionError(f"@task expects a function, found {fn!r}")
+        _check_plain_function(fn)
         self.fn = fn
-        self.name = check_name(name or fn.__name__, "Task")
+        how = "" if name else " (the function's name; rename it or pass task(name=...))"
+        self.name = check_name(name or fn.__name__, "Task", how)
         if compute is None:
             compute = _default_compute()
         elif not isinstance(compute, ComputeResource):
@@ -333,12 +384,17 @@ class Task:
                 f"task {self.name!r}: retries must be an int >= 0, found {retries!r}"
             )
         self.retries = retries
-        if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
+        if timeout is not None and (
+            not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0
+        ):
             raise DefinitionError(
                 f"task {self.name!r}: timeout must be a number of seconds > 0, found {timeout!r}"
             )
         self.timeout = timeout
         self.depends_on = _check_depends_on(self.name, depends_on)
+        if description is not None and not isinstance(description, str):
+            msg = f"task {self.name!r}: description must be a str, found {description!r}"
+            raise DefinitionError(msg)
         self.description = (
             description
             if description is not None
@@ -395,11 +451,37 @@ def _param_spec(p: TaskParam) -> ParamSpec:
     return ParamSpec(name=p.name, default=p.default, annotation=p.annotation)
 
 
+_NOT_PLAIN = inspect.CO_COROUTINE | inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR
+
+
+def _check_plain_function(fn: Callable[..., Any]) -> None:
+    """A task must return its frames when called: no coroutine or generator functions."""
+    if not fn.__code__.co_flags & _NOT_PLAIN:
+        return  # the common case, decided without inspect's unwrapping
+    for test, kind in (
+        (inspect.iscoroutinefunction, "an async function"),
+        (inspect.isasyncgenfunction, "an async generator function"),
+        (inspect.isgeneratorfunction, "a generator function (it uses yield)"),
+    ):
+        if test(fn):
+            msg = (
+                f"{_where(fn)} is {kind}; a task must be a plain function that returns its "
+                "output frames (return a pl.LazyFrame or pl.DataFrame per output)"
+            )
+            raise DefinitionError(msg)
+
+
 def _check_depends_on(name: str, depends_on: Iterable[Any]) -> tuple[Task, ...]:
     if depends_on == ():
         return ()
     if isinstance(depends_on, str | Task):
         depends_on = [depends_on]
+    if isinstance(depends_on, Mapping) or not isinstance(depends_on, Iterable):
+        msg = (
+            f"task {name!r}: depends_on must be a list of Task objects, found {depends_on!r}; "
+            "e.g. depends_on=[extract]"
+        )
+        raise DefinitionError(msg)
     found = tuple(depends_on)
     for dep in found:
         if not isinstance(dep, Task):
@@ -423,8 +505,11 @@ def _check_unique_outputs(t: Task) -> None:
     produced = set(names)
     for i in t.inputs:
         if i.dataset.name in produced:
-            msg = f"task {t.name!r}: dataset {i.dataset.name!r} is both an input and an output of the same task"
-            raise DefinitionError(msg)
+            msg = (
+                f"task {t.name!r}: dataset {i.dataset.name!r} is both an input and an output of the "
+                f"same task, a cycle: {t.name} -> {t.name}; write the result to a new dataset"
+            )
+            raise CycleError(msg, (t.name, t.name))
 
 
 def _caller_scope(depth: int) -> dict[str, Any]:
@@ -449,10 +534,14 @@ def task(
     description: str | None = None,
     _scope: Mapping[str, Any] | None = None,
 ) -> Any:
-    """Declare a task: ``@task`` or ``@task(compute=..., retries=2, ...)``."""
-    scope = _scope if _scope is not None else _caller_scope(1)
+    """Declare a task: ``@task`` or ``@task(compute=..., retries=2, ...)``.
 
-    def decorate(f: Callable[..., Any]) -> Task:
+    Annotations resolve against the scope that *applies* the decorator, not the one that made
+    it: ``serverless = task(compute=...)`` at module level, applied inside a pipeline-building
+    function, still sees that function's Datasets.
+    """
+
+    def build(f: Callable[..., Any], scope: Mapping[str, Any]) -> Task:
         return Task(
             f,
             compute=compute,
@@ -465,7 +554,11 @@ def task(
         )
 
     if fn is not None:
-        return decorate(fn)
+        return build(fn, _scope if _scope is not None else _caller_scope(1))
+
+    def decorate(f: Callable[..., Any]) -> Task:
+        return build(f, _scope if _scope is not None else _caller_scope(1))
+
     return decorate
 
 

@@ -255,15 +255,26 @@ def _run_dot(source: str, image_format: str, target: Path) -> bytes:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and a rename: all or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write ``data`` to ``path`` via a temporary file and a rename: all or nothing.
+
+    An OS failure (a folder in the way, no permission) is a GlacierError naming the file, so
+    ``glacier graph --output`` reports it in one line.
+    """
+    if path.is_dir():
+        raise GlacierError(f"cannot write {path}: it is a folder; pass a file path")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise GlacierError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise GlacierError(f"cannot write {path}: {exc.strerror or exc}") from exc
         raise
 
 

@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from glacier.errors import GlacierError
 from glacier.loader import load_pipeline
 from glacier.visualize import FORMATS, IMAGE_SUFFIXES, render, write_atomic, write_image
 
@@ -34,6 +35,13 @@ def run(args: argparse.Namespace) -> int:
     spec = load_pipeline(args.ref).spec()
     output = Path(args.output) if args.output else None
     if output is not None and output.suffix.lower() in IMAGE_SUFFIXES:
+        if args.format is not None:
+            msg = (
+                f"--format {args.format} asks for text, but --output {output} is an image "
+                f"({output.suffix} is rendered by Graphviz); drop --format, or write the text to a "
+                "file ending in .mmd, .dot or .txt"
+            )
+            raise GlacierError(msg)
         print(f"wrote {write_image(spec, output)}")
         return 0
     suffix = output.suffix.lower() if output is not None else ""

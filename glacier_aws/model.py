@@ -8,7 +8,9 @@ Every cloud name is checked here (see :mod:`glacier.compilation.naming`).
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -33,6 +35,17 @@ from glacier_aws.policy import Statement, task_statements
 
 Packaging = Literal["lambda", "fargate"]
 RESERVED_ENV_PREFIX = "GLACIER_"
+#: Lambda refuses a function whose environment variables (names and values) exceed 4 KB.
+LAMBDA_MAX_ENV_BYTES = 4096
+#: Lambda's rule for environment variable names, and the names its runtime reserves.
+LAMBDA_ENV_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]+")
+LAMBDA_RESERVED_ENV = frozenset(
+    {"_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+     "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+     "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+     "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+     "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -318,6 +331,57 @@ def _deploy(
     )
 
 
+def lambda_env_bytes(d: TaskDeploy, buckets: list[BucketPlan], region: str) -> int:
+    """The size of the environment the stack gives ``d``'s function, as deployed.
+
+    Bucket names are known up to Pulumi's suffix, which has a fixed length, and a secret ARN
+    up to its account and random suffix; the longest partition is assumed. The keys and
+    values are those ``program._environment`` sets, and GLACIER_LOCATIONS is the JSON
+    ``glacier_infra.locations`` renders.
+    """
+    names = {
+        b.var: b.explicit_name or f"{b.logical}-{'x' * (AUTONAME_SUFFIX - 1)}" for b in buckets
+    }
+    locations = json.dumps(
+        {ds: f"s3://{names[bucket]}/{key}" for ds, (bucket, key) in d.locations.items()}
+    )
+    env = {
+        "GLACIER_TASK": d.task.name,
+        "GLACIER_MANIFEST": "manifest.json",
+        "GLACIER_LOCATIONS": locations,
+        **{
+            f"GLACIER_SECRET_ARN_{var}": f"arn:aws-us-gov:secretsmanager:{region}:123456789012:"
+            f"secret:{name}-xxxxxx"
+            for var, name in d.secrets.items()
+        },
+        **d.env,
+    }
+    return sum(len(k.encode()) + len(v.encode()) for k, v in env.items())
+
+
+def _check_lambda_env(d: TaskDeploy, buckets: list[BucketPlan], region: str) -> None:
+    for key in sorted({*d.env, *d.secrets}):
+        if key in LAMBDA_RESERVED_ENV or not LAMBDA_ENV_NAME.fullmatch(key):
+            why = (
+                "is reserved by the Lambda runtime"
+                if key in LAMBDA_RESERVED_ENV
+                else "breaks Lambda's naming rule (a letter, then at least one letter, digit or '_')"
+            )
+            msg = (
+                f"task {d.task.name!r}: environment variable {key!r} {why}, so Lambda would "
+                "refuse the function at deploy time; rename it"
+            )
+            raise CompilationError(msg)
+    size = lambda_env_bytes(d, buckets, region)
+    if size > LAMBDA_MAX_ENV_BYTES:
+        msg = (
+            f"task {d.task.name!r}: its Lambda environment would be {size} bytes (dataset "
+            f"locations, secrets and env values), over Lambda's {LAMBDA_MAX_ENV_BYTES}-byte limit; "
+            "shorten its env values, or give it container compute (Fargate has no such limit)"
+        )
+        raise CompilationError(msg)
+
+
 def _locations(spec: PipelineSpec, buckets: list[BucketPlan]) -> dict[str, tuple[str, str]]:
     """Dataset -> (bucket variable, key template), from the shared layout module."""
     by_dataset = {d: b.var for b in buckets for d in b.datasets}
@@ -357,6 +421,9 @@ def build_model(spec: PipelineSpec, placement: Placement, options: ModelOptions)
     locations = _locations(aws_spec, buckets)
     tasks = [t for t in spec.tasks if placement.tasks[t.name] == "aws"]
     deploys = [_deploy(spec, t, locations, namer) for t in tasks]
+    for d in deploys:
+        if d.packaging == "lambda":
+            _check_lambda_env(d, buckets, options.region)
     secret_names = sorted({s for d in deploys for s in d.secrets.values()})
     secrets = {name: namer.take(f"secret_{name}") for name in secret_names}
     formats = {ds.name: ds.format for ds in spec.datasets}

@@ -9,6 +9,7 @@ program generator and as text by ``glacier plan``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -16,7 +17,23 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from glacier_aws.model import TaskDeploy
 
-ArnKind = Literal["objects", "bucket", "arn", "log_streams", "secret", "any"]
+ArnKind = Literal["objects", "bucket", "arn", "log_streams", "secret", "any", "literal"]
+
+#: A private ECR image: ``<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repo>[:tag|@digest]``.
+ECR_IMAGE = re.compile(
+    r"(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<cn>\.cn)?"
+    r"/(?P<repo>[a-z0-9]+(?:[._/-][a-z0-9]+)*)(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?"
+)
+
+
+def ecr_repository_arn(image: str) -> str | None:
+    """The repository ARN of a private ECR image reference (None for other registries)."""
+    found = ECR_IMAGE.fullmatch(image)
+    if found is None:
+        return None
+    region = found["region"]
+    partition = "aws-cn" if found["cn"] else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    return f"arn:{partition}:ecr:{region}:{found['account']}:repository/{found['repo']}"
 
 
 @dataclass(frozen=True)
@@ -36,6 +53,8 @@ class Arn:
             return f"<{self.var} log group ARN>:*"
         if self.kind in ("secret", "arn"):
             return f"<{self.var} ARN>"
+        if self.kind == "literal":
+            return self.var
         return "*"
 
 
@@ -141,7 +160,11 @@ def secret_statements(d: TaskDeploy, secrets: Mapping[str, str]) -> list[Stateme
 def execution_statements(
     d: TaskDeploy, secrets: Mapping[str, str], repository: str | None
 ) -> tuple[Statement, ...]:
-    """A Fargate task's execution role: pull its image, write its logs, fetch its secrets."""
+    """A Fargate task's execution role: pull its image, write its logs, fetch its secrets.
+
+    ``repository`` is the variable of the stack's own ECR repository; an ``image=`` in a
+    private ECR repository is pulled with the same actions on that repository's ARN.
+    """
     found = [
         Statement(
             "WriteLogs",
@@ -150,15 +173,24 @@ def execution_statements(
         )
     ]
     found.extend(secret_statements(d, secrets))
-    if repository:
+    own = ecr_repository_arn(d.image) if d.image else None
+    pull_from = Arn("arn", repository) if repository else Arn("literal", own) if own else None
+    if pull_from is not None:
         found.append(Statement("PullToken", ("ecr:GetAuthorizationToken",), (Arn("any"),)))
         pulls = (
             "ecr:BatchCheckLayerAvailability",
             "ecr:BatchGetImage",
             "ecr:GetDownloadUrlForLayer",
         )
-        found.append(Statement("PullImage", pulls, (Arn("arn", repository),)))
+        found.append(Statement("PullImage", pulls, (pull_from,)))
     return tuple(found)
 
 
-__all__ = ["Arn", "Statement", "execution_statements", "secret_statements", "task_statements"]
+__all__ = [
+    "Arn",
+    "Statement",
+    "ecr_repository_arn",
+    "execution_statements",
+    "secret_statements",
+    "task_statements",
+]

@@ -43,6 +43,8 @@ def _arn(arn: Arn) -> Any:
         return call("gi.log_streams_arn", Ref(arn.var))
     if arn.kind == "any":
         return "*"
+    if arn.kind == "literal":
+        return arn.var
     head, _, rest = arn.var.partition(".")
     return Ref(head, f"{rest}.arn" if rest else "arn")
 
@@ -199,6 +201,7 @@ def _task_resource(model: AWSModel, refs: dict[str, Ref]) -> Any:
         return fargate_task(
             ref("cluster", "arn"), ref(f"{d.var}_task", "task_definition.arn"), "task",
             ref("network", "subnet_ids"), ref("network", "security_group_ids"),
+            ref("network", "assign_public_ip"),
         )  # fmt: skip
 
     return resource

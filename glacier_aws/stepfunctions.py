@@ -73,7 +73,12 @@ def lambda_task(function_arn: Any) -> dict[str, Any]:
 
 
 def fargate_task(
-    cluster: Any, task_definition: Any, container: str, subnets: Any, security_groups: Any
+    cluster: Any,
+    task_definition: Any,
+    container: str,
+    subnets: Any,
+    security_groups: Any,
+    assign_public_ip: Any = "ENABLED",
 ) -> dict[str, Any]:
     """Resource/Parameters running an ECS Fargate task to completion, run id in its env."""
     return {
@@ -86,7 +91,7 @@ def fargate_task(
                 "AwsvpcConfiguration": {
                     "Subnets": subnets,
                     "SecurityGroups": security_groups,
-                    "AssignPublicIp": "ENABLED",
+                    "AssignPublicIp": assign_public_ip,
                 }
             },
             "Overrides": {

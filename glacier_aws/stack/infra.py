@@ -156,6 +156,16 @@ def allow(
 
 def role(ctx: Context, name: str, *, service: str, statements: Sequence[Statement]) -> aws.iam.Role:
     """A role only ``service`` can assume, with exactly ``statements`` as its inline policy."""
+    return role_with_policy(ctx, name, service=service, statements=statements)[0]
+
+
+def role_with_policy(
+    ctx: Context, name: str, *, service: str, statements: Sequence[Statement]
+) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """:func:`role` and its inline policy, for a resource AWS checks the permissions of when
+    it is created (a state machine's log delivery): that resource must depend on the policy,
+    not only on the role, or ``pulumi up`` may create it before the policy is attached.
+    """
     assume = {
         "Version": "2012-10-17",
         "Statement": [
@@ -165,18 +175,29 @@ def role(ctx: Context, name: str, *, service: str, statements: Sequence[Statemen
     created = aws.iam.Role(
         name, assume_role_policy=pulumi.Output.json_dumps(assume), opts=ctx.opts()
     )
-    aws.iam.RolePolicy(
+    policy = aws.iam.RolePolicy(
         name,
         role=created.id,
         policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)}),
         opts=pulumi.ResourceOptions(provider=ctx.provider, parent=created),
     )
-    return created
+    return created, policy
 
 
-def log_group(ctx: Context, name: str, *, retention_days: int) -> aws.cloudwatch.LogGroup:
+#: Where task log groups go (``/glacier/<pipeline>-<task>-<suffix>``).
+LOG_PREFIX = "/glacier/"
+#: Where log groups that an AWS service delivers to go (Step Functions). CloudWatch Logs grants
+#: log delivery through one resource policy per account, at most 5,120 characters; once it
+#: is near full, delivery works only to groups under this prefix, so a group elsewhere makes
+#: the account's Nth state machine fail to create ("not authorized to access the Log Destination").
+VENDED_LOG_PREFIX = "/aws/vendedlogs/states/"
+
+
+def log_group(
+    ctx: Context, name: str, *, retention_days: int, prefix: str = LOG_PREFIX
+) -> aws.cloudwatch.LogGroup:
     return aws.cloudwatch.LogGroup(
-        name, name_prefix=f"/glacier/{name}-", retention_in_days=retention_days, opts=ctx.opts()
+        name, name_prefix=f"{prefix}{name}-", retention_in_days=retention_days, opts=ctx.opts()
     )
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -30,6 +31,27 @@ class Recorded:
     type: str
     name: str
     inputs: dict[str, Any]
+
+
+def _urn_key(urn: str) -> tuple[str, str]:
+    """``(type, name)`` of a resource URN (``urn:pulumi:stack::project::parent$type::name``)."""
+    *_, qualified, name = urn.split("::")
+    return qualified.split("$")[-1], name
+
+
+class RecordingMonitor(MockMonitor):
+    """The mock monitor, also recording what each resource waits for before it is created."""
+
+    def __init__(self, mocks: StackMocks) -> None:
+        super().__init__(mocks)
+        self.recorder = mocks
+
+    def RegisterResource(self, request: Any) -> Any:
+        waits = {_urn_key(u) for u in request.dependencies}
+        for deps in request.propertyDependencies.values():
+            waits |= {_urn_key(u) for u in deps.urns}
+        self.recorder.waits[(request.type, request.name)] = waits
+        return super().RegisterResource(request)
 
 
 def _outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -71,6 +93,7 @@ _CALLS = {
         "name": a["name"],
     },
     "aws:ec2/getVpc:getVpc": lambda a: {"id": "vpc-0default"},
+    "aws:ec2/getSubnet:getSubnet": lambda a: {"id": a["id"], "vpcId": "vpc-0configured"},
     "aws:ec2/getSubnets:getSubnets": lambda a: {"ids": ["subnet-a", "subnet-b"], "id": "x"},
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": lambda a: {
         "userName": "AWS",
@@ -85,6 +108,9 @@ class StackMocks(pulumi.runtime.Mocks):
 
     resources: list[Recorded] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: (type, name) -> the (type, name) of every resource it depends on (explicitly or
+    #: through an input), i.e. what Pulumi creates before it.
+    waits: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.resources.append(Recorded(args.typ, args.name, dict(args.inputs)))
@@ -112,19 +138,30 @@ class Run:
         assert len(found) == 1, f"{typ} {name}: {[r.name for r in self.of(typ)]}"
         return found[0]
 
+    def waits_for(self, typ: str, name: str) -> set[tuple[str, str]]:
+        """The ``(type, name)`` of every resource ``name`` is created after."""
+        self.one(typ, name)
+        return self.mocks.waits[(typ, name)]
+
     def policy(self, role_name: str) -> dict[str, Any]:
         return json.loads(self.one("aws:iam/rolePolicy:RolePolicy", role_name).inputs["policy"])
 
 
-def run_stack(stack_dir: Path) -> Run:
-    """Execute ``stack_dir/__main__.py`` under mocks (the way ``pulumi up`` would run it)."""
+def run_stack(stack_dir: Path, config: dict[str, str] | None = None) -> Run:
+    """Execute ``stack_dir/__main__.py`` under mocks (the way ``pulumi up`` would run it).
+
+    ``config``: the stack's Pulumi config (``{"glacier:subnetIds": '["subnet-1"]'}``).
+    """
     mocks = StackMocks()
-    pulumi.runtime.set_mocks(mocks, project="glacier-test", stack="test", preview=False)
+    pulumi.runtime.set_mocks(
+        mocks, project="glacier-test", stack="test", preview=False, monitor=RecordingMonitor(mocks)
+    )
     exported: dict[str, pulumi.Output[Any]] = {}
     real_export = pulumi.export
     pulumi.export = lambda name, value: exported.__setitem__(name, pulumi.Output.from_input(value))  # type: ignore[assignment]
     old_cwd, old_path = os.getcwd(), list(sys.path)
     os.environ["GLACIER_BUNDLE_DEPS"] = "skip"
+    pulumi.runtime.set_all_config(dict(config or {}))
     for name in STACK_MODULES:
         sys.modules.pop(name, None)
     try:
@@ -138,6 +175,7 @@ def run_stack(stack_dir: Path) -> Run:
         exports = {k: _sync_await(v.future()) for k, v in exported.items()}
     finally:
         pulumi.export = real_export  # type: ignore[assignment]
+        pulumi.runtime.set_all_config({})
         os.chdir(old_cwd)
         sys.path[:] = old_path
         for name in STACK_MODULES:

@@ -218,3 +218,27 @@ def test_container_too_big_for_fargate_names_the_limit() -> None:
         match=r"task 'work': no Fargate size offers cpu=32.0 and memory=2048 \(largest: 16 vCPU",
     ):
         _compile(compute.container(cpu=32))
+
+
+def test_lambda_environment_over_4kb_is_refused_at_compile_time() -> None:
+    """Lambda rejects more than 4 KB of environment at deploy time, minutes into pulumi up."""
+    fits = {"NOTE": "x" * 3600}
+    _compile(compute.serverless(env=fits))  # what the stack adds still fits
+    with pytest.raises(CompilationError, match=r"task 'work'.* bytes.*4096-byte limit"):
+        _compile(compute.serverless(env={"NOTE": "x" * 4000}))
+    (plan,) = _compile(compute.container(env={"NOTE": "x" * 4000})).stacks["aws"].tasks
+    assert plan.packaging == "ECS Fargate task"  # no such limit on Fargate
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [("AWS_REGION", "reserved by the Lambda runtime"), ("X", "naming rule"), ("_X", "naming rule")],
+)
+def test_env_names_lambda_refuses_are_refused_at_compile_time(key: str, why: str) -> None:
+    with pytest.raises(
+        CompilationError, match=rf"task 'work': environment variable '{key}' .*{why}"
+    ):
+        _compile(compute.serverless(env={key: "v"}))
+    with pytest.raises(CompilationError, match=rf"'{key}' .*{why}"):
+        _compile(compute.serverless(env={key: Secret("s")}))
+    _compile(compute.container(env={key: "v"}))  # ECS takes any name

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from aws_mocks import ACCOUNT, Run
+import pytest
+from aws_compile import PIPELINES
+from aws_mocks import ACCOUNT, Run, run_stack
+
+from glacier.compilation import Infrastructure
+from glacier.compilation.resolve import resolve
+from glacier.loader import load_pipeline
+from glacier_aws import AWSCompiler
+from glacier_aws.model import ModelOptions, build_model, lambda_env_bytes
 
 LOGS = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/glacier"
 SECRET = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret"
@@ -254,3 +263,138 @@ def test_stack_outputs(orders_run: Run) -> None:
     assert orders_run.exports["start_run"].startswith(
         "aws stepfunctions start-execution --region us-east-1"
     )
+
+
+def test_resources_aws_checks_at_creation_wait_for_what_they_need(orders_run: Run) -> None:
+    """CreateStateMachine fails unless its role may already deliver logs ("The state machine IAM
+    Role is not authorized to access the Log Destination"): the machine must wait for the role's
+    inline policy, not only for the role. Functions and task definitions wait for their log
+    groups (which must exist, with retention, before anything logs to them)."""
+    role = ("aws:iam/role:Role", "orders-states")
+    policy = ("aws:iam/rolePolicy:RolePolicy", "orders-states")
+    logs = ("aws:cloudwatch/logGroup:LogGroup", "orders-states")
+    machine = orders_run.waits_for("aws:sfn/stateMachine:StateMachine", "orders")
+    assert {role, policy, logs} <= machine
+    target = orders_run.waits_for("aws:cloudwatch/eventTarget:EventTarget", "orders")
+    assert ("aws:iam/rolePolicy:RolePolicy", "orders-schedule") in target
+    for fn in ("orders-validate", "orders-enrich"):
+        waits = orders_run.waits_for("aws:lambda/function:Function", fn)
+        assert {("aws:cloudwatch/logGroup:LogGroup", fn), ("aws:iam/role:Role", fn)} <= waits
+    task = orders_run.waits_for("aws:ecs/taskDefinition:TaskDefinition", "orders-publish")
+    assert ("aws:cloudwatch/logGroup:LogGroup", "orders-publish") in task
+    for group in orders_run.of("aws:cloudwatch/logGroup:LogGroup"):
+        assert group.inputs["retentionInDays"] == 30, group.name
+
+
+def test_state_machine_logs_to_a_vended_logs_group(orders_run: Run) -> None:
+    """Log delivery is granted by one per-account CloudWatch Logs resource policy (5,120
+    characters); near full, it only covers /aws/vendedlogs/, so elsewhere a later stack's
+    machine fails to create. Task log groups stay under /glacier/."""
+    group = orders_run.one("aws:cloudwatch/logGroup:LogGroup", "orders-states").inputs
+    assert group["namePrefix"] == "/aws/vendedlogs/states/orders-states-"
+    machine = orders_run.one("aws:sfn/stateMachine:StateMachine", "orders").inputs
+    assert machine["loggingConfiguration"]["logDestination"] == (
+        f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/vendedlogs/states/orders-states-1a2b3c4:*"
+    )
+    tasks = orders_run.one("aws:cloudwatch/logGroup:LogGroup", "orders-publish").inputs
+    assert tasks["namePrefix"] == "/glacier/orders-publish-"
+
+
+def _awsvpc(run: Run) -> dict[str, object]:
+    machine = run.one("aws:sfn/stateMachine:StateMachine", "orders").inputs
+    publish = json.loads(machine["definition"])["States"]["publish"]
+    return publish["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]
+
+
+def test_fargate_network_defaults_to_the_default_vpc_with_public_ips(orders_run: Run) -> None:
+    (group,) = orders_run.of("aws:ec2/securityGroup:SecurityGroup")
+    assert group.inputs["vpcId"] == "vpc-0default"
+    assert [e["cidrBlocks"] for e in group.inputs["egress"]] == [["0.0.0.0/0"]]
+    assert not group.inputs.get("ingress")
+    assert _awsvpc(orders_run) == {
+        "Subnets": ["subnet-a", "subnet-b"],
+        "SecurityGroups": [f"{group.name}-id"],
+        "AssignPublicIp": "ENABLED",
+    }
+
+
+def test_fargate_network_is_configurable(
+    orders_infra: Infrastructure, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Accounts without a default VPC (or with private subnets) set the network in config."""
+    root = orders_infra.write(tmp_path_factory.mktemp("orders-network")) / "aws"
+    subnets = {"glacier:subnetIds": '["subnet-p1", "subnet-p2"]'}
+    run = run_stack(root, subnets)
+    (group,) = run.of("aws:ec2/securityGroup:SecurityGroup")
+    assert group.inputs["vpcId"] == "vpc-0configured"  # the configured subnets' VPC
+    assert _awsvpc(run) == {
+        "Subnets": ["subnet-p1", "subnet-p2"],
+        "SecurityGroups": [f"{group.name}-id"],
+        "AssignPublicIp": "DISABLED",
+    }
+    assert "aws:ec2/getVpc:getVpc" not in [token for token, _ in run.mocks.calls]
+    config = {**subnets, "glacier:securityGroupIds": '["sg-1"]', "glacier:assignPublicIp": "true"}
+    run = run_stack(root, config)
+    assert not run.of("aws:ec2/securityGroup:SecurityGroup")
+    assert _awsvpc(run) == {
+        "Subnets": ["subnet-p1", "subnet-p2"],
+        "SecurityGroups": ["sg-1"],
+        "AssignPublicIp": "ENABLED",
+    }
+
+
+def test_compile_time_lambda_env_size_is_the_deployed_size(orders_run: Run) -> None:
+    """The 4 KB check measures exactly what the stack deploys (secret ARNs: longest partition)."""
+    spec = load_pipeline(str(PIPELINES / "aws_orders.py")).spec()
+    model = build_model(spec, resolve(spec, "aws", ("aws",)), ModelOptions("us-east-1", 7, 30))
+    for d in model.lambdas:
+        fn = orders_run.one("aws:lambda/function:Function", d.logical).inputs
+        env = fn["environment"]["variables"]
+        deployed = sum(len(k.encode()) + len(v.encode()) for k, v in env.items())
+        longer_partition = len("aws-us-gov") - len("aws")
+        assert lambda_env_bytes(d, list(model.buckets), "us-east-1") == (
+            deployed + longer_partition * len(d.secrets)
+        ), d.task.name
+
+
+IMAGE_PIPELINE = """
+from glacier import Dataset, Pipeline, compute
+from glacier.storage import ObjectStorage
+
+src = Dataset("src", storage=ObjectStorage())
+mid = Dataset("mid", storage=ObjectStorage())
+dst = Dataset("dst", storage=ObjectStorage())
+pipeline = Pipeline(name="img")
+
+@pipeline.task(compute=compute.container(image="210987654321.dkr.ecr.eu-west-1.amazonaws.com/team/etl:v3"))
+def private(data: src) -> mid:
+    return data
+
+@pipeline.task(compute=compute.container(image="ghcr.io/acme/etl:v3"))
+def public(data: mid) -> dst:
+    return data
+"""
+
+
+def test_fargate_image_from_private_ecr_can_be_pulled(tmp_path: Path) -> None:
+    """An ``image=`` in a private ECR repository needs the pull permissions the stack's own
+    image gets, on that repository; an image elsewhere gets no ECR permission at all."""
+    module = tmp_path / "img_pipeline.py"
+    module.write_text(IMAGE_PIPELINE)
+    infra = load_pipeline(str(module)).compile(AWSCompiler())
+    run = run_stack(infra.write(tmp_path / "out") / "aws")
+    assert not run.of("aws:ecr/repository:Repository")
+    assert not run.of("docker-build:index:Image")
+    private = {s["Sid"]: s for s in run.policy("img-private-exec")["Statement"]}
+    assert private["PullToken"]["Action"] == ["ecr:GetAuthorizationToken"]
+    assert private["PullImage"]["Resource"] == [
+        "arn:aws:ecr:eu-west-1:210987654321:repository/team/etl"
+    ]
+    public = {s["Sid"] for s in run.policy("img-public-exec")["Statement"]}
+    assert public == {"WriteLogs"}
+    (container,) = json.loads(
+        run.one("aws:ecs/taskDefinition:TaskDefinition", "img-private").inputs[
+            "containerDefinitions"
+        ]
+    )
+    assert container["image"] == "210987654321.dkr.ecr.eu-west-1.amazonaws.com/team/etl:v3"

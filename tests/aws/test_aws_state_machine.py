@@ -52,6 +52,7 @@ def test_deployed_definition_is_the_file_with_each_placeholder_filled(
         ),
         "${network.subnet_ids}": ["subnet-a", "subnet-b"],
         "${network.security_group_ids}": ["orders-tasks-id"],
+        "${network.assign_public_ip}": "ENABLED",
     }
 
 

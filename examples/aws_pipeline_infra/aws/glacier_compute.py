@@ -10,7 +10,14 @@ from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
-from glacier_infra import Context, allow, log_group, log_streams_arn, role
+from glacier_infra import (
+    VENDED_LOG_PREFIX,
+    Context,
+    allow,
+    log_group,
+    log_streams_arn,
+    role_with_policy,
+)
 
 
 @dataclass(frozen=True)
@@ -74,8 +81,11 @@ def lambda_function(
 
 @dataclass(frozen=True)
 class Network:
+    """Where Fargate tasks run: the ``awsvpcConfiguration`` of every RunTask."""
+
     subnet_ids: Any
     security_group_ids: Any
+    assign_public_ip: str  # "ENABLED" or "DISABLED"
 
 
 @dataclass(frozen=True)
@@ -85,19 +95,52 @@ class Image:
 
 
 def network(ctx: Context) -> Network:
-    """The default VPC's subnets and an egress-only security group for Fargate tasks."""
-    vpc = aws.ec2.get_vpc_output(default=True, opts=ctx.invoke())
-    subnets = aws.ec2.get_subnets_output(
-        filters=cast(Any, [{"name": "vpc-id", "values": [vpc.id]}]), opts=ctx.invoke()
+    """The subnets, security groups and public-IP setting of the Fargate tasks.
+
+    Configure with ``pulumi config set``; without configuration the tasks run in the default
+    VPC's subnets with a public IP (to reach S3, ECR and CloudWatch without a NAT gateway):
+
+    - ``glacier:subnetIds``: JSON list of subnet ids (``--path 'glacier:subnetIds[0]'``...);
+      private subnets need a NAT gateway or VPC endpoints for S3, ECR, Logs and Secrets Manager.
+    - ``glacier:securityGroupIds``: JSON list; default: a new egress-only group in the subnets' VPC.
+    - ``glacier:assignPublicIp``: ``true``/``false``; default ``true`` without ``subnetIds``,
+      ``false`` with them (configured subnets are usually private, with a NAT gateway).
+    """
+    config = pulumi.Config("glacier")
+    subnet_ids = config.get_object("subnetIds")
+    group_ids = config.get_object("securityGroupIds")
+    public = config.get_bool("assignPublicIp")
+    if subnet_ids:
+        if not isinstance(subnet_ids, list) or not all(isinstance(i, str) for i in subnet_ids):
+            raise ValueError("config glacier:subnetIds must be a JSON list of subnet ids")
+        subnets: Any = subnet_ids
+        vpc_id = aws.ec2.get_subnet_output(id=subnet_ids[0], opts=ctx.invoke()).vpc_id
+    else:
+        vpc_id = aws.ec2.get_vpc_output(default=True, opts=ctx.invoke()).id
+        found = aws.ec2.get_subnets_output(
+            filters=cast(Any, [{"name": "vpc-id", "values": [vpc_id]}]), opts=ctx.invoke()
+        )
+        subnets = found.ids
+    if group_ids:
+        if not isinstance(group_ids, list) or not all(isinstance(i, str) for i in group_ids):
+            raise ValueError("config glacier:securityGroupIds must be a JSON list of group ids")
+        groups: Any = group_ids
+    else:
+        group = aws.ec2.SecurityGroup(
+            f"{ctx.pipeline}-tasks",
+            description="Glacier Fargate tasks: outbound only",
+            vpc_id=vpc_id,
+            egress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}],
+            opts=ctx.opts(),
+        )
+        groups = [group.id]
+    if public is None:
+        public = not subnet_ids
+    return Network(
+        subnet_ids=subnets,
+        security_group_ids=groups,
+        assign_public_ip="ENABLED" if public else "DISABLED",
     )
-    group = aws.ec2.SecurityGroup(
-        f"{ctx.pipeline}-tasks",
-        description="Glacier Fargate tasks: outbound only",
-        vpc_id=vpc.id,
-        egress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}],
-        opts=ctx.opts(),
-    )
-    return Network(subnet_ids=subnets.ids, security_group_ids=[group.id])
 
 
 def cluster(ctx: Context) -> aws.ecs.Cluster:
@@ -308,8 +351,9 @@ def state_machine(
     retention_days: int,
 ) -> aws.sfn.StateMachine:
     """The orchestrator: may invoke only these functions / run only these task definitions."""
-    logs = log_group(ctx, f"{name}-states", retention_days=retention_days)
-    machine_role = role(
+    logs = log_group(ctx, f"{name}-states", retention_days=retention_days, prefix=VENDED_LOG_PREFIX)
+    # CreateStateMachine checks that the role may deliver logs: wait for the policy too.
+    machine_role, machine_policy = role_with_policy(
         ctx, f"{name}-states", service="states.amazonaws.com",
         statements=_machine_statements(ctx, functions, tasks, ecs),
     )  # fmt: skip
@@ -323,7 +367,7 @@ def state_machine(
             "level": "ERROR",
         },
         tracing_configuration={"enabled": True},
-        opts=ctx.opts(machine_role),
+        opts=ctx.opts(machine_role, machine_policy),
     )
 
 
@@ -332,9 +376,12 @@ def schedule(
 ) -> aws.cloudwatch.EventRule:
     """An EventBridge rule starting the state machine on ``expression``."""
     start = allow("StartRun", ["states:StartExecution"], [machine.arn])
-    events_role = role(ctx, f"{name}-schedule", service="events.amazonaws.com", statements=[start])
+    events_role, events_policy = role_with_policy(
+        ctx, f"{name}-schedule", service="events.amazonaws.com", statements=[start]
+    )
     rule = aws.cloudwatch.EventRule(name, schedule_expression=expression, opts=ctx.opts())
     aws.cloudwatch.EventTarget(
-        name, rule=rule.name, arn=machine.arn, role_arn=events_role.arn, input="{}", opts=ctx.opts()
-    )
+        name, rule=rule.name, arn=machine.arn, role_arn=events_role.arn, input="{}",
+        opts=ctx.opts(events_policy),
+    )  # fmt: skip
     return rule

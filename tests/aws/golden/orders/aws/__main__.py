@@ -304,6 +304,7 @@ definition = gc.state_machine_definition(
     {
         'cluster.arn': cluster.arn,
         'enrich_fn.arn': enrich_fn.arn,
+        'network.assign_public_ip': network.assign_public_ip,
         'network.security_group_ids': network.security_group_ids,
         'network.subnet_ids': network.subnet_ids,
         'publish_task.task_definition.arn': publish_task.task_definition.arn,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from glacier.resources import Resource
+from glacier.resources import Resource, raise_resource_error
 
 _ENV_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
@@ -24,7 +24,10 @@ class Secret(BaseModel):
     secret: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9/_+=.@-]*$")
 
     def __init__(self, name: str, /) -> None:
-        super().__init__(secret=name)
+        try:
+            super().__init__(secret=name)
+        except ValidationError as exc:
+            raise_resource_error(type(self), exc)
 
     @property
     def name(self) -> str:

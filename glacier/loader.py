@@ -84,6 +84,8 @@ def _load_file(target: str, ref: str) -> ModuleType:
     path = Path(target).expanduser().resolve()
     if not path.is_file():
         what = "is a folder" if path.is_dir() else "does not exist"
+        if path.suffix != ".py" and path.with_name(path.name + ".py").is_file():
+            what += f" (did you mean {target + '.py'!r}?)"
         raise PipelineReferenceError(f"pipeline file {target!r} {what}; {_FORMS}")
     if path.suffix != ".py":
         raise PipelineReferenceError(f"pipeline file {target!r} is not a .py file; {_FORMS}")

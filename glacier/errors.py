@@ -63,6 +63,14 @@ class TaskFailedError(GlacierError):
         self.result = result
 
 
+class TaskSchemaError(TaskFailedError, SchemaError):
+    """A run failed because a task's output broke its dataset's schema.
+
+    Both a :class:`TaskFailedError` (``task``, ``result``, the resume advice) and a
+    :class:`SchemaError`, so ``except SchemaError`` around ``pipeline.run()`` catches it.
+    """
+
+
 class CompilationError(GlacierError):
     """A pipeline cannot be compiled for the chosen target."""
 
@@ -86,5 +94,6 @@ __all__ = [
     "ProviderNotInstalledError",
     "SchemaError",
     "TaskFailedError",
+    "TaskSchemaError",
     "WriteConflictError",
 ]

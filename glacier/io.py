@@ -101,29 +101,68 @@ def scan_dataset(
 ) -> pl.LazyFrame:
     """A LazyFrame over the dataset stored at ``uri`` in the dataset's format."""
     opts = dict(storage_options) if storage_options else None
+    dtypes = _text_dtypes(ds)
     if _uses_fsspec(uri, opts):
         assert opts is not None
         data = io.BytesIO(_gcsfs(opts).cat_file(uri))
-        return _scan(ds.format, data, None)
-    return _scan(ds.format, uri, opts)
+        return _scan(ds.format, data, None, dtypes)
+    return _scan(ds.format, uri, opts, dtypes)
 
 
-def _scan(fmt: str, source: Any, opts: dict[str, str] | None) -> pl.LazyFrame:
+def _text_dtypes(ds: DatasetSpec) -> dict[str, pl.DataType] | None:
+    """Declared dtypes to parse a csv/ndjson dataset with.
+
+    Text formats do not store dtypes: inferred, a Date column written by one run reads back as
+    String in the next, and a task reading a skipped task's output would see other types than
+    in a full run (and fail its own schema check). Binary formats keep their dtypes.
+    """
+    if ds.format not in ("csv", "ndjson") or ds.schema_ is None:
+        return None
+    return dict(polars_schema(ds.schema_))
+
+
+def _scan(
+    fmt: str,
+    source: Any,
+    opts: dict[str, str] | None,
+    dtypes: dict[str, pl.DataType] | None = None,
+) -> pl.LazyFrame:
     if fmt == "parquet":
         return pl.scan_parquet(source, storage_options=opts)
-    if fmt == "csv":
+    if fmt == "csv":  # unknown columns in schema_overrides are ignored by the csv reader
         if isinstance(source, io.BytesIO):
-            return pl.read_csv(source).lazy()
-        return pl.scan_csv(source, storage_options=opts)
+            return pl.read_csv(source, schema_overrides=dtypes).lazy()
+        return pl.scan_csv(source, storage_options=opts, schema_overrides=dtypes)
     if fmt == "ndjson":
-        if isinstance(source, io.BytesIO):
-            return pl.read_ndjson(source).lazy()
-        return pl.scan_ndjson(source, storage_options=opts)
+        return _scan_ndjson(source, opts, dtypes)
     if fmt == "ipc":
         return pl.scan_ipc(source, storage_options=opts)
     if fmt == "delta":
         return pl.scan_delta(source, storage_options=opts)
     raise ValueError(f"unknown dataset format {fmt!r}")
+
+
+def _scan_ndjson(
+    source: Any, opts: dict[str, str] | None, dtypes: dict[str, pl.DataType] | None
+) -> pl.LazyFrame:
+    """ndjson with declared dtypes for the columns present (unlike csv, the ndjson reader
+    fails on an override naming a missing column; a missing column is the schema check's
+    to report, with the dataset's name)."""
+    if isinstance(source, io.BytesIO):
+        frame = pl.read_ndjson(source)
+        present = {c: t for c, t in (dtypes or {}).items() if c in frame.columns}
+        if not present:
+            return frame.lazy()
+        source.seek(0)
+        return pl.read_ndjson(source, schema_overrides=present).lazy()
+    lazy = pl.scan_ndjson(source, storage_options=opts)
+    if not dtypes:
+        return lazy
+    columns = lazy.collect_schema().names()
+    present = {c: t for c, t in dtypes.items() if c in columns}
+    if not present:
+        return lazy
+    return pl.scan_ndjson(source, storage_options=opts, schema_overrides=present)
 
 
 def exists(
@@ -202,6 +241,8 @@ class PendingWrite:
     temp: str | None = None
     lock: str | None = None
     _done: bool = field(default=False, repr=False)
+    _verified: bool = field(default=False, repr=False)
+    _rows: int | None = field(default=None, repr=False)
 
     def check_query(self) -> pl.LazyFrame | None:
         """The query ``commit`` checks a local temporary file with: its rows, then the null
@@ -213,15 +254,33 @@ class PendingWrite:
             return None
         columns = non_nullable_columns(self.ds.schema_) if self.ds.schema_ is not None else []
         nulls = [pl.col(c).null_count().alias(f"nulls_{i}") for i, c in enumerate(columns)]
-        return _scan(self.ds.format, _temp_file(self), None).select(pl.len().alias("rows"), *nulls)
+        temp = _scan(self.ds.format, _temp_file(self), None, _text_dtypes(self.ds))
+        return temp.select(pl.len().alias("rows"), *nulls)
+
+    def verify(self, checked: tuple[Any, ...] | None = None) -> None:
+        """Check the written data (nulls of non-Optional columns) without publishing it.
+
+        ``checked``: the row of ``check_query()`` if it already ran (see ``check_all``).
+        Raises SchemaError; ``commit_all`` verifies every output of a task before it
+        publishes any, so a task never leaves some outputs written and others not.
+        """
+        if self._verified:
+            return
+        try:
+            _verify(self, checked)
+        except BaseException:
+            self.abort()
+            raise
+        self._verified = True
 
     def commit(self, checked: tuple[Any, ...] | None = None) -> WriteResult:
         """Check the written data and make it visible; on any error nothing stays behind.
 
         ``checked``: the row of ``check_query()`` if it already ran (see ``check_all``).
         """
+        self.verify(checked)
         try:
-            result = _commit(self, checked)
+            result = _publish(self)
         except BaseException:
             self.abort()
             raise
@@ -333,7 +392,43 @@ def check_all(writes: list[PendingWrite]) -> dict[int, tuple[Any, ...]]:
     return {id(w): f.row(0) for (w, _), f in zip(queries, frames, strict=True)}
 
 
-def _commit(p: PendingWrite, checked: tuple[Any, ...] | None = None) -> WriteResult:
+def commit_all(
+    writes: list[PendingWrite], checked: Mapping[int, tuple[Any, ...]] | None = None
+) -> list[WriteResult]:
+    """Commit the writes of one task: all are verified before any is published.
+
+    On an error every write is aborted, so a task whose second output breaks its schema does
+    not leave its first output replaced. ``checked``: ``check_all``'s rows by ``id(write)``.
+    """
+    try:
+        for w in writes:
+            w.verify((checked or {}).get(id(w)))
+        return [w.commit() for w in writes]
+    except BaseException:
+        for w in writes:
+            w.abort()
+        raise
+
+
+def _verify(p: PendingWrite, checked: tuple[Any, ...] | None) -> None:
+    if p.ds.format == "delta" or (is_remote(p.uri) and p.sink is None):
+        # written at publish time from the collected frame, checked here first
+        df = p.frame if isinstance(p.frame, pl.DataFrame) else p.frame.collect()
+        check_nulls(p.ds, df)
+        p.frame = df
+        return
+    if is_remote(p.uri):
+        return  # already written by its sink (only when no nulls needed checking)
+    if checked is None:
+        query = p.check_query()
+        assert query is not None
+        checked = query.collect().row(0)
+    columns = non_nullable_columns(p.ds.schema_) if p.ds.schema_ is not None else []
+    _raise_on_nulls(p.ds, columns, checked[1:])
+    p._rows = int(checked[0])
+
+
+def _publish(p: PendingWrite) -> WriteResult:
     if p.ds.format == "delta":
         return _write_delta(p)
     if is_remote(p.uri):
@@ -341,25 +436,18 @@ def _commit(p: PendingWrite, checked: tuple[Any, ...] | None = None) -> WriteRes
             return _write_remote_eager(p)
         rows = _scan(p.ds.format, p.uri, p.options).select(pl.len()).collect().item()
         return WriteResult(p.uri, int(rows), None)  # Polars' object store reports no size
+    assert p._rows is not None
     temp = _temp_file(p)
-    if checked is None:
-        query = p.check_query()
-        assert query is not None
-        checked = query.collect().row(0)
-    columns = non_nullable_columns(p.ds.schema_) if p.ds.schema_ is not None else []
-    _raise_on_nulls(p.ds, columns, checked[1:])
-    rows = int(checked[0])
     size = os.path.getsize(temp)
     os.replace(temp, p.uri)
     _remove_until_gone(p.temp or "")
     p.temp = None
-    return WriteResult(p.uri, rows, size)
+    return WriteResult(p.uri, p._rows, size)
 
 
 def _write_remote_eager(p: PendingWrite) -> WriteResult:
     """Object stores when nulls must be checked first or gcsfs carries the data: one PUT."""
     df = p.frame if isinstance(p.frame, pl.DataFrame) else p.frame.collect()
-    check_nulls(p.ds, df)
     if not _uses_fsspec(p.uri, p.options):
         # a sink, not DataFrame.write_*: write_ndjson takes no storage_options in Polars 2.x
         pl.collect_all([_sink(p.ds.format, df.lazy(), p.uri, p.options)])
@@ -384,7 +472,6 @@ def _write_frame(fmt: str, df: pl.DataFrame, target: io.BytesIO) -> None:
 def _write_delta(p: PendingWrite) -> WriteResult:
     """Delta commits through its log: a failed write never becomes the table's version."""
     df = p.frame if isinstance(p.frame, pl.DataFrame) else p.frame.collect()
-    check_nulls(p.ds, df)
     df.write_delta(
         p.uri,
         mode="overwrite",
@@ -465,6 +552,7 @@ __all__ = [
     "WriteResult",
     "check_all",
     "check_nulls",
+    "commit_all",
     "conform",
     "dataset_uri",
     "exists",

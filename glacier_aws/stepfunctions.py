@@ -35,7 +35,12 @@ LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 ECS_RUN_TASK_SYNC = "arn:aws:states:::ecs:runTask.sync"
 
 #: Errors that fail the same way on every attempt: retrying them only delays the failure.
-NON_RETRYABLE_ERRORS = ("SchemaError", "DefinitionError", "PipelineReferenceError")
+NON_RETRYABLE_ERRORS = (
+    "SchemaError",
+    "DefinitionError",
+    "PipelineReferenceError",
+    "TaskFailedError",
+)
 #: Lambda service hiccups AWS recommends retrying whatever the task's own retry policy.
 LAMBDA_TRANSIENT_ERRORS = (
     "Lambda.ServiceException",

@@ -25,17 +25,19 @@ from typing import Any
 
 import polars as pl
 
-from glacier.errors import DefinitionError, GlacierError, SchemaError
+from glacier.errors import DefinitionError, GlacierError, SchemaError, TaskFailedError
 from glacier.executor.result import TaskResult
 from glacier.invoke import call_task
-from glacier.io import PendingWrite, check_all, prepare_write
+from glacier.io import PendingWrite, check_all, commit_all, prepare_write
 from glacier.spec import DatasetSpec
 from glacier.task import Task
 
 Frame = pl.LazyFrame | pl.DataFrame
 #: ds name -> (dataset spec, uri, storage options) for storage-backed datasets
 Targets = Mapping[str, tuple[DatasetSpec, str, dict[str, str] | None]]
-_NO_RETRY = (SchemaError, DefinitionError)
+#: deterministic failures: the same call fails the same way (TaskFailedError: the task
+#: returned the wrong number or type of frames, see glacier.invoke.check_outputs)
+_NO_RETRY = (SchemaError, DefinitionError, TaskFailedError)
 
 
 @dataclass
@@ -85,33 +87,43 @@ class Engine:
         self.producer = {o.name: t.name for t in tasks for o in t.outputs}
         self.dead: set[str] = set()  # tasks that failed or could not run
         self._pool: Any = None  # a ThreadPoolExecutor, made on first need
+        self._open: list[PendingWrite] = []  # every write prepared in this run
 
     # -- the stage loop ------------------------------------------------------------------------
 
     def run(self) -> None:
         try:
-            for stage in self.stages:
-                runnable = [self.tasks[n] for n in stage if not self._blocked(self.tasks[n])]
-                eager = {
-                    i.dataset.name
-                    for t in runnable
-                    for i in t.inputs
-                    if i.frame == "eager"
-                    and not isinstance(self.frames.get(i.dataset.name), pl.DataFrame)
-                }
-                if eager:
-                    self.flush(materialize=sorted(eager))
-                runnable = [t for t in runnable if not self._blocked(t)]
-                for t in runnable:
-                    self.progress.start(t.name)
-                for called in self._call_stage(runnable):
-                    if called is not None:
-                        self._register(called)
+            self._run_stages()
+            self.flush()
+        except BaseException:
+            # an interrupt (Ctrl-C in a notebook) or a bug: release every lock and temporary
+            # folder, or this process would find its own locks on the next run
+            for w in self._open:
+                w.abort()
+            raise
         finally:
             if self._pool is not None:
                 self._pool.shutdown()
                 self._pool = None
-        self.flush()
+
+    def _run_stages(self) -> None:
+        for stage in self.stages:
+            runnable = [self.tasks[n] for n in stage if not self._blocked(self.tasks[n])]
+            eager = {
+                i.dataset.name
+                for t in runnable
+                for i in t.inputs
+                if i.frame == "eager"
+                and not isinstance(self.frames.get(i.dataset.name), pl.DataFrame)
+            }
+            if eager:
+                self.flush(materialize=sorted(eager))
+            runnable = [t for t in runnable if not self._blocked(t)]
+            for t in runnable:
+                self.progress.start(t.name)
+            for called in self._call_stage(runnable):
+                if called is not None:
+                    self._register(called)
 
     def _threads(self) -> Any:
         if self._pool is None:
@@ -164,8 +176,11 @@ class Engine:
         for name, frame in called.outputs.items():
             self.frames[name] = frame
         if called.task.timeout is not None and called.writes:
-            self.pending.append(called)
-            self.flush(deadline=called.task.timeout)  # alone, so its deadline can be kept
+            # alone, so its deadline bounds only its own query: fused with other pending
+            # sinks, a slow neighbour would time it out and be computed twice
+            others, self.pending = self.pending, [called]
+            self.flush(deadline=called.task.timeout)
+            self.pending = others + self.pending
         else:
             self.pending.append(called)
 
@@ -201,8 +216,7 @@ class Engine:
                 if isinstance(frame, pl.LazyFrame):
                     frame.collect_schema()  # a plan error surfaces here, naming this task
                 if name in self.targets:
-                    ds, uri, opts = self.targets[name]
-                    called.writes.append(prepare_write(ds, frame, uri, opts))
+                    called.writes.append(self._prepare(name, frame))
         except BaseException:
             for w in called.writes:
                 w.abort()
@@ -261,12 +275,13 @@ class Engine:
         result.seconds += elapsed
         result.query = query
         try:
-            for w in called.writes:
-                result.record(w.commit((checked or {}).get(id(w))), w.ds.name)
+            written = commit_all(called.writes, checked)  # all verified before any is visible
         except Exception as exc:
             _abort([called])
             self._fail(called.task.name, exc)
             return False
+        for w, write in zip(called.writes, written, strict=True):
+            result.record(write, w.ds.name)
         result.status = "succeeded"
         self.progress.finish(result)
         return True
@@ -321,9 +336,14 @@ class Engine:
         fresh = Called(called.task, called.outputs)
         for name, frame in called.outputs.items():
             if name in self.targets:
-                ds, uri, opts = self.targets[name]
-                fresh.writes.append(prepare_write(ds, frame, uri, opts))
+                fresh.writes.append(self._prepare(name, frame))
         return fresh
+
+    def _prepare(self, name: str, frame: Frame) -> PendingWrite:
+        ds, uri, opts = self.targets[name]
+        write = prepare_write(ds, frame, uri, opts)
+        self._open.append(write)  # list.append is atomic: pool threads call this too
+        return write
 
 
 #: An inline task call slower than this did real work: its stage's other tasks go to threads.

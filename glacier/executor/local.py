@@ -11,12 +11,18 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
-from glacier.errors import DefinitionError, InputError, TaskFailedError
+from glacier.errors import (
+    DefinitionError,
+    InputError,
+    SchemaError,
+    TaskFailedError,
+    TaskSchemaError,
+)
 from glacier.executor.engine import Engine, Frame, Progress
 from glacier.executor.locations import Locator
 from glacier.executor.result import RunResult, TaskResult
@@ -77,6 +83,18 @@ class LocalExecutor:
         started = time.perf_counter()
         root_dir = os.fspath(root) if root is not None else self.root
         chosen = pipeline.select(*select) if select else pipeline.validate()
+        if select and not chosen.tasks:
+            produced = ", ".join(d for d in pipeline.dag.datasets if d in pipeline.dag.producer)
+            msg = (
+                f"pipeline {pipeline.name!r}: select={list(map(str, select))} names only sources "
+                f"(no task produces them), so there is nothing to run; select datasets a task "
+                f"produces: {produced}"
+            )
+            raise DefinitionError(msg)
+        # checked against the whole pipeline, then narrowed: with select=, inputs and params
+        # for tasks that are not needed are ignored, not errors (one command line for all)
+        task_params = _split_params(pipeline, params or {}, keep=chosen.dag.tasks)
+        inputs = _check_inputs(pipeline, chosen, inputs or {})
         spec = chosen.spec()
         locator = Locator(
             root_dir,
@@ -85,8 +103,7 @@ class LocalExecutor:
             storage_options=self.storage_options,
         )
         locations = {d.name: locator.uri(d) for d in spec.datasets}
-        task_params = _split_params(chosen, params or {})
-        frames, source_fps = _load_sources(spec, locator, locations, dict(inputs or {}))
+        frames, source_fps = _load_sources(spec, locator, locations, inputs)
         state = StateStore(root_dir, spec.name)
         fps = task_fingerprints(spec, source_fps, task_params, locations)
         remote = self.storage == "remote"
@@ -113,7 +130,7 @@ class LocalExecutor:
             elif results[t.name].status == "failed":
                 state.forget(t.name)
         state.save()
-        result = _result(spec, results, engine, locator, locations, frames, inputs or {})
+        result = _result(spec, results, engine, locator, locations, frames, inputs)
         result.seconds = time.perf_counter() - started
         _raise_if_failed(result)
         return result
@@ -146,8 +163,11 @@ class LocalExecutor:
         )
 
 
-def _split_params(pipeline: Pipeline, params: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """``{"task.param": v}`` -> ``{task: {param: v}}``, checked against the tasks' parameters."""
+def _split_params(
+    pipeline: Pipeline, params: Mapping[str, Any], keep: Container[str]
+) -> dict[str, dict[str, Any]]:
+    """``{"task.param": v}`` -> ``{task: {param: v}}`` for the tasks in ``keep``, all checked
+    against the pipeline's tasks and their parameters."""
     by_task: dict[str, dict[str, Any]] = {}
     tasks = {t.name: t for t in pipeline.tasks}
     for key, value in params.items():
@@ -162,7 +182,21 @@ def _split_params(pipeline: Pipeline, params: Mapping[str, Any]) -> dict[str, di
         by_task.setdefault(name, {})[param] = value
     for name, values in by_task.items():
         bind_params(tasks[name], values)  # raises on unknown parameter names
-    return by_task
+    return {name: values for name, values in by_task.items() if name in keep}
+
+
+def _check_inputs(
+    pipeline: Pipeline, chosen: Pipeline, inputs: Mapping[str, InputValue]
+) -> dict[str, InputValue]:
+    """The inputs the chosen tasks read; InputError for a name that is no source at all."""
+    sources = pipeline.dag.sources
+    unknown = sorted(set(inputs) - set(sources))
+    if unknown:
+        known = ", ".join(sources) or "none"
+        msg = f"inputs= names {unknown[0]!r}, which is not a source of pipeline {pipeline.name!r} (sources: {known})"
+        raise InputError(msg)
+    needed = set(chosen.dag.sources)
+    return {name: value for name, value in inputs.items() if name in needed}
 
 
 def _load_sources(
@@ -173,11 +207,6 @@ def _load_sources(
 ) -> tuple[dict[str, Frame], dict[str, str | None]]:
     """A frame and a fingerprint for every source; InputError before any task runs."""
     sources = {d.name: d for d in spec.sources}
-    unknown = sorted(set(inputs) - set(sources))
-    if unknown:
-        known = ", ".join(sources) or "none"
-        msg = f"inputs= names {unknown[0]!r}, which is not a source of pipeline {spec.name!r} (sources: {known})"
-        raise InputError(msg)
     frames: dict[str, Frame] = {}
     fps: dict[str, str | None] = {}
     for name, ds in sources.items():
@@ -281,7 +310,8 @@ def _raise_if_failed(result: RunResult) -> None:
     )
     if len(result.failed) > 1:
         msg += f" (also failed: {', '.join(result.failed[1:])})"
-    raise TaskFailedError(msg, task=name, result=result) from failed.exception
+    error = TaskSchemaError if isinstance(failed.exception, SchemaError) else TaskFailedError
+    raise error(msg, task=name, result=result) from failed.exception
 
 
 def _progress(enabled: bool | None, names: list[str]) -> Any:

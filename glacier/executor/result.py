@@ -93,8 +93,7 @@ class RunResult:
         if name in self.ephemeral:
             msg = (
                 f"dataset {name!r} is ephemeral and no task of this run computed it (its "
-                "producer was skipped or did not run); run with force=True, or select a "
-                "dataset that needs it, to get its data"
+                "producer was skipped or did not run); run with force=True to compute it"
             )
             raise KeyError(msg)
         known = ", ".join(sorted({*self.locations, *self.frames})) or "none"

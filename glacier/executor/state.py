@@ -4,12 +4,13 @@ A task's fingerprint hashes its code, its parameter values, the fingerprints of 
 the definition of its outputs (format, schema, location) and the fingerprints of the tasks it
 ``depends_on``. A produced dataset's fingerprint derives from its producer's, so a change
 anywhere upstream flows down without reading any data. Source fingerprints come from the
-file (path, size, mtime) or, for an in-memory DataFrame, a hash of its rows; a LazyFrame
+file (path, size, mtime) or, for an in-memory DataFrame, a hash of its rows in order; a LazyFrame
 input has no cheap fingerprint, so what reads it always runs.
 
 A task is skipped when its fingerprint equals the one recorded after its last success and
 each stored output is still the file it wrote (same size and mtime). A task whose outputs
-are all ephemeral has nothing to keep: it runs exactly when a task reading its outputs runs.
+are all ephemeral has nothing to keep: it runs when a task reading its outputs runs, and
+always when one of them is read by no task (its data is only in ``result[name]``).
 """
 
 from __future__ import annotations
@@ -52,8 +53,11 @@ def file_stat(path: str) -> list[int] | None:
 def source_fingerprint(value: object) -> Fingerprint:
     """A path (local file), a DataFrame (row hash) or None when there is no cheap one."""
     if isinstance(value, pl.DataFrame):
-        row_hash = int(value.hash_rows(seed=0).sum()) if value.height else 0
-        return _sha("frame", str(value.schema), value.height, row_hash)
+        # each row's hash with its position: a plain sum would miss reordered rows, and order
+        # matters to tasks such as head() or cum_sum()
+        rows = pl.DataFrame({"row": value.hash_rows(seed=0)}).with_row_index()
+        combined = int(rows.hash_rows(seed=1).sum()) if value.height else 0
+        return _sha("frame", str(value.schema), value.height, combined)
     if isinstance(value, str | os.PathLike):
         path = os.fspath(value)
         stat = None if "://" in path else file_stat(path)
@@ -134,13 +138,25 @@ def tasks_to_run(
     spec: PipelineSpec,
     stale: Callable[[TaskSpec], bool],
 ) -> set[str]:
-    """Stale tasks plus every producer of an ephemeral dataset that a running task reads."""
+    """Stale tasks, producers of ephemeral datasets a running task reads, and producers of
+    ephemeral datasets nothing reads.
+
+    A task whose outputs are all ephemeral keeps nothing between runs, so it cannot be
+    skipped in favour of earlier results: it runs when a reader of its outputs runs, and
+    always when one of them is a final dataset of the run (read by no task), since
+    ``result[name]`` is then the only way to its data. Calling a lazy task only builds a plan.
+    """
     ephemeral = {d.name for d in spec.datasets if d.ephemeral}
     consumers = {d.name: d.consumers for d in spec.datasets}
     run: set[str] = set()
     for t in reversed(spec.tasks):
+        only_ephemeral = bool(t.outputs) and all(o in ephemeral for o in t.outputs)
+        if only_ephemeral:
+            final = any(not consumers[o] for o in t.outputs)
+            if final or any(c in run for o in t.outputs for c in consumers[o]):
+                run.add(t.name)
+            continue
         needed = any(c in run for o in t.outputs if o in ephemeral for c in consumers[o])
-        keeps_something = not t.outputs or any(o not in ephemeral for o in t.outputs)
-        if needed or (keeps_something and stale(t)):
+        if needed or stale(t):
             run.add(t.name)
     return run

@@ -20,7 +20,7 @@ import polars as pl
 
 from glacier.errors import DefinitionError, InputError, PipelineReferenceError
 from glacier.invoke import call_task
-from glacier.io import prepare_write, scan_dataset
+from glacier.io import PendingWrite, commit_all, prepare_write, scan_dataset
 from glacier.pipeline import Pipeline
 from glacier.runtime.locations import check_run_id, resolve_locations
 from glacier.spec import PipelineSpec, TaskSpec
@@ -180,15 +180,13 @@ def write_outputs(
     storage_options: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Write every output (schema-checked, atomic) as one Polars query; per-dataset results."""
-    pending = [
-        prepare_write(
-            manifest.dataset(n), frames[n], _location(locations, n, spec.name), storage_options
-        )
-        for n in spec.outputs
-    ]
+    pending: list[PendingWrite] = []
     try:
+        for n in spec.outputs:  # a SchemaError on a later output aborts the earlier ones
+            location = _location(locations, n, spec.name)
+            pending.append(prepare_write(manifest.dataset(n), frames[n], location, storage_options))
         pl.collect_all([p.sink for p in pending if p.sink is not None])
-        results = [p.commit() for p in pending]
+        results = commit_all(pending)  # all verified before any is visible
     except BaseException:
         for p in pending:
             p.abort()

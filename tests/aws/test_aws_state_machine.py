@@ -95,3 +95,32 @@ def test_a_stale_definition_file_fails_the_deploy(tmp_path: Path) -> None:
         r"without a placeholder \['validate_fn.arn'\]; compile the pipeline again",
     ):
         run_stack(_stack_with(tmp_path, edit))
+
+
+def _states(definition: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for state in definition["States"].values():
+        found.append(state)
+        for branch in state.get("Branches", []):
+            found.extend(_states(branch))
+    return found
+
+
+def test_deterministic_task_errors_are_never_retried(orders_run: Run) -> None:
+    # A schema violation or a wrong return shape fails the same way every time: the first
+    # retrier stops it before the task's own States.ALL retrier would back off and repeat it.
+    retried = [s for s in _states(_deployed(orders_run)) if any(
+        "States.ALL" in r["ErrorEquals"] for r in s.get("Retry", []))]  # fmt: skip
+    assert retried, "the orders pipeline has a task with retries"
+    for state in retried:
+        first, last = state["Retry"][0], state["Retry"][-1]
+        assert first == {
+            "ErrorEquals": [
+                "SchemaError",
+                "DefinitionError",
+                "PipelineReferenceError",
+                "TaskFailedError",
+            ],
+            "MaxAttempts": 0,
+        }
+        assert last["ErrorEquals"] == ["States.ALL"] and last["MaxAttempts"] > 0

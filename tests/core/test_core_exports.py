@@ -47,7 +47,7 @@ def test_errors_module_surface() -> None:
     assert glacier.errors.__all__ == [
         "CompilationError", "CycleError", "DefinitionError", "DuplicateProducerError", "GlacierError",
         "InputError", "PipelineReferenceError", "ProviderNotInstalledError", "SchemaError", "TaskFailedError",
-        "WriteConflictError",
+        "TaskSchemaError", "WriteConflictError",
     ]  # fmt: skip
     for name in glacier.errors.__all__:
         assert issubclass(getattr(glacier.errors, name), glacier.errors.GlacierError)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 import sys
 import time
 from collections.abc import Iterable, Mapping
@@ -143,10 +144,23 @@ def _location(locations: Mapping[str, str], dataset: str, task: str) -> str:
     return locations[dataset]
 
 
+_HTTP_STATUS = re.compile(r"\b[45]\d\d [A-Z][a-z]+(?: [A-Z][a-z]+)*")
+
+
 def _first_line(exc: BaseException, limit: int = 240) -> str:
-    """An exception's first line, shortened: object-store errors carry whole XML bodies."""
+    """An exception's first line, shortened: object-store errors carry whole XML bodies.
+
+    An HTTP status (``403 Forbidden``) cut off by the limit is kept at the end: it is what
+    says why, and retry details before it vary in length from one attempt to the next.
+    """
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    if len(text) <= limit:
+        return text
+    status = _HTTP_STATUS.search(text)
+    tail = f" ({status.group()})" if status else ""
+    if status and status.end() <= limit - 3 - len(tail):
+        tail = ""  # the kept text already says it
+    return text[: limit - 3 - len(tail)] + "..." + tail
 
 
 def read_inputs(

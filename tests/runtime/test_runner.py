@@ -115,3 +115,15 @@ def test_tasks_inside_functions_need_a_ref(setup) -> None:  # type: ignore[no-un
         match=r"task 'double' .*<locals>.* is defined inside a function.*compile from a REF",
     ):
         run_task(pipeline.spec(), "double", locations, run_id="r")
+
+
+def test_a_long_object_store_error_keeps_its_http_status() -> None:
+    from glacier.runtime.runner import _first_line
+
+    # retry details of varying length come before the status in Polars' messages
+    for padding in (10, 200, 400):
+        exc = OSError(f"Generic S3 error: {'x' * padding} after 2 retries: 403 Forbidden <Error>")
+        line = _first_line(exc)
+        assert len(line) <= 240 and "403 Forbidden" in line
+    assert _first_line(OSError("short 404 Not Found")) == "short 404 Not Found"
+    assert _first_line(OSError("y" * 300)) == "y" * 237 + "..."

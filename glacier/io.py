@@ -27,17 +27,18 @@ common subplans, then commits each.
 from __future__ import annotations
 
 import errno
+import importlib.util
 import io
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from glacier.errors import SchemaError, WriteConflictError
+from glacier.errors import DefinitionError, GlacierError, SchemaError, WriteConflictError
 from glacier.schema import non_nullable_columns, polars_schema, schema_mismatches
 from glacier.spec import DatasetSpec
 
@@ -91,9 +92,32 @@ def _uses_fsspec(uri: str, options: Mapping[str, str] | None) -> bool:
 
 
 def _gcsfs(options: Mapping[str, str]) -> Any:
-    import gcsfs  # imported lazily: only the endpoint_url route needs it
-
+    try:
+        import gcsfs  # imported lazily: only the endpoint_url route needs it
+    except ImportError as exc:
+        msg = (
+            "gs:// with a custom endpoint_url goes through gcsfs, which is not installed; "
+            "install it: pip install 'glacier[gcsfs]'"
+        )
+        raise GlacierError(msg) from exc
     return gcsfs.GCSFileSystem(**dict(options))
+
+
+#: Formats whose Polars readers and writers need a package beyond Polars: (module, extra).
+FORMAT_PACKAGES = {"delta": ("deltalake", "delta")}
+
+
+def require_format_packages(datasets: Iterable[DatasetSpec]) -> None:
+    """A DefinitionError, before anything runs, when a dataset's format needs a package that is
+    not installed (Polars imports deltalake only when a delta table is read or written)."""
+    for ds in datasets:
+        need = FORMAT_PACKAGES.get(ds.format)
+        if need and importlib.util.find_spec(need[0]) is None:
+            msg = (
+                f"dataset {ds.name!r} has format {ds.format!r}, which needs the {need[0]} "
+                f"package; it is not installed: pip install 'glacier[{need[1]}]'"
+            )
+            raise DefinitionError(msg)
 
 
 def scan_dataset(

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -262,13 +262,16 @@ def write_atomic(path: Path, data: bytes) -> None:
     """
     if path.is_dir():
         raise GlacierError(f"cannot write {path}: it is a folder; pass a file path")
+    # a unique name opened with "x", not mkstemp: mkstemp's 0600 mode would survive the
+    # rename, and an image is as readable as any file the user writes (umask applies)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        f = open(tmp, "xb")  # noqa: SIM115 - closed by the with below
     except OSError as exc:
         raise GlacierError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
-        with os.fdopen(fd, "wb") as f:
+        with f:
             f.write(data)
         os.replace(tmp, path)
     except BaseException as exc:

@@ -28,7 +28,7 @@ from glacier.executor.locations import Locator
 from glacier.executor.result import RunResult, TaskResult
 from glacier.executor.state import StateStore, source_fingerprint, task_fingerprints, tasks_to_run
 from glacier.invoke import bind_params
-from glacier.io import exists, is_remote, scan_dataset
+from glacier.io import exists, is_remote, require_format_packages, scan_dataset
 from glacier.spec import DatasetSpec, PipelineSpec
 
 if TYPE_CHECKING:
@@ -96,6 +96,7 @@ class LocalExecutor:
         task_params = _split_params(pipeline, params or {}, keep=chosen.dag.tasks)
         inputs = _check_inputs(pipeline, chosen, inputs or {})
         spec = chosen.spec()
+        require_format_packages(spec.datasets)
         locator = Locator(
             root_dir,
             remote=self.storage == "remote",

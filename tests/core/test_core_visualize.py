@@ -263,3 +263,15 @@ def test_failing_dot_binary_writes_nothing(tmp_path: Path, monkeypatch: pytest.M
     ):
         _pipeline().visualize(path=target)
     assert target.read_text() == "previous"
+
+
+def test_images_are_written_with_the_users_umask_and_leave_no_temporaries(tmp_path) -> None:
+    import os
+
+    old = os.umask(0o022)
+    try:
+        path = write_image(_pipeline().spec(), tmp_path / "g.svg")
+    finally:
+        os.umask(old)
+    assert oct(path.stat().st_mode & 0o777) == oct(0o644)  # mkstemp's 0600 used to survive
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.svg"]

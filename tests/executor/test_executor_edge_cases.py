@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 from pydantic import BaseModel
 
-from glacier import Dataset, LocalExecutor, Pipeline
+from glacier import Dataset, LocalExecutor, Pipeline, task
 from glacier.errors import DefinitionError, InputError, TaskFailedError
 from glacier.storage import ObjectStorage
 
@@ -280,3 +280,24 @@ def test_csv_check_reads_the_written_file_with_declared_dtypes(workdir):
     result = p.run(inputs={"raw": pl.DataFrame({"zip": zips})})
     assert result.tasks["copy"].rows == 301
     assert result["out"].collect()["zip"].to_list() == zips
+
+
+def test_delta_without_deltalake_is_refused_before_any_task_runs(workdir, monkeypatch):
+    import sys
+
+    calls: list[str] = []
+    src, table = Dataset("src"), Dataset("table", storage=ObjectStorage(), format="delta")
+
+    def write(data: src) -> table:
+        calls.append("write")
+        return data
+
+    p = Pipeline([task()(write)], name="deltas")
+    monkeypatch.setitem(sys.modules, "deltalake", None)  # as if not installed
+    with pytest.raises(
+        DefinitionError,
+        match=r"dataset 'table' has format 'delta', which needs the deltalake package; "
+        r"it is not installed: pip install 'glacier\[delta\]'",
+    ):
+        p.run(inputs={"src": pl.DataFrame({"x": [1]})})
+    assert calls == [] and leftovers() == []

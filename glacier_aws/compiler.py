@@ -144,6 +144,8 @@ def resources(model: AWSModel) -> tuple[ResolvedResource, ...]:
     if model.containers:
         found.append(ResolvedResource("aws", "ecs_cluster", model.spec.name, {}))
     name = model.spec.name
+    if not model.tasks:  # a storage-only stack: no state machine, no schedule (program.py)
+        return tuple(found)
     found.append(
         ResolvedResource(
             "aws", "state_machine", name, {"tasks": [t.task.name for t in model.tasks]}

@@ -74,7 +74,9 @@ def monthly_cost(model: AWSModel) -> tuple[float, str]:
                 * hours
                 * (d.cpu * FARGATE_VCPU_HOUR_USD[arch] + gb * FARGATE_GB_HOUR_USD[arch])
             )
-    transitions = runs * (len(model.tasks) * 2 + 4) * STEP_FUNCTIONS_TRANSITION_USD
+    # A stack without tasks has no state machine (program.render_program): no transitions.
+    steps = len(model.tasks) * 2 + 4 if model.tasks else 0
+    transitions = runs * steps * STEP_FUNCTIONS_TRANSITION_USD
     stored = sum(len(b.datasets) for b in model.buckets if b.purpose == "data")
     storage = stored * ASSUMED_GB_PER_DATASET * S3_STANDARD_GB_MONTH_USD
     total = compute + transitions + storage

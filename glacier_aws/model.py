@@ -17,6 +17,7 @@ from typing import Any, Literal
 from glacier.compilation.infrastructure import CompilationWarning
 from glacier.compilation.naming import (
     AUTONAME_SUFFIX,
+    ECR_REPOSITORY,
     IAM_ROLE,
     LAMBDA_FUNCTION,
     S3_BUCKET,
@@ -46,6 +47,10 @@ LAMBDA_RESERVED_ENV = frozenset(
      "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
      "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"}
 )  # fmt: skip
+
+
+#: Variables the program derives from a task's variable (``program._lambda``/``_fargate``).
+TASK_VAR_SUFFIXES = ("_logs", "_role", "_fn", "_exec_role", "_task")
 
 
 @dataclass(frozen=True)
@@ -161,7 +166,7 @@ def _data_buckets(spec: PipelineSpec, names: list[str], namer: Namer) -> list[Bu
         if explicit:
             check(S3_BUCKET, explicit, owner)
         else:
-            fix = "shorten the pipeline or dataset name, or pin a name with S3(bucket=...)"
+            fix = "shorten or rename the pipeline or dataset, or pin a name with S3(bucket=...)"
             check(S3_BUCKET, logical, owner, suffix=AUTONAME_SUFFIX, fix=fix)
         plans.append(
             BucketPlan(
@@ -188,7 +193,7 @@ def _work_bucket(spec: PipelineSpec, ephemeral: list[str], expiry: int, namer: N
         logical,
         f"pipeline {spec.name!r}",
         suffix=AUTONAME_SUFFIX,
-        fix="shorten the pipeline name",
+        fix="shorten or rename the pipeline",
     )
     rules = (
         {
@@ -292,7 +297,7 @@ def _deploy(
     c = task.compute
     common: dict[str, Any] = {
         "task": task,
-        "var": namer.take(task.name),
+        "var": namer.take(task.name, TASK_VAR_SUFFIXES),
         "logical": _task_names(spec, task),
         "packaging": packaging,
         "reason": reason,
@@ -395,18 +400,73 @@ def _locations(spec: PipelineSpec, buckets: list[BucketPlan]) -> dict[str, tuple
     return found
 
 
+def _check_foreign_data(spec: PipelineSpec, placement: Placement, on_aws: set[str]) -> None:
+    """An AWS task can only read and write datasets stored on AWS (its role grants S3 only)."""
+    problems = []
+    for t in spec.tasks:
+        if placement.tasks[t.name] != "aws":
+            continue
+        for verb, names in (("reads", t.input_datasets), ("writes", t.outputs)):
+            for ds in sorted(set(names) - on_aws):
+                problems.append(
+                    f"task {t.name!r} (aws) {verb} dataset {ds!r}, placed on {placement.datasets[ds]!r}"
+                )
+    if problems:
+        msg = (
+            f"pipeline {spec.name!r}: {'; '.join(problems)}; an AWS task can only read and write "
+            "data stored on AWS: give the dataset S3(...) storage, or run the task on the "
+            "dataset's provider"
+        )
+        raise CompilationError(msg)
+
+
+def _check_unique_logical_names(
+    spec: PipelineSpec, buckets: list[BucketPlan], deploys: list[TaskDeploy]
+) -> None:
+    """Two resources of one type with one logical name would be one Pulumi URN: ``pulumi up``
+    refuses the whole stack ("duplicate resource URN"). Say which names clash, now."""
+    owners: dict[tuple[str, str], str] = {}
+
+    def claim(kind: str, logical: str, owner: str, fix: str) -> None:
+        first = owners.setdefault((kind, logical), owner)
+        if first != owner:
+            msg = (
+                f"pipeline {spec.name!r}: {owner} needs the {kind} {logical!r}, which {first} "
+                f"already uses in the stack; {fix}"
+            )
+            raise CompilationError(msg)
+
+    # The pipeline's own resources first, so an error names the user's object as the one to rename.
+    machine = f"the state machine of pipeline {spec.name!r}"
+    claim("IAM role", f"{spec.name}-states", machine, "")
+    claim("log group", f"{spec.name}-states", machine, "")
+    if spec.schedule:
+        claim("IAM role", f"{spec.name}-schedule", f"the schedule of pipeline {spec.name!r}", "")
+    ordered = sorted(buckets, key=lambda b: b.purpose != "intermediate")
+    for b in ordered:
+        if b.purpose == "intermediate":
+            claim("S3 bucket", b.logical, f"the intermediate bucket of pipeline {spec.name!r}", "")
+            continue
+        fix = (
+            "choose another S3(bucket=...) name"
+            if b.explicit_name
+            else "rename the dataset, or pin its bucket with S3(bucket=...)"
+        )
+        claim("S3 bucket", b.logical, f"dataset {b.datasets[0]!r}", fix)
+    for d in deploys:
+        owner, fix = f"task {d.task.name!r}", "rename the task (@task(name=...))"
+        claim("IAM role", d.logical, owner, fix)
+        claim("log group", d.logical, owner, fix)
+    for d in deploys:
+        if d.packaging == "fargate":
+            owner = f"task {d.task.name!r} (its execution role)"
+            claim("IAM role", f"{d.logical}-exec", owner, "rename the task (@task(name=...))")
+
+
 def build_model(spec: PipelineSpec, placement: Placement, options: ModelOptions) -> AWSModel:
     """The AWS stack for the parts of ``spec`` that ``placement`` puts on AWS."""
     on_aws = set(placement.datasets_on("aws"))
-    foreign = sorted(d.name for d in spec.datasets if d.name not in on_aws)
-    if foreign:
-        msg = (
-            f"pipeline {spec.name!r}: datasets {', '.join(foreign)} are placed on another provider; "
-            "the AWS stack can only wire tasks to data in AWS: keep datasets a task reads on the task's provider"
-        )
-        consumers = (t for ds in spec.datasets if ds.name not in on_aws for t in ds.consumers)
-        if any(placement.tasks[t] == "aws" for t in consumers):
-            raise CompilationError(msg)
+    _check_foreign_data(spec, placement, on_aws)
     check(STATE_MACHINE, spec.name, f"pipeline {spec.name!r}", suffix=AUTONAME_SUFFIX)
     namer = Namer()
     datasets = [d.name for d in spec.datasets if d.name in on_aws]
@@ -421,6 +481,13 @@ def build_model(spec: PipelineSpec, placement: Placement, options: ModelOptions)
     locations = _locations(aws_spec, buckets)
     tasks = [t for t in spec.tasks if placement.tasks[t.name] == "aws"]
     deploys = [_deploy(spec, t, locations, namer) for t in tasks]
+    _check_unique_logical_names(spec, buckets, deploys)
+    for arch in sorted(
+        {d.architecture for d in deploys if d.packaging == "fargate" and not d.image}
+    ):
+        fix = "rename the pipeline: ECR allows no '-' or '_' at its end and none twice in a row"
+        owner = f"pipeline {spec.name!r} (its container image repository)"
+        check(ECR_REPOSITORY, kebab(spec.name, arch), owner, suffix=AUTONAME_SUFFIX, fix=fix)
     for d in deploys:
         if d.packaging == "lambda":
             _check_lambda_env(d, buckets, options.region)

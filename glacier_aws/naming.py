@@ -18,16 +18,18 @@ class Namer:
     def __init__(self) -> None:
         self._taken: set[str] = set(RESERVED)
 
-    def take(self, preferred: str) -> str:
+    def take(self, preferred: str, suffixes: tuple[str, ...] = ()) -> str:
+        """A fresh identifier from ``preferred``; with ``suffixes``, ``name + suffix`` for each
+        suffix is free too and reserved (the program derives those variables from it)."""
         base = re.sub(r"\W+", "_", preferred.lower()).strip("_") or "item"
         if base[0].isdigit():
             base = f"n_{base}"
         if keyword.iskeyword(base) or keyword.issoftkeyword(base):
             base = f"{base}_"
         name, n = base, 2
-        while name in self._taken:
+        while any(name + s in self._taken for s in ("", *suffixes)):
             name, n = f"{base}_{n}", n + 1
-        self._taken.add(name)
+        self._taken.update(name + s for s in ("", *suffixes))
         return name
 
 

@@ -242,6 +242,12 @@ def _exports(model: AWSModel) -> Section:
         ds: Ref(b.var, "bucket") for b in model.buckets if b.purpose == "data" for ds in b.datasets
     }
     work = next(b for b in model.buckets if b.purpose == "intermediate")
+    exports = [
+        expr(call("pulumi.export", "buckets", buckets)),
+        expr(call("pulumi.export", "work_bucket", Ref(work.var, "bucket"))),
+    ]
+    if not model.tasks:
+        return Section(exports)
     start = call(
         "pulumi.Output.concat",
         "aws stepfunctions start-execution --region ",
@@ -250,15 +256,20 @@ def _exports(model: AWSModel) -> Section:
         Ref("machine", "arn"),
     )
     return Section([
-        expr(call("pulumi.export", "buckets", buckets)),
-        expr(call("pulumi.export", "work_bucket", Ref(work.var, "bucket"))),
+        *exports,
         expr(call("pulumi.export", "state_machine_arn", Ref("machine", "arn"))),
         expr(call("pulumi.export", "start_run", start)),
     ])  # fmt: skip
 
 
 def render_program(model: AWSModel) -> dict[str, str]:
-    """The stack's ``__main__.py`` and the ``state_machine.json`` it deploys."""
+    """The stack's ``__main__.py`` and the ``state_machine.json`` it deploys.
+
+    A stack with no task (in a multi-cloud pipeline, a provider that only stores data) has
+    no state machine and no schedule: Step Functions refuses a machine with no task in it.
+    """
+    if not model.tasks:
+        return {"__main__.py": render_module(DOCSTRING, [*_setup(model), _exports(model)], BANNER)}
     machine, refs = state_machine_json(model)
     sections = [
         *_setup(model),

@@ -84,7 +84,13 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "plan":
         print(infra.plan(), end="")
         return 0
-    out = infra.write(args.out)
+    try:
+        out = infra.write(args.out)
+    except OSError as exc:  # a file where the folder goes, no permission, full disk...
+        reason = exc.strerror or str(exc)
+        where = f" ({exc.filename})" if exc.filename else ""
+        msg = f"cannot write the stacks to {args.out!r}: {reason}{where}; choose another --out DIR"
+        raise CompilationError(msg) from exc
     print(infra.summary(), end="")
     for provider in sorted(infra.stacks):
         print(f"wrote {out / provider} ({len(infra.stacks[provider].files)} files)")

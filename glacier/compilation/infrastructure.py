@@ -8,8 +8,8 @@ disk leaves either the previous stack or the new one, complete.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -108,15 +108,32 @@ def _write_tree(root: Path, files: Mapping[str, str]) -> None:
             fh.write(files[rel])
 
 
+def _fresh(parent: Path, prefix: str) -> Path:
+    """An unused path in ``parent`` (hidden, unique per call: stale leftovers never block)."""
+    return parent / f"{prefix}{secrets.token_hex(6)}"
+
+
 def _swap_in(built: Path, dest: Path) -> None:
-    """Rename ``built`` to ``dest``, replacing a previous ``dest`` only once it is complete."""
+    """Rename ``built`` to ``dest``, replacing a previous ``dest`` only once it is complete.
+
+    If the final rename fails, the previous ``dest`` is put back: the folder holds either the
+    old stack or the new one, never neither.
+    """
     old = None
-    if dest.exists():
-        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+    if dest.exists() or dest.is_symlink():
+        old = _fresh(dest.parent, f".{dest.name}.old-")
         os.replace(dest, old)
-    os.replace(built, dest)
+    try:
+        os.replace(built, dest)
+    except BaseException:
+        if old is not None:
+            os.replace(old, dest)
+        raise
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink()
 
 
 @dataclass
@@ -165,16 +182,23 @@ class Infrastructure:
         root = Path(directory)
         root.mkdir(parents=True, exist_ok=True)
         for provider in sorted(self.stacks):
-            tmp = Path(tempfile.mkdtemp(prefix=f".{provider}.tmp-", dir=root))
+            # os.mkdir, not tempfile.mkdtemp: the stack keeps the umask's permissions, not 0700.
+            tmp = _fresh(root, f".{provider}.tmp-")
+            tmp.mkdir()
             try:
                 _write_tree(tmp, self.stacks[provider].files)
                 _swap_in(tmp, root / provider)
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
-        readme_tmp = root / f".README.md.tmp-{os.getpid()}"
-        readme_tmp.write_text(self.readme(), encoding="utf-8")
-        os.replace(readme_tmp, root / "README.md")
+        readme_tmp = _fresh(root, ".README.md.tmp-")
+        try:
+            with open(readme_tmp, "x", encoding="utf-8", newline="") as fh:
+                fh.write(self.readme())
+            os.replace(readme_tmp, root / "README.md")
+        except BaseException:
+            readme_tmp.unlink(missing_ok=True)
+            raise
         return root
 
 

@@ -42,10 +42,12 @@ S3_BUCKET = NameRule(
     "S3 bucket",
     63,
     re.compile(
-        r"(?!xn--)(?!sthree-)(?!.*\.\.)(?!.*-s3alias$)(?!.*--ol-s3$)[a-z0-9][a-z0-9.-]*[a-z0-9]"
+        r"(?!xn--|sthree-|amzn-s3-demo-)(?!.*\.\.)(?!\d+\.\d+\.\d+\.\d+$)"
+        r"(?!.*(?:-s3alias|--ol-s3|--x-s3|--table-s3)$)[a-z0-9][a-z0-9.-]*[a-z0-9]"
     ),
     "lowercase letters, digits, '.' and '-', starting and ending with a letter or digit, "
-    "no '..', not starting with 'xn--' or ending with '-s3alias'",
+    "no '..', not an IP address, not starting with 'xn--', 'sthree-' or 'amzn-s3-demo-', "
+    "not ending with '-s3alias', '--ol-s3', '--x-s3' or '--table-s3'",
     min_len=3,
 )
 S3_KEY_PREFIX = NameRule(

@@ -15,7 +15,9 @@ def _resources(infra: Infrastructure) -> list[str]:
         stack = infra.stacks[provider]
         counts = Counter(r.kind for r in stack.resources)
         detail = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
-        lines.append(f"  {provider}: {len(stack.resources)} resources ({detail})")
+        lines.append(
+            f"  {provider}: {len(stack.resources)} resources" + (f" ({detail})" if detail else "")
+        )
     return lines
 
 

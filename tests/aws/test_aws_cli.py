@@ -48,3 +48,16 @@ def test_multi_needs_a_default(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", REF, "--target", "multi"]) == 1
     assert "--target multi needs --default PROVIDER" in capsys.readouterr().err
     assert main(["plan", REF, "--target", "multi", "--default", "aws"]) == 0
+
+
+def test_unwritable_out_is_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file where the output folder goes was an "internal error" asking for --debug."""
+    taken = tmp_path / "infra"
+    taken.write_text("not a folder")
+    assert main(["compile", REF, "--target", "aws", "--out", str(taken)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot write the stacks to {str(taken)!r}: ")
+    assert err.endswith("; choose another --out DIR\n") and err.count("\n") == 1
+    assert "internal error" not in err

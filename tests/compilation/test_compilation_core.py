@@ -296,3 +296,69 @@ def test_failed_write_leaves_the_previous_stack(
 def test_stack_paths_must_stay_inside(tmp_path: Path) -> None:
     with pytest.raises(CompilationError, match="must be relative and stay inside the stack"):
         Infrastructure("p", {"aws": Stack("aws", {"../escape.txt": "x"})}).write(tmp_path)
+
+
+def test_failed_swap_puts_the_previous_stack_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rename of the new stack into place fails after the old one was moved aside."""
+    _infra("one").write(tmp_path)
+    real_replace = os.replace
+
+    def failing_replace(src: object, dst: object) -> None:
+        if ".tmp-" in str(src) and str(dst).endswith("aws"):
+            raise OSError("rename failed")
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(OSError, match="rename failed"):
+        _infra("two").write(tmp_path)
+    monkeypatch.undo()
+    assert (tmp_path / "aws" / "a.txt").read_text() == "one"
+    assert sorted(os.listdir(tmp_path)) == ["README.md", "aws"]
+
+
+def test_failed_readme_write_leaves_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The temporary file exists when writing its text fails (a lone surrogate cannot be encoded).
+    monkeypatch.setattr(Infrastructure, "readme", lambda self: "# README \udc80")
+    with pytest.raises(UnicodeEncodeError):
+        _infra("one").write(tmp_path)
+    assert sorted(os.listdir(tmp_path)) == ["aws"]
+
+
+def test_leftovers_of_a_crashed_write_do_not_block_the_next(tmp_path: Path) -> None:
+    _infra("one").write(tmp_path)
+    # What a write killed between its two renames leaves behind (any process id).
+    stale = tmp_path / f".aws.old-{os.getpid()}"
+    stale.mkdir()
+    (stale / "a.txt").write_text("stale")
+    _infra("two").write(tmp_path)
+    assert (tmp_path / "aws" / "a.txt").read_text() == "two"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_written_stack_has_the_usual_permissions(tmp_path: Path) -> None:
+    """Not mkdtemp's private 0700: a CI job or a teammate's account can read the stack."""
+    mask = os.umask(0o022)
+    try:
+        _infra("one").write(tmp_path)
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "aws").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "aws" / "sub").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "README.md").stat().st_mode & 0o777 == 0o644
+
+
+def test_summary_of_a_stack_without_resources() -> None:
+    assert "  fake: 0 resources\n" in Infrastructure("p", {"fake": Stack("fake", {})}).summary()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["amzn-s3-demo-data", "data--x-s3", "data--table-s3", "data--ol-s3", "192.168.1.10"],
+)
+def test_bucket_names_s3_reserves_are_refused(name: str) -> None:
+    with pytest.raises(CompilationError, match="S3 bucket naming rule"):
+        naming.check(naming.S3_BUCKET, name, "thing")

@@ -40,6 +40,8 @@ NON_RETRYABLE_ERRORS = (
     "DefinitionError",
     "PipelineReferenceError",
     "TaskFailedError",
+    "ConfigurationError",
+    "InvalidRunIdError",
 )
 #: Lambda service hiccups AWS recommends retrying whatever the task's own retry policy.
 LAMBDA_TRANSIENT_ERRORS = (

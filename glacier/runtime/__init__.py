@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from glacier.runtime.locations import (
     RUN_ID_PLACEHOLDER,
+    InvalidRunIdError,
     check_run_id,
     resolve_location,
     resolve_locations,
+    shown_run_id,
 )
 from glacier.runtime.runner import (
     load_bundle_pipeline,
@@ -23,6 +25,7 @@ from glacier.runtime.runner import (
 
 __all__ = [
     "RUN_ID_PLACEHOLDER",
+    "InvalidRunIdError",
     "check_run_id",
     "load_bundle_pipeline",
     "load_task",
@@ -30,5 +33,6 @@ __all__ = [
     "resolve_location",
     "resolve_locations",
     "run_task",
+    "shown_run_id",
     "write_outputs",
 ]

@@ -120,6 +120,8 @@ def test_deterministic_task_errors_are_never_retried(orders_run: Run) -> None:
                 "DefinitionError",
                 "PipelineReferenceError",
                 "TaskFailedError",
+                "ConfigurationError",
+                "InvalidRunIdError",
             ],
             "MaxAttempts": 0,
         }

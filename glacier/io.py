@@ -14,14 +14,17 @@ complete or not at all.
   no temporary or partial file survives a failed write, whatever the timing. Temporary folders
   left by a killed process are swept by the next writer holding the dataset's lock.
 - Object stores (``s3://``, ``az://``, ``gs://``...): one object PUT / multipart upload
-  completes atomically, so the data is written straight to its URL through Polars' cloud IO.
+  completes atomically, but a Polars *sink* to an object store finishes its upload even when
+  its query fails midway (the object would hold partial rows). So the frame is computed
+  first, checked, and uploaded whole at commit through Polars' cloud IO.
   Bytes written are measured where Glacier sees them (local files, gcsfs uploads, Delta add
   actions) and reported as None (unknown) for Polars' native cloud writes.
 - Delta tables commit through their transaction log (readers see the old version until then).
 
-``prepare_write`` splits a write into "build a lazy sink" and "commit": the executor collects
-the sinks of many datasets as one Polars query (``pl.collect_all``) so Polars can share their
-common subplans, then commits each.
+``prepare_write`` splits a write into "build the query" and "commit": ``run_writes`` runs the
+queries of many datasets (local sinks, frames to upload) as one Polars query
+(``pl.collect_all``) so Polars can share their common subplans; ``commit_all`` then verifies
+every output of a task before it publishes any.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import importlib.util
 import io
 import os
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -268,6 +271,23 @@ class PendingWrite:
     _verified: bool = field(default=False, repr=False)
     _rows: int | None = field(default=None, repr=False)
 
+    @property
+    def query(self) -> pl.LazyFrame | None:
+        """What ``pl.collect_all`` runs for this write: its sink, or (when the data is uploaded
+        at commit: object stores, Delta) its frame, or None when it is already computed.
+
+        Callers run the queries of many writes as one ``pl.collect_all`` and hand each result
+        to :meth:`computed`.
+        """
+        if self.sink is not None:
+            return self.sink
+        return self.frame if isinstance(self.frame, pl.LazyFrame) else None
+
+    def computed(self, result: pl.DataFrame) -> None:
+        """Take the result of :attr:`query` (a sink's result is empty and is dropped)."""
+        if self.sink is None:
+            self.frame = result
+
     def check_query(self) -> pl.LazyFrame | None:
         """The query ``commit`` checks a local temporary file with: its rows, then the null
         counts of non-Optional columns. None when there is no temporary file to check.
@@ -342,9 +362,9 @@ def prepare_write(
         frame = lazy
     pending = PendingWrite(ds, uri, opts, frame)
     if is_remote(uri):
-        nulls_to_check = ds.schema_ is not None and non_nullable_columns(ds.schema_)
-        if ds.format != "delta" and not _uses_fsspec(uri, opts) and not nulls_to_check:
-            pending.sink = _sink(ds.format, lazy, uri, opts)
+        # No sink to the object itself: a Polars sink to an object store finishes its upload
+        # even when the query fails midway, replacing the previous object with partial rows.
+        # The frame is computed (``query``) and uploaded whole at commit, after its checks.
         return pending
     parent = os.path.dirname(os.path.abspath(uri))
     os.makedirs(parent, exist_ok=True)
@@ -373,6 +393,22 @@ def _sweep_temps(uri: str) -> None:
         _remove_until_gone(path)
 
 
+def run_writes(
+    writes: Sequence[PendingWrite], extras: Sequence[pl.LazyFrame] = ()
+) -> list[pl.DataFrame]:
+    """Every write's :attr:`~PendingWrite.query`, plus ``extras``, as one ``pl.collect_all``.
+
+    Each write takes its result (:meth:`~PendingWrite.computed`); returns the extras' results.
+    One query lets Polars share the work common to a task's (or a run's) outputs.
+    """
+    work = [w for w in writes if w.query is not None]
+    queries = [q for w in work if (q := w.query) is not None]
+    frames = pl.collect_all([*queries, *extras]) if queries or extras else []
+    for w, f in zip(work, frames, strict=False):
+        w.computed(f)
+    return list(frames[len(work) :])
+
+
 def write_dataset(
     ds: DatasetSpec,
     frame: pl.LazyFrame | pl.DataFrame,
@@ -382,8 +418,7 @@ def write_dataset(
     """Write ``frame`` as dataset ``ds`` at ``uri``: schema-checked and atomic."""
     pending = prepare_write(ds, frame, uri, storage_options)
     try:
-        if pending.sink is not None:
-            pl.collect_all([pending.sink])
+        run_writes([pending])
     except BaseException:
         pending.abort()
         raise
@@ -435,14 +470,12 @@ def commit_all(
 
 
 def _verify(p: PendingWrite, checked: tuple[Any, ...] | None) -> None:
-    if p.ds.format == "delta" or (is_remote(p.uri) and p.sink is None):
-        # written at publish time from the collected frame, checked here first
+    if p.ds.format == "delta" or is_remote(p.uri):
+        # written at publish time from the computed frame, checked here first
         df = p.frame if isinstance(p.frame, pl.DataFrame) else p.frame.collect()
         check_nulls(p.ds, df)
         p.frame = df
         return
-    if is_remote(p.uri):
-        return  # already written by its sink (only when no nulls needed checking)
     if checked is None:
         query = p.check_query()
         assert query is not None
@@ -456,10 +489,7 @@ def _publish(p: PendingWrite) -> WriteResult:
     if p.ds.format == "delta":
         return _write_delta(p)
     if is_remote(p.uri):
-        if p.sink is None:
-            return _write_remote_eager(p)
-        rows = _scan(p.ds.format, p.uri, p.options).select(pl.len()).collect().item()
-        return WriteResult(p.uri, int(rows), None)  # Polars' object store reports no size
+        return _write_remote(p)
     assert p._rows is not None
     temp = _temp_file(p)
     size = os.path.getsize(temp)
@@ -469,8 +499,9 @@ def _publish(p: PendingWrite) -> WriteResult:
     return WriteResult(p.uri, p._rows, size)
 
 
-def _write_remote_eager(p: PendingWrite) -> WriteResult:
-    """Object stores when nulls must be checked first or gcsfs carries the data: one PUT."""
+def _write_remote(p: PendingWrite) -> WriteResult:
+    """An object-store write of the computed frame: one PUT or multipart upload, visible whole
+    or not at all. Polars' object store reports no size; gcsfs uploads are measured."""
     df = p.frame if isinstance(p.frame, pl.DataFrame) else p.frame.collect()
     if not _uses_fsspec(p.uri, p.options):
         # a sink, not DataFrame.write_*: write_ndjson takes no storage_options in Polars 2.x

@@ -28,7 +28,7 @@ import polars as pl
 from glacier.errors import DefinitionError, GlacierError, SchemaError, TaskFailedError
 from glacier.executor.result import TaskResult
 from glacier.invoke import call_task
-from glacier.io import PendingWrite, check_all, commit_all, prepare_write
+from glacier.io import PendingWrite, check_all, commit_all, prepare_write, run_writes
 from glacier.spec import DatasetSpec
 from glacier.task import Task
 
@@ -239,15 +239,15 @@ class Engine:
     def flush(self, materialize: Sequence[str] = (), deadline: float | None = None) -> None:
         """Run every pending sink (and collect ``materialize``) as one query, then commit."""
         pending, self.pending = self.pending, []
-        sinks = [w.sink for c in pending for w in c.writes if w.sink is not None]
+        writes = [w for c in pending for w in c.writes]
         extras = [self.frames[n] for n in materialize]
         lazy_extras = [f for f in extras if isinstance(f, pl.LazyFrame)]
         started = time.perf_counter()
-        if sinks or lazy_extras:
+        if any(w.query is not None for w in writes) or lazy_extras:
             self.queries += 1
             try:
                 frames = run_with_deadline(
-                    lambda: pl.collect_all([*sinks, *lazy_extras]),
+                    lambda: run_writes(writes, lazy_extras),
                     deadline,
                     "query",
                     on_late=lambda: _abort(pending),
@@ -256,7 +256,7 @@ class Engine:
                 _abort(pending)
                 self._one_by_one(pending, materialize)
                 return
-            done = iter(frames[len(sinks) :])
+            done = iter(frames)
             for n, f in zip(materialize, extras, strict=True):
                 self.frames[n] = next(done) if isinstance(f, pl.LazyFrame) else f
         checked = check_all([w for c in pending for w in c.writes])  # one query, not one each
@@ -357,13 +357,11 @@ def _eager(t: Task) -> bool:
 
 def _collect_alone(called: Called) -> None:
     """One task's sinks, and its ephemeral outputs checked by computing them."""
-    sinks = [w.sink for w in called.writes if w.sink is not None]
     stored = {w.ds.name for w in called.writes}
     checks = [
         f for n, f in called.outputs.items() if n not in stored and isinstance(f, pl.LazyFrame)
     ]
-    if sinks or checks:
-        pl.collect_all([*sinks, *checks])
+    run_writes(called.writes, checks)
 
 
 def _abort(pending: Sequence[Called]) -> None:

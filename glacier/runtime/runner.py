@@ -21,14 +21,7 @@ import polars as pl
 
 from glacier.errors import DefinitionError, InputError, PipelineReferenceError
 from glacier.invoke import call_task
-from glacier.io import (
-    PendingWrite,
-    commit_all,
-    conform,
-    is_remote,
-    prepare_write,
-    scan_dataset,
-)
+from glacier.io import PendingWrite, commit_all, prepare_write, run_writes, scan_dataset
 from glacier.pipeline import Pipeline
 from glacier.runtime.locations import check_run_id, resolve_locations
 from glacier.spec import PipelineSpec, TaskSpec
@@ -202,19 +195,16 @@ def write_outputs(
 ) -> dict[str, dict[str, Any]]:
     """Write every output (schema-checked) as one Polars query; per-dataset results.
 
-    Local outputs are sunk to temporary files and published all or nothing. Object-store
-    outputs are computed first (see :func:`_compute_remote`), so a task failing midway
-    leaves every object as it was.
+    Every schema is checked before anything is computed; local outputs are sunk to temporary
+    files, object-store outputs computed (a task failing midway leaves every object as it
+    was, see :func:`glacier.io.prepare_write`), and all are published only once all verified.
     """
     pending: list[PendingWrite] = []
     try:
-        targets = {n: _location(locations, n, spec.name) for n in spec.outputs}
-        ready = _compute_remote(manifest, spec, frames, targets)
         for n in spec.outputs:  # a SchemaError on a later output aborts the earlier ones
-            pending.append(
-                prepare_write(manifest.dataset(n), ready[n], targets[n], storage_options)
-            )
-        pl.collect_all([p.sink for p in pending if p.sink is not None])
+            location = _location(locations, n, spec.name)
+            pending.append(prepare_write(manifest.dataset(n), frames[n], location, storage_options))
+        run_writes(pending)
         results = commit_all(pending)  # all verified before any is visible
     except BaseException:
         for p in pending:
@@ -224,30 +214,6 @@ def write_outputs(
         name: {"uri": r.uri, "rows": r.rows, "bytes": r.bytes}
         for name, r in zip(spec.outputs, results, strict=True)
     }
-
-
-def _compute_remote(
-    manifest: PipelineSpec,
-    spec: TaskSpec,
-    frames: Mapping[str, pl.LazyFrame | pl.DataFrame],
-    targets: Mapping[str, str],
-) -> dict[str, pl.LazyFrame | pl.DataFrame]:
-    """``frames`` with the lazy outputs bound for an object store computed, in one query.
-
-    A Polars sink to an object store writes the final object while it streams, and a query
-    failing midway still completes the upload: the object would hold the rows computed before
-    the error (or none) in place of its previous version, and another output of the task
-    could be written in full. Computing them first means a failing task writes nothing. The
-    price is holding those outputs in memory, as the schema's null check already does.
-    Schemas are checked before anything is computed.
-    """
-    remote = [
-        n for n in spec.outputs if isinstance(frames[n], pl.LazyFrame) and is_remote(targets[n])
-    ]
-    if not remote:
-        return dict(frames)
-    checked = [conform(manifest.dataset(n), frames[n].lazy()) for n in remote]
-    return {**frames, **dict(zip(remote, pl.collect_all(checked), strict=True))}
 
 
 def run_task(

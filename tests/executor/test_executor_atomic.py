@@ -163,3 +163,30 @@ def test_tasks_that_wrote_nothing_show_dashes_not_zeros():
     wrote.record(WriteResult("a.parquet", 0, 10), "a")  # an empty dataset really has 0 rows
     rows = RunResult("p", {"wrote": wrote, "skipped": TaskResult("skipped", status="skipped")})
     assert [r[3:] for r in rows.summary_rows()] == [("0", "10 B"), ("-", "-")]
+
+
+def test_a_remote_run_whose_query_fails_midway_keeps_yesterdays_objects(workdir, s3_options):
+    """A Polars sink to an object store finishes its upload even when the query fails; a
+    remote run computes first, so the previous objects stay whole (API.md 7: atomic writes)."""
+    rows = 100_000
+    src = Dataset("src", storage=S3("lake", prefix="midway/"))
+    good = Dataset("good", storage=S3("lake", prefix="midway/"))
+    kept = Dataset("kept", storage=S3("lake", prefix="midway/"))
+    p = Pipeline(name="midway")
+
+    @p.task()
+    def fail_late(data: src) -> tuple[good, kept]:
+        late = pl.when(pl.col("x") > rows - 10).then(pl.lit("z")).otherwise(pl.lit("1"))
+        return data, data.select(pl.col("x"), boom=late.str.to_integer())
+
+    pl.DataFrame({"x": list(range(rows))}).write_parquet(
+        "s3://lake/midway/src.parquet", storage_options=s3_options
+    )
+    yesterday = pl.DataFrame({"x": [7] * 5, "boom": [1] * 5})
+    yesterday.write_parquet("s3://lake/midway/kept.parquet", storage_options=s3_options)
+    remote = LocalExecutor(storage="remote", storage_options={"aws": s3_options})
+    with pytest.raises(Exception, match="strict integer parsing failed"):
+        remote.run(p)
+    assert not exists("s3://lake/midway/good.parquet", s3_options, "parquet")
+    kept_now = pl.read_parquet("s3://lake/midway/kept.parquet", storage_options=s3_options)
+    assert_frame_equal(kept_now, yesterday)  # not partial rows, not empty

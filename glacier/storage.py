@@ -35,6 +35,13 @@ def _one_of(value: str | None, allowed: tuple[str, ...], what: str) -> str | Non
     return value
 
 
+def folder_prefix(prefix: str) -> str:
+    """An object-key prefix in its one canonical form: ``"raw"``, ``"/raw"`` and ``"raw/"`` all
+    mean the folder ``"raw/"`` (so compiled stacks and remote runs agree on every key)."""
+    cleaned = prefix.strip("/")
+    return f"{cleaned}/" if cleaned else ""
+
+
 class StorageResource(Resource):
     """Base of every storage resource."""
 

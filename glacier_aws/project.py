@@ -16,10 +16,14 @@ from pathlib import Path
 
 import glacier
 import glacier_aws
+import glacier_azure
+import glacier_gcp
 from glacier.spec import PipelineSpec
 
-#: Packages copied into app/ (the runtime imports them; they are not on PyPI as such).
-VENDORED = (glacier, glacier_aws)
+#: Packages copied into app/ (the runtime imports them; they are not on PyPI as such). The GCP
+#: and Azure packages are small and come along so a multi-cloud pipeline module, which
+#: declares their storage and compute, imports in the bundle too.
+VENDORED = (glacier, glacier_aws, glacier_gcp, glacier_azure)
 #: The bundle's runtime dependencies (glacier's own, minus the terminal-only ones).
 BUNDLE_REQUIREMENTS = ("polars", "pydantic", "typing-extensions")
 STACK_MODULES = {

@@ -7,7 +7,7 @@ from typing import ClassVar
 from pydantic import field_validator
 
 from glacier.compilation.naming import S3_BUCKET, S3_KEY_PREFIX
-from glacier.storage import AWS_STORAGE_CLASSES, StorageResource
+from glacier.storage import AWS_STORAGE_CLASSES, StorageResource, folder_prefix
 
 
 class S3(StorageResource):
@@ -42,10 +42,7 @@ class S3(StorageResource):
         problem = S3_KEY_PREFIX.problem(v)
         if problem:
             raise ValueError(f"prefix {v!r} {problem}")
-        # One canonical form ("raw", "/raw" and "raw/" all mean the folder "raw/"), so the
-        # compiled stack and a remote local run agree on every object key.
-        cleaned = v.strip("/")
-        return f"{cleaned}/" if cleaned else ""
+        return folder_prefix(v)
 
     @field_validator("storage_class")
     @classmethod

@@ -57,6 +57,32 @@ S3_KEY_PREFIX = NameRule(
     "letters, digits and !-_.*'()/ only (S3's safe key characters)",
     min_len=0,
 )
+GCS_BUCKET = NameRule(
+    "GCS bucket",
+    63,
+    re.compile(r"(?!goog)(?!.*g[o0][o0]gle)(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9._-]*[a-z0-9]"),
+    "lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit, "
+    "not an IP address, not starting with 'goog' or containing 'google' (dotted names up to "
+    "222 characters are not supported)",
+    min_len=3,
+)
+AZURE_CONTAINER = NameRule(
+    "Azure Blob container",
+    63,
+    re.compile(r"(?!.*--)[a-z0-9][a-z0-9-]*[a-z0-9]"),
+    "lowercase letters, digits and '-', starting and ending with a letter or digit, no '--'",
+    min_len=3,
+)
+AZURE_STORAGE_ACCOUNT = NameRule(
+    "Azure storage account", 24, re.compile(r"[a-z0-9]+"), "lowercase letters and digits", min_len=3
+)
+OBJECT_KEY_PREFIX = NameRule(
+    "object key prefix",
+    512,
+    re.compile(r"[A-Za-z0-9!_.*'()/-]*"),
+    "letters, digits and !-_.*'()/ only (the characters safe in every object store's keys)",
+    min_len=0,
+)
 LAMBDA_FUNCTION = NameRule(
     "Lambda function", 64, re.compile(r"[A-Za-z0-9_-]+"), "letters, digits, '-' and '_'"
 )
@@ -108,13 +134,17 @@ def kebab(*parts: str) -> str:
 
 __all__ = [
     "AUTONAME_SUFFIX",
+    "AZURE_CONTAINER",
+    "AZURE_STORAGE_ACCOUNT",
     "ECR_REPOSITORY",
     "ECS_CLUSTER",
     "ECS_FAMILY",
     "EVENT_RULE",
+    "GCS_BUCKET",
     "IAM_ROLE",
     "LAMBDA_FUNCTION",
     "LOG_GROUP",
+    "OBJECT_KEY_PREFIX",
     "S3_BUCKET",
     "S3_KEY_PREFIX",
     "STATE_MACHINE",

@@ -109,8 +109,9 @@ def _not_built_message(name: str, module_name: str) -> str:
     """
     built = [n for n, (t, _) in BUILTIN_PROVIDERS.items() if n != name and _is_built(t)]
     return (
-        f"provider {name!r} is not built yet in this Glacier version ({module_name} is a "
-        f"placeholder); use a built provider: {', '.join(built) or 'none installed'}"
+        f"provider {name!r} is not built yet in this Glacier version ({module_name} declares "
+        f"its storage and compute, usable in local and remote runs, but has no compiler); use "
+        f"a built provider: {', '.join(built) or 'none installed'}"
     )
 
 

@@ -1,6 +1,6 @@
 """Golden-file comparison for generated stacks (rewrite on purpose with GLACIER_ACCEPT=1).
 
-Vendored copies of the ``glacier`` and ``glacier_aws`` packages are not pinned here (they
+Vendored copies of the ``glacier`` and ``glacier_*`` packages are not pinned here (they
 are the library itself, checked separately against the installed sources). The bundle's
 ``requirements.txt`` pins the versions installed where the compiler runs, so its pins are
 compared by package name (the versions are pinned by ``test_bundle_pins_installed_versions``);
@@ -15,7 +15,7 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-VENDORED_PREFIXES = ("app/glacier/", "app/glacier_aws/")
+VENDORED_PREFIXES = ("app/glacier/", "app/glacier_aws/", "app/glacier_gcp/", "app/glacier_azure/")
 _PIN = re.compile(r"==\S+")
 
 

@@ -40,7 +40,8 @@ def test_unbuilt_provider_is_one_line_saying_so(
     assert main(["compile", REF, "--target", target]) == 1
     assert capsys.readouterr().err == (
         f"error: provider {target!r} is not built yet in this Glacier version "
-        f"(glacier_{target} is a placeholder); use a built provider: aws\n"
+        f"(glacier_{target} declares its storage and compute, usable in local and remote runs, "
+        "but has no compiler); use a built provider: aws\n"
     )
 
 

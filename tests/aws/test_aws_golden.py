@@ -11,6 +11,8 @@ from golden_files import VENDORED_PREFIXES, check_golden
 
 import glacier
 import glacier_aws
+import glacier_azure
+import glacier_gcp
 from glacier.compilation import Infrastructure
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -62,8 +64,9 @@ def test_stack_is_a_complete_pulumi_project(orders_infra: Infrastructure) -> Non
 def test_vendored_packages_are_the_installed_sources(orders_infra: Infrastructure) -> None:
     files = orders_infra.stacks["aws"].files
     vendored = {k for k in files if k.startswith(VENDORED_PREFIXES)}
-    for package in (glacier, glacier_aws):
+    for package in (glacier, glacier_aws, glacier_gcp, glacier_azure):
         root = Path(package.__file__).parent
+        assert f"app/{package.__name__}/__init__.py" in vendored, package.__name__
         for rel in vendored:
             if rel.startswith(f"app/{package.__name__}/"):
                 source = root.parent / rel.removeprefix("app/")

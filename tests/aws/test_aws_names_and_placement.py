@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from aws_compile import compile_ref
 from aws_mocks import run_stack
 
 from glacier import Dataset, Pipeline, Secret, compute
@@ -215,3 +216,13 @@ def test_storage_only_aws_stack_has_no_state_machine(tmp_path: Path) -> None:
     assert run.of("aws:sfn/stateMachine:StateMachine") == []
     assert run.of("aws:cloudwatch/eventRule:EventRule") == []
     assert set(run.exports) == {"buckets", "work_bucket"}
+
+
+def test_a_gcs_dataset_under_the_aws_compiler_names_it_and_the_missing_provider() -> None:
+    # API.md section 8: a provider-specific resource for a provider the compiler lacks
+    with pytest.raises(
+        CompilationError,
+        match=r"dataset 'mirrored' uses GCS\(object_storage\), which needs provider 'gcp', "
+        r"but this compiler targets aws",
+    ):
+        compile_ref("aws_with_gcs")

@@ -48,13 +48,14 @@ def test_registry_is_read_only_and_loads_aws_through_its_entry_point() -> None:
 
 @pytest.mark.parametrize("name", ["gcp", "azure"])
 def test_placeholder_provider_is_not_built_yet(name: str) -> None:
-    """glacier_gcp / glacier_azure are installed placeholders: `pip install` cannot help."""
+    """glacier_gcp / glacier_azure are installed without a compiler: `pip install` cannot help."""
     with pytest.raises(ProviderNotInstalledError) as caught:
         get_provider(name)
     message = str(caught.value)
     assert message == (
-        f"provider {name!r} is not built yet in this Glacier version (glacier_{name} is a "
-        "placeholder); use a built provider: aws"
+        f"provider {name!r} is not built yet in this Glacier version (glacier_{name} declares "
+        "its storage and compute, usable in local and remote runs, but has no compiler); use "
+        "a built provider: aws"
     )
     assert "pip install" not in message and "\n" not in message
 

@@ -7,8 +7,6 @@ container/account/prefix), because the executor locates datasets from the IR onl
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -17,21 +15,8 @@ from glacier import Dataset, LocalExecutor, Pipeline
 from glacier.errors import DefinitionError
 from glacier.storage import ObjectStorage, StorageResource
 from glacier_aws.storage import S3
-
-
-class GCSLike(StorageResource):
-    kind: ClassVar[str] = "gcs"
-    provider: ClassVar[str | None] = "gcp"
-    bucket: str
-    prefix: str = ""
-
-
-class BlobLike(StorageResource):
-    kind: ClassVar[str] = "blob_storage"
-    provider: ClassVar[str | None] = "azure"
-    container: str
-    account: str | None = None
-    prefix: str = ""
+from glacier_azure.storage import BlobStorage
+from glacier_gcp.storage import GCS
 
 
 def lake(storage: StorageResource, fmt: str = "parquet") -> Pipeline:
@@ -99,11 +84,11 @@ def test_generic_storage_without_a_base_url_is_a_clear_error(workdir, orders):
 def test_azure_remote_run(workdir, orders, azure_options):
     executor = LocalExecutor(storage="remote", storage_options={"azure": azure_options})
     result = roundtrip(
-        BlobLike(container="lake", account="devstoreaccount1", prefix="p/"), executor, orders
+        BlobStorage("lake", account="devstoreaccount1", prefix="p"), executor, orders
     )
     assert result.path("summary") == "az://lake/p/summary.parquet"
     again = roundtrip(
-        BlobLike(container="lake", account="devstoreaccount1", prefix="d/"),
+        BlobStorage("lake", account="devstoreaccount1", prefix="/d/"),
         executor,
         orders,
         "delta",
@@ -114,7 +99,7 @@ def test_azure_remote_run(workdir, orders, azure_options):
 @pytest.mark.parametrize("fmt", ["parquet", "ndjson"])
 def test_gcs_remote_run_through_gcsfs(workdir, orders, gcs_options, fmt):
     executor = LocalExecutor(storage="remote", storage_options={"gcp": gcs_options})
-    result = roundtrip(GCSLike(bucket="lake", prefix=f"{fmt}/"), executor, orders, fmt)
+    result = roundtrip(GCS("lake", prefix=fmt), executor, orders, fmt)
     assert result.path("summary") == f"gs://lake/{fmt}/summary.{fmt}"
     assert result.tasks["summarize"].bytes > 0
     import gcsfs

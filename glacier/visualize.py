@@ -17,7 +17,7 @@ import re
 import secrets
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from pathlib import Path
 
 from glacier.errors import GlacierError
@@ -140,6 +140,13 @@ def _dot_escape(text: str) -> str:
     return f'"{text}"'
 
 
+def _dot_tooltip(text: str) -> str:
+    """A DOT string for a ``tooltip``. Graphviz unescapes a tooltip twice (a backslash pass,
+    then the ``\\N``/``\\G`` substitution), so a backslash is written four times: ``\\N`` in
+    a description stays ``\\N`` in the SVG instead of becoming the node's name."""
+    return _dot_escape(_clean(text).replace("\\", "\\\\"))
+
+
 def _dot(spec: PipelineSpec) -> str:
     title = spec.name + (f"\n{spec.description}" if spec.description else "")
     lines = [
@@ -153,11 +160,11 @@ def _dot(spec: PipelineSpec) -> str:
         if not ds.ephemeral:
             style = "shape=cylinder, style=filled, fillcolor=lightgoldenrod1"
         label = _dot_escape(f"{ds.name}\n{storage_label(ds)}")
-        tooltip = _dot_escape(ds.description or ds.name)
+        tooltip = _dot_tooltip(ds.description or ds.name)
         lines.append(f'  "ds:{ds.name}" [{style}, label={label}, tooltip={tooltip}];')
     for t in spec.tasks:
         label = _dot_escape(f"{t.name}\n{compute_label(t)}")
-        tooltip = _dot_escape(t.description or t.name)
+        tooltip = _dot_tooltip(t.description or t.name)
         lines.append(
             f'  "task:{t.name}" [shape=box, style=filled, fillcolor=lightsteelblue1, '
             f"label={label}, tooltip={tooltip}];"
@@ -188,8 +195,7 @@ def _text(spec: PipelineSpec) -> str:
     def ds_line(name: str) -> str:
         return f"{name} [{_text_escape(storage_label(datasets[name]))}]"
 
-    header = f"pipeline {spec.name}: {len(spec.tasks)} tasks, {len(spec.datasets)} datasets"
-    header += f", {len(spec.stages)} stages"
+    header = f"pipeline {spec.name}: {counts(spec.tasks, spec.datasets, spec.stages)}"
     lines = [header + (f", schedule {spec.schedule}" if spec.schedule else "")]
     if spec.description:
         lines.append(f"  {_text_escape(spec.description)}")
@@ -252,6 +258,12 @@ def _run_dot(source: str, image_format: str, target: Path) -> bytes:
         err = done.stderr.decode(errors="replace").strip()
         raise GlacierError(f"cannot write {target}: {dot} exited {done.returncode}: {err}")
     return done.stdout
+
+
+def counts(tasks: Sized, datasets: Sized, stages: Sized) -> str:
+    """``"1 task, 3 datasets, 1 stage"``: the summary line of text output and ``validate``."""
+    parts = ((len(tasks), "task"), (len(datasets), "dataset"), (len(stages), "stage"))
+    return ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in parts)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

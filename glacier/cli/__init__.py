@@ -4,13 +4,16 @@ Each command lives in its own module exposing ``add_parser(subparsers)`` (which 
 parser of every command name :data:`COMMANDS` maps to that module) and ``run(args) -> int``.
 Modules are imported lazily: ``glacier validate`` does not import the compilers. A
 :class:`~glacier.errors.GlacierError` prints as one ``error: ...`` line on stderr and exits 1;
-``--debug`` shows the traceback instead.
+``--debug`` shows the traceback instead. When the reader of stdout goes away
+(``glacier graph REF | head -1``) the command stops quietly with exit status 141, as a
+command killed by SIGPIPE does.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -82,6 +85,18 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
 
 
+def _pipe_closed() -> int:
+    """The reader of stdout went away (``glacier graph ... | head``): stop quietly, as a
+    command killed by SIGPIPE does (exit 141), without an error line or a flush failure at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout without a file descriptor (captured, replaced)
+        pass
+    return 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``glacier`` console script and ``python -m glacier``."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -96,7 +111,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     args.debug = debug
     try:
-        return int(commands[args.command].run(args) or 0)
+        code = int(commands[args.command].run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        return _pipe_closed()
     except GlacierError as exc:
         if debug:
             traceback.print_exc()

@@ -2,7 +2,9 @@
 
 An output file ending in ``.svg`` or ``.png`` is rendered by Graphviz; any other output file
 receives the text (its format taken from ``--format``, else from the extension: ``.mmd``,
-``.dot``/``.gv``, ``.txt``; Mermaid otherwise).
+``.dot``/``.gv``, ``.txt``; Mermaid otherwise), except an extension of another image or
+document format (``.jpg``, ``.pdf``, ``.svgz``, ``.html``...), which is refused rather than
+filled with text.
 """
 
 from __future__ import annotations
@@ -16,6 +18,25 @@ from glacier.loader import load_pipeline
 from glacier.visualize import FORMATS, IMAGE_SUFFIXES, render, write_atomic, write_image
 
 _BY_SUFFIX = {".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot", ".gv": "dot", ".txt": "text"}
+#: Image formats Glacier does not render: text written there would be a broken image.
+_OTHER_IMAGES = frozenset(
+    [
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".bmp",
+        ".tif",
+        ".tiff",
+        ".webp",
+        ".ico",
+        ".pdf",
+        ".eps",
+        ".ps",
+        ".svgz",
+        ".html",
+        ".htm",
+    ]
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -45,6 +66,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {write_image(spec, output)}")
         return 0
     suffix = output.suffix.lower() if output is not None else ""
+    if output is not None and suffix in _OTHER_IMAGES:
+        msg = (
+            f"cannot write {output}: {output.suffix} is not a format glacier graph writes; "
+            "use .svg or .png for an image, or .mmd, .dot or .txt for text"
+        )
+        raise GlacierError(msg)
     text = render(spec, args.format or _BY_SUFFIX.get(suffix, "mermaid"))
     if output is None:
         print(text, end="")

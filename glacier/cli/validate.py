@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from glacier.loader import load_pipeline
+from glacier.visualize import counts
 
 
 def add_parser(subparsers: Any) -> None:
@@ -23,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(args.ref).validate()
     stages = pipeline.stages()
     print(f"pipeline {pipeline.name!r} ({pipeline.source}) is valid")
-    print(f"  {len(pipeline.tasks)} tasks, {len(pipeline.datasets)} datasets, {len(stages)} stages")
+    print(f"  {counts(pipeline.tasks, pipeline.datasets, stages)}")
     print("  sources: " + (", ".join(d.name for d in pipeline.sources) or "none"))
     print("  sinks:   " + (", ".join(d.name for d in pipeline.sinks) or "none"))
     for number, stage in enumerate(stages, start=1):

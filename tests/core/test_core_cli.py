@@ -96,8 +96,8 @@ def test_graph_errors(
     capsys: pytest.CaptureFixture[str], pipelines_dir: Path, tmp_path: Path
 ) -> None:
     ref = str(pipelines_dir / "core_plain.py")
-    code, _, err = _run(capsys, "graph", ref, "--output", str(tmp_path / "g.jpg.svgz"))
-    assert code == 0  # any non-image extension receives text
+    code, _, err = _run(capsys, "graph", ref, "--output", str(tmp_path / "g.svg.txt"))
+    assert code == 0  # any extension that is no image receives text
     code, _, err = _run(capsys, "graph", str(tmp_path / "missing.py"))
     assert (
         code == 1
@@ -198,3 +198,35 @@ def test_real_processes(launcher: str, pipelines_dir: Path) -> None:
     assert (
         by_module.returncode == 0 and "(examples.quickstart:pipeline) is valid" in by_module.stdout
     ), by_module.stderr
+
+
+@pytest.mark.parametrize("name", ["g.jpg", "g.JPEG", "g.pdf", "g.svgz", "g.html"])
+def test_graph_refuses_image_formats_it_cannot_render(
+    capsys: pytest.CaptureFixture[str], pipelines_dir: Path, tmp_path: Path, name: str
+) -> None:
+    # Mermaid text in a file named .jpg (or .pdf, .svgz) would be a broken image
+    target = tmp_path / name
+    code, out, err = _run(capsys, "graph", str(pipelines_dir / "core_plain.py"), "-o", str(target))
+    assert (code, out) == (1, "")
+    suffix = Path(name).suffix
+    assert err == (
+        f"error: cannot write {target}: {suffix} is not a format glacier graph writes; "
+        "use .svg or .png for an image, or .mmd, .dot or .txt for text\n"
+    )
+    assert not target.exists()
+
+
+def test_a_closed_stdout_pipe_ends_quietly(pipelines_dir: Path) -> None:
+    # `glacier graph REF | head -1`: the reader leaves early; no "internal error", no
+    # "Exception ignored ... BrokenPipeError" at exit, and SIGPIPE's conventional status
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "glacier", "graph", str(pipelines_dir / "core_plain.py")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert (proc.wait(timeout=60), err) == (141, "")

@@ -156,6 +156,15 @@ def test_dot_hostile_strings_survive_graphviz_verbatim(tmp_path: Path) -> None:
     assert graph_title == ["viz", lines[0], lines[1], lines[2]]
 
 
+def test_dot_tooltips_keep_graphviz_escapes_literal(tmp_path: Path) -> None:
+    # Graphviz unescapes tooltips twice: a description's \\N must not become the node's name
+    text = "see \\N and \\G in C:\\data\\new \\\\ end\nline 2"
+    svg = write_image(_pipeline(text).spec(), tmp_path / "t.svg").read_bytes()
+    nodes = _svg_nodes(svg)
+    assert nodes["ds:mid"][1] == text
+    assert nodes["task:split"][1] == text
+
+
 def test_dot_source_escapes_quotes_backslashes_and_newlines() -> None:
     dot = _pipeline('x"\\y\nz').visualize("dot")
     assert 'label="local\\nlocal fs, ./x\\"\\\\y\\nz, csv"' in dot
@@ -275,3 +284,10 @@ def test_images_are_written_with_the_users_umask_and_leave_no_temporaries(tmp_pa
         os.umask(old)
     assert oct(path.stat().st_mode & 0o777) == oct(0o644)  # mkstemp's 0600 used to survive
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.svg"]
+
+
+def test_text_summary_counts_in_the_singular_and_plural() -> None:
+    from glacier.visualize import counts
+
+    assert counts([1], [], [1]) == "1 task, 0 datasets, 1 stage"
+    assert counts([1, 2], [1], [1, 2, 3]) == "2 tasks, 1 dataset, 3 stages"

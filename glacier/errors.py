@@ -10,8 +10,10 @@ Hierarchy::
     │                            ValidationError; defined there to keep this module plain)
     ├── SchemaError              data written to a dataset does not match its schema
     ├── InputError               a source dataset has no data for a run
-    ├── WriteConflictError       another writer holds a dataset's write lock
+    ├── WriteConflictError       another writer holds a dataset's write lock, or another run
+    │                            of the pipeline holds its run lock
     ├── TaskFailedError          a task raised during a run (the cause is chained)
+    │   └── TaskSchemaError      ... because its output broke a schema (also a SchemaError)
     ├── CompilationError         a pipeline cannot be compiled for the chosen target
     │   └── ProviderNotInstalledError  the provider package for a target is missing
     └── PipelineReferenceError  a REF on the command line does not name a pipeline

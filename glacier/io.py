@@ -29,6 +29,7 @@ every output of a task before it publishes any.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import importlib.util
 import io
@@ -543,26 +544,75 @@ def _write_delta(p: PendingWrite) -> WriteResult:
 def _acquire_lock(ds: DatasetSpec, uri: str) -> str:
     """Create ``.<file>.lock`` exclusively; a lock whose writer process is gone is taken over."""
     lock = os.path.join(os.path.dirname(os.path.abspath(uri)), f".{os.path.basename(uri)}.lock")
-    for _ in range(2):
-        try:
-            with open(lock, "x") as fh:
-                fh.write(str(os.getpid()))
-            return lock
-        except FileExistsError:
-            owner = _lock_owner(lock)
-            if owner is not None and owner != os.getpid() and _alive(owner):
-                break
-            if owner == os.getpid():
-                break
-            _remove(lock)  # stale: its writer died without cleaning up
+    if acquire_lock(lock):
+        return lock
     msg = (
         f"dataset {ds.name!r}: another writer is writing {uri} (lock {lock} held by process "
-        f"{_lock_owner(lock)}); wait for it to finish, or delete the lock if no run is active"
+        f"{lock_owner(lock)}); wait for it to finish, or delete the lock if no run is active"
     )
     raise WriteConflictError(msg)
 
 
-def _lock_owner(lock: str) -> int | None:
+def acquire_lock(lock: str) -> bool:
+    """Create the lock file ``lock`` holding this process's pid; False if a live process holds it.
+
+    The file appears with its pid already in it (written to a private file, then hard-linked
+    to ``lock``, which fails if ``lock`` exists): a lock created with ``open(..., "x")`` is
+    empty for a moment, and a second writer reading it then would take it for a dead
+    writer's and take it over. A lock whose process is gone is taken over by renaming it
+    away first (only one taker can rename it) and checking that what was renamed is the dead
+    writer's lock; a live lock renamed by mistake (another taker won the race) is put back.
+    OSError (other than the lock existing) is the caller's: the folder is not writable.
+    """
+    for _ in range(3):
+        if _create_lock(lock):
+            return True
+        owner = lock_owner(lock)
+        if owner is not None and _alive(owner):
+            return False  # a live writer (this process included: one write at a time)
+        aside = f"{lock}.{os.urandom(6).hex()}.stale"
+        try:
+            os.rename(lock, aside)
+        except FileNotFoundError:
+            continue  # released or taken over meanwhile: try again
+        taken = lock_owner(aside)
+        if taken != owner and taken is not None and _alive(taken):
+            with contextlib.suppress(OSError):
+                os.link(aside, lock)  # not the dead lock we saw: give it back
+            _remove(aside)
+            return False
+        _remove(aside)
+    return False
+
+
+def release_lock(lock: str) -> None:
+    """Remove a lock this process holds (a missing lock is fine)."""
+    if lock_owner(lock) in (os.getpid(), None):
+        _remove(lock)
+
+
+def _create_lock(lock: str) -> bool:
+    """Atomically create ``lock`` with this pid in it; False if it exists."""
+    private = f"{lock}.{os.getpid()}.{os.urandom(6).hex()}.new"
+    with open(private, "x") as fh:
+        fh.write(str(os.getpid()))
+    try:
+        os.link(private, lock)
+    except FileExistsError:
+        return False
+    except OSError:  # a filesystem without hard links: exclusive create, then write
+        try:
+            with open(lock, "x") as fh:
+                fh.write(str(os.getpid()))
+        except FileExistsError:
+            return False
+    finally:
+        _remove(private)
+    return True
+
+
+def lock_owner(lock: str) -> int | None:
+    """The pid written in a lock file, or None (no lock, or no pid in it)."""
     try:
         return int(Path(lock).read_text().strip() or "0") or None
     except (OSError, ValueError):
@@ -605,14 +655,17 @@ def _remove(path: str) -> None:
 __all__ = [
     "PendingWrite",
     "WriteResult",
+    "acquire_lock",
     "check_all",
     "check_nulls",
     "commit_all",
     "conform",
     "dataset_uri",
     "exists",
+    "lock_owner",
     "prepare_write",
     "provider_of",
+    "release_lock",
     "scan_dataset",
     "write_dataset",
 ]

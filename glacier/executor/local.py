@@ -105,13 +105,48 @@ class LocalExecutor:
         )
         locations = {d.name: locator.uri(d) for d in spec.datasets}
         frames, source_fps = _load_sources(spec, locator, locations, inputs)
-        state = StateStore(root_dir, spec.name)
+        # the run lock is held from before the state is read until it is saved: two runs of
+        # this pipeline on this root never interleave their writes or their state
+        with StateStore(root_dir, spec.name) as state:
+            engine = self._run_tasks(
+                chosen, spec, state, frames, source_fps, locator, locations, task_params, force
+            )
+            state.prune({t.name for t in pipeline.tasks})
+            state.save()
+        results = engine.results
+        result = _result(spec, results, engine, locator, locations, frames, inputs)
+        result.seconds = time.perf_counter() - started
+        _raise_if_failed(result)
+        return result
+
+    def _run_tasks(
+        self,
+        chosen: Pipeline,
+        spec: PipelineSpec,
+        state: StateStore,
+        frames: dict[str, Frame],
+        source_fps: Mapping[str, str | None],
+        locator: Locator,
+        locations: Mapping[str, str | None],
+        task_params: Mapping[str, Mapping[str, Any]],
+        force: bool,
+    ) -> Engine:
+        """Decide what is stale, run it, and record what succeeded in ``state``."""
         fps = task_fingerprints(spec, source_fps, task_params, locations)
         remote = self.storage == "remote"
 
+        def stored(names: Any, produced_only: bool = False) -> dict[str, str | None]:
+            return {
+                n: locations[n]
+                for n in names
+                if not produced_only or spec.dataset(n).producer is not None
+            }
+
         def stale(t: Any) -> bool:
-            outs = {o: locations[o] for o in t.outputs}
-            return force or remote or not state.fresh(t.name, fps[t.name], outs)
+            if force or remote:
+                return True
+            ins = stored(t.input_datasets, produced_only=True)
+            return not state.fresh(t.name, fps[t.name], stored(t.outputs), ins)
 
         run_set = tasks_to_run(spec, stale)
         results = {t.name: TaskResult(t.name) for t in spec.tasks}
@@ -127,14 +162,11 @@ class LocalExecutor:
             engine.run()
         for t in spec.tasks:
             if results[t.name].status == "succeeded":
-                state.record(t.name, fps[t.name], {o: locations[o] for o in t.outputs})
+                ins = stored(t.input_datasets, produced_only=True)
+                state.record(t.name, fps[t.name], stored(t.outputs), ins)
             elif results[t.name].status == "failed":
                 state.forget(t.name)
-        state.save()
-        result = _result(spec, results, engine, locator, locations, frames, inputs)
-        result.seconds = time.perf_counter() - started
-        _raise_if_failed(result)
-        return result
+        return engine
 
     def _engine(
         self,

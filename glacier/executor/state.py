@@ -7,23 +7,37 @@ anywhere upstream flows down without reading any data. Source fingerprints come 
 file (path, size, mtime) or, for an in-memory DataFrame, a hash of its rows in order; a LazyFrame
 input has no cheap fingerprint, so what reads it always runs.
 
-A task is skipped when its fingerprint equals the one recorded after its last success and
-each stored output is still the file it wrote (same size and mtime). A task whose outputs
-are all ephemeral has nothing to keep: it runs when a task reading its outputs runs, and
-always when one of them is read by no task (its data is only in ``result[name]``).
+A source's fingerprint also covers its definition (format, schema): a csv source given a
+schema is parsed with other dtypes from the same file.
+
+A task is skipped when its fingerprint equals the one recorded after its last success, each
+stored output is still the file it wrote and each stored input it read is still the file it
+read then (same size and mtime). Everything downstream of a task that runs for another reason
+than a fingerprint change (its output was deleted or edited by hand) runs too. A task whose
+outputs are all ephemeral has nothing to keep: it runs when a task reading its outputs runs,
+and always when one of them is read by no task (its data is only in ``result[name]``).
+
+The state file is a cache: damaged, foreign or of another version, it is ignored with a
+warning (every task runs) and rewritten atomically after the run. A run holds
+``<root>/state/<pipeline>.lock`` while it reads, runs and saves, so a second run of the same
+pipeline on the same root is refused with WriteConflictError instead of interleaving.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Container, Mapping
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from glacier.errors import GlacierError, WriteConflictError
+from glacier.io import acquire_lock, lock_owner, release_lock
 from glacier.spec import PipelineSpec, TaskSpec
 
 Fingerprint = str | None
@@ -72,7 +86,12 @@ def task_fingerprints(
     locations: Mapping[str, str | None],
 ) -> dict[str, Fingerprint]:
     """Every task's fingerprint, in topological order (None: cannot tell, always run)."""
-    datasets: dict[str, Fingerprint] = dict(sources)
+    # a source's fingerprint covers how it is read too: a csv source given a schema parses
+    # with its dtypes, so its readers see other data from the same file
+    datasets: dict[str, Fingerprint] = {
+        name: None if fp is None else _sha(fp, _output_sig(spec, name, None))
+        for name, fp in sources.items()
+    }
     tasks: dict[str, Fingerprint] = {}
     for t in spec.tasks:
         ins = [datasets.get(d) for d in t.input_datasets]
@@ -95,51 +114,176 @@ def _output_sig(spec: PipelineSpec, name: str, uri: str | None) -> Any:
     return [name, ds.format, schema, uri]
 
 
+#: Version of the state file's layout; a file of any other version is not trusted.
+STATE_VERSION = 1
+
+
 class StateStore:
-    """``<root>/state/<pipeline>.json``: per task, the fingerprint and output stats of its last success."""
+    """``<root>/state/<pipeline>.json``: per task, the fingerprint of its last success and the
+    stats of the stored files it wrote and read then.
+
+    The file is a cache: missing, unreadable, corrupt or of another version, it is set aside
+    with a warning and every task runs. A run holds ``<root>/state/<pipeline>.lock`` from
+    before it reads the state until it saved it, so two runs of a pipeline on one root never
+    interleave (the second raises WriteConflictError). A folder where the state cannot be
+    written stops the run before any task runs (GlacierError naming the file and the fix).
+    """
 
     def __init__(self, root: str, pipeline: str) -> None:
         self.path = Path(root) / "state" / f"{pipeline}.json"
-        try:
-            self.data: dict[str, Any] = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            self.data = {}
+        self.lock = self.path.with_suffix(".lock")
+        self.pipeline = pipeline
+        self.data: dict[str, Any] = {}
+        self._locked = False
 
-    def fresh(self, task: str, fp: Fingerprint, outputs: Mapping[str, str | None]) -> bool:
-        """Recorded with this fingerprint, and every stored output untouched since."""
+    def open(self) -> StateStore:
+        """Take the run lock (WriteConflictError if another run holds it), then read."""
+        if self.path.is_dir() or (self.path.exists() and not self.path.is_file()):
+            raise self._unwritable(
+                "it is a folder or other non-file", f"Remove {self.path} (Glacier rewrites it)"
+            )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            locked = acquire_lock(str(self.lock))
+        except OSError as exc:
+            raise self._unwritable(exc) from exc
+        if not locked:
+            msg = (
+                f"pipeline {self.pipeline!r} is already running on {self.path.parent.parent} "
+                f"(lock {self.lock} held by process {lock_owner(str(self.lock))}); wait for it "
+                "to finish, or delete the lock if no run is active"
+            )
+            raise WriteConflictError(msg)
+        self._locked = True
+        self.data = self._load()
+        return self
+
+    def close(self) -> None:
+        """Release the run lock."""
+        if self._locked:
+            release_lock(str(self.lock))
+            self._locked = False
+
+    def __enter__(self) -> StateStore:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _load(self) -> dict[str, Any]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            return self._discard(f"it cannot be read ({exc})")
+        try:
+            raw = json.loads(text)
+        except ValueError as exc:
+            return self._discard(f"it is not valid JSON ({exc})")
+        if not isinstance(raw, dict) or not isinstance(raw.get("tasks"), dict):
+            return self._discard("it is not a Glacier state file (or one of an older version)")
+        if raw.get("version") != STATE_VERSION:
+            return self._discard(
+                f"it has state version {raw.get('version')!r} and this Glacier reads version "
+                f"{STATE_VERSION}"
+            )
+        return {name: e for name, e in raw["tasks"].items() if _valid_entry(e)}
+
+    def _discard(self, why: str) -> dict[str, Any]:
+        warnings.warn(
+            f"ignoring the run state {self.path}: {why}; every task runs this time and the "
+            "file is rewritten after the run",
+            stacklevel=2,
+        )
+        return {}
+
+    def _unwritable(self, why: object, fix: str = "") -> GlacierError:
+        fix = fix or f"Make {self.path.parent} a writable folder"
+        return GlacierError(
+            f"cannot write the run state file {self.path}: {why}. {fix}, or pass root= "
+            "another folder"
+        )
+
+    def fresh(
+        self,
+        task: str,
+        fp: Fingerprint,
+        outputs: Mapping[str, str | None],
+        inputs: Mapping[str, str | None] | None = None,
+    ) -> bool:
+        """Recorded with this fingerprint, every stored output untouched since, and every
+        stored input it read still the file it read then."""
         entry = self.data.get(task)
         if fp is None or not entry or entry.get("fingerprint") != fp:
             return False
-        recorded = entry.get("outputs", {})
-        return all(
-            uri is None or (name in recorded and file_stat(uri) == recorded[name])
-            for name, uri in outputs.items()
-        )
+        for key, files in (("outputs", outputs), ("inputs", inputs or {})):
+            recorded = entry.get(key, {})
+            for name, uri in files.items():
+                if uri is not None and (name not in recorded or file_stat(uri) != recorded[name]):
+                    return False
+        return True
 
-    def record(self, task: str, fp: Fingerprint, outputs: Mapping[str, str | None]) -> None:
+    def record(
+        self,
+        task: str,
+        fp: Fingerprint,
+        outputs: Mapping[str, str | None],
+        inputs: Mapping[str, str | None] | None = None,
+    ) -> None:
         if fp is None:
             self.data.pop(task, None)
             return
-        stats = {n: file_stat(u) for n, u in outputs.items() if u is not None}
-        self.data[task] = {"fingerprint": fp, "outputs": stats}
+        self.data[task] = {
+            "fingerprint": fp,
+            "outputs": {n: file_stat(u) for n, u in outputs.items() if u is not None},
+            "inputs": {n: file_stat(u) for n, u in (inputs or {}).items() if u is not None},
+        }
 
     def forget(self, task: str) -> None:
         self.data.pop(task, None)
 
+    def prune(self, tasks: Container[str]) -> None:
+        """Drop entries of tasks the pipeline no longer has (renamed or removed)."""
+        self.data = {name: e for name, e in self.data.items() if name in tasks}
+
     def save(self) -> None:
-        """Written atomically (temp file + rename), like the datasets."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        temp.write_text(json.dumps(self.data, indent=1, sort_keys=True))
-        os.replace(temp, self.path)
+        """Written atomically: a private temporary file renamed over the state file, so a
+        crash leaves the old state or the new one. Not fsynced: the file is a cache (a damaged
+        one is ignored with a warning and every task runs), and an fsync cost ~10 ms per run."""
+        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        text = json.dumps({"version": STATE_VERSION, "tasks": self.data}, indent=1, sort_keys=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _write_new(temp, text)
+            os.replace(temp, self.path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            raise self._unwritable(exc) from exc
+
+
+def _write_new(path: Path, text: str) -> None:
+    with open(path, "x", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def _valid_entry(entry: object) -> bool:
+    if not isinstance(entry, dict) or not isinstance(entry.get("fingerprint"), str):
+        return False
+    return all(isinstance(entry.get(k, {}), dict) for k in ("outputs", "inputs"))
 
 
 def tasks_to_run(
     spec: PipelineSpec,
     stale: Callable[[TaskSpec], bool],
 ) -> set[str]:
-    """Stale tasks, producers of ephemeral datasets a running task reads, and producers of
-    ephemeral datasets nothing reads.
+    """Stale tasks and everything downstream of them, producers of ephemeral datasets a
+    running task reads, and producers of ephemeral datasets nothing reads.
+
+    Downstream of a stale task runs even when its own fingerprint is unchanged: a task rerun
+    because its output was deleted or edited by hand rewrites that output, and its readers
+    must read what it writes now, not what it wrote before.
 
     A task whose outputs are all ephemeral keeps nothing between runs, so it cannot be
     skipped in favour of earlier results: it runs when a reader of its outputs runs, and
@@ -148,6 +292,11 @@ def tasks_to_run(
     """
     ephemeral = {d.name for d in spec.datasets if d.ephemeral}
     consumers = {d.name: d.consumers for d in spec.datasets}
+    changed: set[str] = set()
+    for t in spec.tasks:  # topological order: upstream first
+        upstream = {spec.dataset(i).producer for i in t.input_datasets} | set(t.depends_on)
+        if upstream & changed or stale(t):
+            changed.add(t.name)
     run: set[str] = set()
     for t in reversed(spec.tasks):
         only_ephemeral = bool(t.outputs) and all(o in ephemeral for o in t.outputs)
@@ -157,6 +306,6 @@ def tasks_to_run(
                 run.add(t.name)
             continue
         needed = any(c in run for o in t.outputs if o in ephemeral for c in consumers[o])
-        if needed or stale(t):
+        if needed or t.name in changed:
             run.add(t.name)
     return run

@@ -298,13 +298,14 @@ class Pipeline:
 
     # -- doing -----------------------------------------------------------------------------
 
-    def visualize(self, format: str = "mermaid", *, path: str | Path | None = None) -> str:
-        """The DAG as mermaid, dot or text; with ``path``, an SVG/PNG image written there."""
-        from glacier.visualize import render, write_image
+    def visualize(self, format: str | None = None, *, path: str | Path | None = None) -> str:
+        """The DAG as mermaid (default), dot or text; with ``path``, written there instead (an
+        image for ``.svg``/``.png``, else the text) and the path returned."""
+        from glacier.visualize import render, write_graph
 
         if path is not None:
-            return str(write_image(self.spec(), Path(path)))
-        return render(self.spec(), format)
+            return str(write_graph(self.spec(), path, format))
+        return render(self.spec(), format or "mermaid")
 
     def run(self, executor: Executor | None = None, **options: Any) -> RunResult:
         """Run the pipeline (locally on Polars by default). See API.md section 7."""

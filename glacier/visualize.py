@@ -308,4 +308,61 @@ def write_image(spec: PipelineSpec, path: str | Path) -> Path:
     return target
 
 
-__all__ = ["FORMATS", "IMAGE_SUFFIXES", "compute_label", "render", "storage_label", "write_image"]
+#: Text files by extension (any other extension but the image ones gets Mermaid).
+TEXT_SUFFIXES = {
+    ".mmd": "mermaid",
+    ".mermaid": "mermaid",
+    ".dot": "dot",
+    ".gv": "dot",
+    ".txt": "text",
+}
+#: Image and document formats Glacier does not render: text written there would be broken.
+OTHER_IMAGE_SUFFIXES = frozenset(
+    [".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ico", ".pdf", ".eps", ".ps",
+     ".svgz", ".html", ".htm"]
+)  # fmt: skip
+
+
+def write_graph(
+    spec: PipelineSpec,
+    path: str | Path,
+    format: str | None = None,
+    *,
+    labels: tuple[str, str] = ("format=", "path="),
+) -> Path:
+    """Write the pipeline's graph to ``path``: an image for ``.svg``/``.png`` (Graphviz), else
+    the text in ``format`` (default: from the extension, ``.mmd``, ``.dot``/``.gv``, ``.txt``;
+    Mermaid otherwise). Another image or document extension is refused rather than filled
+    with text, and so is a text ``format`` with an image path. ``labels`` names the two
+    arguments in messages (the CLI passes ``("--format ", "--output ")``)."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    fmt_label, path_label = labels
+    if suffix in IMAGE_SUFFIXES:
+        if format is not None:
+            msg = (
+                f"{fmt_label}{format} asks for text, but {path_label}{target} is an image "
+                f"({target.suffix} is rendered by Graphviz); drop {fmt_label.strip(' =')}, or "
+                "write the text to a file ending in .mmd, .dot or .txt"
+            )
+            raise GlacierError(msg)
+        return write_image(spec, target)
+    if suffix in OTHER_IMAGE_SUFFIXES:
+        msg = (
+            f"cannot write {target}: {target.suffix} is not a format glacier graph writes; "
+            "use .svg or .png for an image, or .mmd, .dot or .txt for text"
+        )
+        raise GlacierError(msg)
+    write_atomic(target, render(spec, format or TEXT_SUFFIXES.get(suffix, "mermaid")).encode())
+    return target
+
+
+__all__ = [
+    "FORMATS",
+    "IMAGE_SUFFIXES",
+    "compute_label",
+    "render",
+    "storage_label",
+    "write_graph",
+    "write_image",
+]

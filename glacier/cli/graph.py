@@ -10,33 +10,10 @@ filled with text.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-from glacier.errors import GlacierError
 from glacier.loader import load_pipeline
-from glacier.visualize import FORMATS, IMAGE_SUFFIXES, render, write_atomic, write_image
-
-_BY_SUFFIX = {".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot", ".gv": "dot", ".txt": "text"}
-#: Image formats Glacier does not render: text written there would be a broken image.
-_OTHER_IMAGES = frozenset(
-    [
-        ".jpg",
-        ".jpeg",
-        ".gif",
-        ".bmp",
-        ".tif",
-        ".tiff",
-        ".webp",
-        ".ico",
-        ".pdf",
-        ".eps",
-        ".ps",
-        ".svgz",
-        ".html",
-        ".htm",
-    ]
-)
+from glacier.visualize import FORMATS, render, write_graph
 
 
 def add_parser(subparsers: Any) -> None:
@@ -54,28 +31,9 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     spec = load_pipeline(args.ref).spec()
-    output = Path(args.output) if args.output else None
-    if output is not None and output.suffix.lower() in IMAGE_SUFFIXES:
-        if args.format is not None:
-            msg = (
-                f"--format {args.format} asks for text, but --output {output} is an image "
-                f"({output.suffix} is rendered by Graphviz); drop --format, or write the text to a "
-                "file ending in .mmd, .dot or .txt"
-            )
-            raise GlacierError(msg)
-        print(f"wrote {write_image(spec, output)}")
+    if args.output is None:
+        print(render(spec, args.format or "mermaid"), end="")
         return 0
-    suffix = output.suffix.lower() if output is not None else ""
-    if output is not None and suffix in _OTHER_IMAGES:
-        msg = (
-            f"cannot write {output}: {output.suffix} is not a format glacier graph writes; "
-            "use .svg or .png for an image, or .mmd, .dot or .txt for text"
-        )
-        raise GlacierError(msg)
-    text = render(spec, args.format or _BY_SUFFIX.get(suffix, "mermaid"))
-    if output is None:
-        print(text, end="")
-    else:
-        write_atomic(output, text.encode())
-        print(f"wrote {output}")
+    written = write_graph(spec, args.output, args.format, labels=("--format ", "--output "))
+    print(f"wrote {written}")
     return 0

@@ -244,7 +244,8 @@ def test_svg_and_png_by_extension(tmp_path: Path) -> None:
 def test_unsupported_extension(tmp_path: Path) -> None:
     with pytest.raises(
         GlacierError,
-        match=r"cannot write .*dag.jpg: unsupported image extension '.jpg'; expected .svg or .png",
+        match=r"cannot write .*dag.jpg: .jpg is not a format glacier graph writes; use .svg or "
+        r".png for an image, or .mmd, .dot or .txt for text",
     ):
         _pipeline().visualize(path=tmp_path / "dag.jpg")
     assert not (tmp_path / "dag.jpg").exists()
@@ -291,3 +292,20 @@ def test_text_summary_counts_in_the_singular_and_plural() -> None:
 
     assert counts([1], [], [1]) == "1 task, 0 datasets, 1 stage"
     assert counts([1, 2], [1], [1, 2, 3]) == "2 tasks, 1 dataset, 3 stages"
+
+
+def test_visualize_with_a_path_writes_text_or_an_image_as_the_cli_does(tmp_path) -> None:
+    pipeline = _pipeline()
+    dot = Path(pipeline.visualize("dot", path=tmp_path / "g.dot"))
+    assert dot.read_text() == pipeline.visualize("dot")
+    assert Path(pipeline.visualize(path=tmp_path / "g.mmd")).read_text() == pipeline.visualize()
+    assert Path(pipeline.visualize(path=tmp_path / "g.svg")).read_bytes().startswith(b"<?xml")
+    with pytest.raises(
+        GlacierError,
+        match=r"format=text asks for text, but path=.*g2.svg is an image \(.svg is rendered by "
+        r"Graphviz\); drop format, or write the text to a file ending in .mmd, .dot or .txt",
+    ):
+        pipeline.visualize("text", path=tmp_path / "g2.svg")
+    with pytest.raises(GlacierError, match=r"\.jpg is not a format glacier graph writes"):
+        pipeline.visualize(path=tmp_path / "g.jpg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.dot", "g.mmd", "g.svg"]

@@ -49,6 +49,11 @@ def _module_name_for(path: Path) -> tuple[str, Path]:
     return ".".join(parts), folder
 
 
+def _a(noun: str) -> str:
+    """``"a Dataset"``, ``"an int"``."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def _import_error(ref: str, exc: BaseException) -> PipelineReferenceError:
     msg = (
         f"cannot import {ref!r}: {type(exc).__name__}: {exc}; fix the error in the module "
@@ -172,7 +177,7 @@ def _resolve_attr(module: ModuleType, attr: str, ref: str) -> Pipeline:
             raise PipelineReferenceError(msg) from exc
     if not isinstance(obj, Pipeline):
         msg = (
-            f"{ref!r}: {attr!r} is a {type(obj).__name__}, not a Pipeline; point at a Pipeline or "
+            f"{ref!r}: {attr!r} is {_a(type(obj).__name__)}, not a Pipeline; point at a Pipeline or "
             "a function with no arguments that returns one"
         )
         raise PipelineReferenceError(msg)

@@ -260,7 +260,7 @@ def _source(
         msg = (
             f"source dataset {ds.name!r} has no data: it has no storage, and inputs= does not "
             f"name it; pass inputs={{{ds.name!r}: 'path/to/file.{ds.extension}'}} (a path, "
-            "DataFrame or LazyFrame)"
+            f"DataFrame or LazyFrame; on the command line: --input {ds.name}=PATH)"
         )
         raise InputError(msg)
     opts = locator.options(uri, ds)

@@ -169,7 +169,7 @@ def test_errors_bad_attr(pipelines_dir: Path) -> None:
         match=r"'a_in' is a Dataset, not a Pipeline; point at a Pipeline or a function",
     ):
         load_pipeline(f"{ref}:a_in")
-    with pytest.raises(PipelineReferenceError, match=r"'not_a_pipeline' is a int, not a Pipeline"):
+    with pytest.raises(PipelineReferenceError, match=r"'not_a_pipeline' is an int, not a Pipeline"):
         load_pipeline(f"{ref}:not_a_pipeline")
     with pytest.raises(PipelineReferenceError, match=r"'make_a' is a Task, not a Pipeline"):
         load_pipeline(f"{ref}:make_a")

@@ -87,7 +87,10 @@ def test_inputs_accept_path_dataframe_and_lazyframe(workdir, orders, customers):
 def test_missing_source_is_an_input_error_before_any_task_runs(workdir, customers):
     calls: list[str] = []
     p = samples.analytics("out", calls)
-    with pytest.raises(InputError, match=r"source dataset 'orders' has no data.*inputs="):
+    with pytest.raises(
+        InputError,
+        match=r"source dataset 'orders' has no data.*inputs=.*on the command line: --input orders=PATH\)$",
+    ):
         p.run(inputs={"customers": customers})
     with pytest.raises(InputError, match=r"source dataset 'orders': no data at nope.parquet"):
         p.run(inputs={"customers": customers, "orders": "nope.parquet"})

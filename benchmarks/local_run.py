@@ -243,6 +243,24 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def import_cost(repeat: int) -> dict[str, float]:
+    """Median seconds a fresh process spends importing glacier (and pydantic alone) after
+    polars: the fixed part of pipeline.run()'s time over the fused query."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    probe = (
+        "import time, polars; t = time.perf_counter(); import {module}; "
+        "print(time.perf_counter() - t)"
+    )
+
+    def once(module: str) -> float:
+        code = probe.format(module=module)
+        out = subprocess.check_output([sys.executable, "-c", code], text=True, env=env)
+        return float(out)
+
+    modules = {"glacier": "glacier", "pydantic": "pydantic.main"}
+    return {k: statistics.median(once(m) for _ in range(repeat)) for k, m in modules.items()}
+
+
 def report(data: Path, tmp: Path, repeat: int) -> None:
     times: dict[str, list[float]] = {m: [] for m in MODES}
     peaks: dict[str, list[float]] = {m: [] for m in MODES}
@@ -270,6 +288,12 @@ def report(data: Path, tmp: Path, repeat: int) -> None:
             f"{wall[m] / wall['fused']:>11.2f}x{peak[m] / peak['fused']:>10.2f}x"
         )
     print(f"pipeline.run() vs eager: {wall['glacier'] / wall['eager']:.2f}x the eager wall time")
+    extra = import_cost(repeat)
+    print(
+        f"of pipeline.run()'s {1000 * (wall['glacier'] - wall['fused']):.0f} ms over the fused "
+        f"query, importing glacier after polars takes {1000 * extra['glacier']:.0f} ms "
+        f"(pydantic alone: {1000 * extra['pydantic']:.0f} ms)"
+    )
     print(
         f"(median of {repeat} interleaved runs each after a warm-up round, fresh process per "
         "run, output equality checked)"

@@ -31,18 +31,12 @@ class S3(StorageResource):
     @field_validator("bucket")
     @classmethod
     def _bucket(cls, v: str) -> str:
-        problem = S3_BUCKET.problem(v)
-        if problem:
-            raise ValueError(f"bucket {v!r} {problem}")
-        return v
+        return S3_BUCKET.check_field("bucket", v)
 
     @field_validator("prefix")
     @classmethod
     def _prefix(cls, v: str) -> str:
-        problem = S3_KEY_PREFIX.problem(v)
-        if problem:
-            raise ValueError(f"prefix {v!r} {problem}")
-        return folder_prefix(v)
+        return folder_prefix(S3_KEY_PREFIX.check_field("prefix", v))
 
     @field_validator("storage_class")
     @classmethod

@@ -36,26 +36,17 @@ class BlobStorage(StorageResource):
     @field_validator("container")
     @classmethod
     def _container(cls, v: str) -> str:
-        problem = AZURE_CONTAINER.problem(v)
-        if problem:
-            raise ValueError(f"container {v!r} {problem}")
-        return v
+        return AZURE_CONTAINER.check_field("container", v)
 
     @field_validator("account")
     @classmethod
     def _account(cls, v: str | None) -> str | None:
-        problem = AZURE_STORAGE_ACCOUNT.problem(v) if v is not None else None
-        if problem:
-            raise ValueError(f"account {v!r} {problem}")
-        return v
+        return None if v is None else AZURE_STORAGE_ACCOUNT.check_field("account", v)
 
     @field_validator("prefix")
     @classmethod
     def _prefix(cls, v: str) -> str:
-        problem = OBJECT_KEY_PREFIX.problem(v)
-        if problem:
-            raise ValueError(f"prefix {v!r} {problem}")
-        return folder_prefix(v)
+        return folder_prefix(OBJECT_KEY_PREFIX.check_field("prefix", v))
 
     @field_validator("tier")
     @classmethod

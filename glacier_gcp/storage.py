@@ -38,18 +38,12 @@ class GCS(StorageResource):
     @field_validator("bucket")
     @classmethod
     def _bucket(cls, v: str) -> str:
-        problem = GCS_BUCKET.problem(v)
-        if problem:
-            raise ValueError(f"bucket {v!r} {problem}")
-        return v
+        return GCS_BUCKET.check_field("bucket", v)
 
     @field_validator("prefix")
     @classmethod
     def _prefix(cls, v: str) -> str:
-        problem = OBJECT_KEY_PREFIX.problem(v)
-        if problem:
-            raise ValueError(f"prefix {v!r} {problem}")
-        return folder_prefix(v)
+        return folder_prefix(OBJECT_KEY_PREFIX.check_field("prefix", v))
 
     @field_validator("location")
     @classmethod

@@ -65,9 +65,11 @@ def _pin(name: str) -> str:
         return name
 
 
-def bundle_requirements(spec: PipelineSpec) -> str:
+def bundle_requirements(spec: PipelineSpec, *, lambda_only: bool = False) -> str:
+    """The bundle's pinned dependencies: deltalake too when a dataset is delta, except for
+    Lambda (``lambda_only``), where no task touching Delta runs (it does not fit)."""
     names = list(BUNDLE_REQUIREMENTS)
-    if any(d.format == "delta" for d in spec.datasets):
+    if not lambda_only and any(d.format == "delta" for d in spec.datasets):
         names.append("deltalake")
     return "".join(f"{_pin(n)}\n" for n in sorted(names))
 
@@ -115,6 +117,7 @@ def project_files(
         ".gitignore": GITIGNORE,
         "app/manifest.json": spec.to_json() + "\n",
         "app/requirements.txt": bundle_requirements(spec),
+        "app/requirements-lambda.txt": bundle_requirements(spec, lambda_only=True),
     }
     files.update(stack_modules())
     files.update({f"app/{rel}": text for rel, text in user_files.items()})

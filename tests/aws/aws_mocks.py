@@ -160,6 +160,7 @@ def run_stack(stack_dir: Path, config: dict[str, str] | None = None) -> Run:
     real_export = pulumi.export
     pulumi.export = lambda name, value: exported.__setitem__(name, pulumi.Output.from_input(value))  # type: ignore[assignment]
     old_cwd, old_path = os.getcwd(), list(sys.path)
+    old_deps = os.environ.get("GLACIER_BUNDLE_DEPS")
     os.environ["GLACIER_BUNDLE_DEPS"] = "skip"
     pulumi.runtime.set_all_config(dict(config or {}))
     for name in STACK_MODULES:
@@ -178,6 +179,10 @@ def run_stack(stack_dir: Path, config: dict[str, str] | None = None) -> Run:
         pulumi.runtime.set_all_config({})
         os.chdir(old_cwd)
         sys.path[:] = old_path
+        if old_deps is None:
+            os.environ.pop("GLACIER_BUNDLE_DEPS", None)
+        else:
+            os.environ["GLACIER_BUNDLE_DEPS"] = old_deps
         for name in STACK_MODULES:
             sys.modules.pop(name, None)
     return Run(mocks=mocks, exports=exports)

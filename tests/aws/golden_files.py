@@ -21,7 +21,7 @@ _PIN = re.compile(r"==\S+")
 
 def comparable(rel: str, text: str) -> str:
     """``text`` with the environment-dependent parts of generated files masked."""
-    if rel.endswith("app/requirements.txt"):
+    if rel.endswith(("app/requirements.txt", "app/requirements-lambda.txt")):
         return _PIN.sub("==<installed>", text)
     return text
 

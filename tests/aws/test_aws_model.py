@@ -53,6 +53,28 @@ def test_task_timeout_counts_against_lambda_limit() -> None:
     assert plan.packaging == "ECS Fargate task"
 
 
+def test_a_task_touching_a_delta_table_moves_to_fargate_and_says_why() -> None:
+    table = Dataset("table", storage=ObjectStorage(), format="delta")
+    infra = _compile(compute.serverless(), out=table)
+    (plan,) = infra.stacks["aws"].tasks
+    assert plan.packaging == "ECS Fargate task"
+    assert plan.reason == (
+        "serverless compute does not fit Lambda (Delta table 'table': deltalake's wheels "
+        "(~120 MB) and Polars' (~165 MB) exceed Lambda's 250 MB unzipped limit); runs on ECS "
+        "Fargate instead"
+    )
+    assert [str(w) for w in infra.warnings] == [f"task 'work': {plan.reason}"]
+    files = infra.stacks["aws"].files  # the image gets deltalake, the Lambda bundle does not
+    assert "deltalake==" in files["app/requirements.txt"]
+    assert "deltalake" not in files["app/requirements-lambda.txt"]
+    with pytest.raises(
+        CompilationError,
+        match=r"task 'work' reads or writes the Delta table 'table' but runs on Lambda\(\.\.\.\): "
+        r"deltalake's wheels .* give it Fargate\(\.\.\.\) compute, or store the dataset as parquet",
+    ):
+        _compile(Lambda(), out=table)
+
+
 def test_local_compute_is_a_lambda_function() -> None:
     infra = _compile(compute.local())
     assert [r.kind for r in infra.resources if r.kind == "lambda_function"] == ["lambda_function"]

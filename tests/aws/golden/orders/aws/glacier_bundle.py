@@ -1,8 +1,10 @@
 """Build a Lambda bundle at deploy time: the app folder plus its dependencies for Lambda.
 
-Runs inside ``pulumi up`` (stdlib only). Dependencies are installed with
-``pip install --platform manylinux2014_<arch> --only-binary=:all: --target`` so the wheels
-match Lambda's Linux and CPU whatever machine deploys, then everything is zipped with fixed
+Runs inside ``pulumi up`` (stdlib only). ``app/requirements-lambda.txt`` is installed with
+``pip install --platform manylinux_2_<N>_<arch> ... --only-binary=:all: --target`` (every
+glibc from 2.17 up to the runtime's: 2.34 on Amazon Linux 2023, python3.12 and later; 2.26
+before) so the wheels match Lambda's Linux and CPU whatever machine deploys; pip does not
+widen one platform tag to older glibc versions itself. Then everything is zipped with fixed
 timestamps so the same inputs give the same archive (and no needless Lambda update). The
 build is cached under ``.glacier-build/<hash of inputs>/``.
 
@@ -24,7 +26,17 @@ from pathlib import Path
 
 #: Lambda's limit on a function's unzipped code and layers.
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
-_PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
+_ARCHES = {"arm64": "aarch64", "x86_64": "x86_64"}
+
+
+def platform_tags(python_version: str, architecture: str) -> list[str]:
+    """The manylinux tags a Lambda Python runtime can load, newest glibc first."""
+    major, minor = (int(p) for p in python_version.split(".")[:2])
+    glibc = 34 if (major, minor) >= (3, 12) else 26  # Amazon Linux 2023 / Amazon Linux 2
+    arch = _ARCHES[architecture]
+    return [f"manylinux_2_{v}_{arch}" for v in range(glibc, 16, -1)] + [f"manylinux2014_{arch}"]
+
+
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -49,10 +61,12 @@ def _digest(app: Path, python_version: str, architecture: str) -> str:
 
 
 def _install(requirements: Path, target: Path, python_version: str, architecture: str) -> None:
+    platforms = [
+        a for tag in platform_tags(python_version, architecture) for a in ("--platform", tag)
+    ]
     command = [
-        sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
-        "--platform", _PLATFORMS[architecture], "--implementation", "cp",
-        "--python-version", python_version, "--only-binary=:all:",
+        sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", *platforms,
+        "--implementation", "cp", "--python-version", python_version, "--only-binary=:all:",
         "--target", str(target), "-r", str(requirements),
     ]  # fmt: skip
     subprocess.run(command, check=True)
@@ -73,7 +87,7 @@ def _zip(sources: list[Path], dest: Path) -> int:
 
 
 def build_lambda_bundle(app_dir: str, *, python_version: str, architecture: str) -> BuiltBundle:
-    """Zip ``app_dir`` with its ``requirements.txt`` installed for Lambda; returns the zip."""
+    """Zip ``app_dir`` with its ``requirements-lambda.txt`` installed for Lambda; the zip."""
     app = Path(app_dir).resolve()
     skip = os.environ.get("GLACIER_BUNDLE_DEPS", "") == "skip"
     key = _digest(app, python_version, architecture) + ("-nodeps" if skip else "")
@@ -84,12 +98,12 @@ def build_lambda_bundle(app_dir: str, *, python_version: str, architecture: str)
         deps = build / "deps"
         deps.mkdir(parents=True)
         if not skip:
-            _install(app / "requirements.txt", deps, python_version, architecture)
+            _install(app / "requirements-lambda.txt", deps, python_version, architecture)
         size = _zip([app, deps], build / "bundle.zip.tmp")
         if size > MAX_UNZIPPED_BYTES:
             msg = (
                 f"the Lambda bundle is {size / 2**20:.0f} MB unzipped, over Lambda's 250 MB limit; "
-                "trim app/requirements.txt or run the tasks on Fargate (compute.container())"
+                "trim app/requirements-lambda.txt or run the tasks on Fargate (compute.container())"
             )
             raise RuntimeError(msg)
         os.replace(build / "bundle.zip.tmp", archive)

@@ -28,7 +28,8 @@ GCP_STORAGE_CLASSES = ("STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE")
 AZURE_TIERS = ("Hot", "Cool", "Cold", "Archive")
 
 
-def _one_of(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:
+def one_of(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:
+    """``value`` when unset or one of ``allowed``, else a field validator's ValueError."""
     if value is not None and value not in allowed:
         msg = f"{what} must be one of {', '.join(allowed)}; found {value!r}"
         raise ValueError(msg)
@@ -68,17 +69,17 @@ class ObjectStorage(StorageResource):
     @field_validator("aws_storage_class")
     @classmethod
     def _aws_class(cls, v: str | None) -> str | None:
-        return _one_of(v, AWS_STORAGE_CLASSES, "aws_storage_class")
+        return one_of(v, AWS_STORAGE_CLASSES, "aws_storage_class")
 
     @field_validator("gcp_storage_class")
     @classmethod
     def _gcp_class(cls, v: str | None) -> str | None:
-        return _one_of(v, GCP_STORAGE_CLASSES, "gcp_storage_class")
+        return one_of(v, GCP_STORAGE_CLASSES, "gcp_storage_class")
 
     @field_validator("azure_tier")
     @classmethod
     def _azure_tier(cls, v: str | None) -> str | None:
-        return _one_of(v, AZURE_TIERS, "azure_tier")
+        return one_of(v, AZURE_TIERS, "azure_tier")
 
     def describe(self) -> str:
         return "object storage"

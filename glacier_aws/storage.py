@@ -7,7 +7,7 @@ from typing import ClassVar
 from pydantic import field_validator
 
 from glacier.compilation.naming import S3_BUCKET, S3_KEY_PREFIX
-from glacier.storage import AWS_STORAGE_CLASSES, StorageResource, folder_prefix
+from glacier.storage import AWS_STORAGE_CLASSES, StorageResource, folder_prefix, one_of
 
 
 class S3(StorageResource):
@@ -41,11 +41,7 @@ class S3(StorageResource):
     @field_validator("storage_class")
     @classmethod
     def _class(cls, v: str | None) -> str | None:
-        if v is not None and v not in AWS_STORAGE_CLASSES:
-            raise ValueError(
-                f"storage_class must be one of {', '.join(AWS_STORAGE_CLASSES)}; found {v!r}"
-            )
-        return v
+        return one_of(v, AWS_STORAGE_CLASSES, "storage_class")
 
     @field_validator("region")
     @classmethod

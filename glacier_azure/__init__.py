@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from glacier.errors import CompilationError
+from glacier.compilation.registry import unbuilt_compiler
 
 
 def _not_built(what: str) -> NoReturn:
-    msg = (
-        f"{what}: compiling to Azure is not built in this Glacier version (glacier_azure "
-        "provides the BlobStorage, AzureFunction and ContainerApp declarations, usable in local "
-        "and remote runs); compile with a built provider: glacier_aws.AWSCompiler"
+    raise unbuilt_compiler(
+        what, "Azure", "glacier_azure", "BlobStorage, AzureFunction and ContainerApp"
     )
-    raise CompilationError(msg)
 
 
 class AzureCompiler:

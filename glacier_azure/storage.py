@@ -14,7 +14,7 @@ from typing import ClassVar
 from pydantic import field_validator
 
 from glacier.compilation.naming import AZURE_CONTAINER, AZURE_STORAGE_ACCOUNT, OBJECT_KEY_PREFIX
-from glacier.storage import AZURE_TIERS, StorageResource, folder_prefix
+from glacier.storage import AZURE_TIERS, StorageResource, folder_prefix, one_of
 
 
 class BlobStorage(StorageResource):
@@ -51,9 +51,7 @@ class BlobStorage(StorageResource):
     @field_validator("tier")
     @classmethod
     def _tier(cls, v: str | None) -> str | None:
-        if v is not None and v not in AZURE_TIERS:
-            raise ValueError(f"tier must be one of {', '.join(AZURE_TIERS)}; found {v!r}")
-        return v
+        return one_of(v, AZURE_TIERS, "tier")
 
     def describe(self) -> str:
         account = f"{self.account}/" if self.account else ""

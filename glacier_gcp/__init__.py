@@ -10,16 +10,11 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from glacier.errors import CompilationError
+from glacier.compilation.registry import unbuilt_compiler
 
 
 def _not_built(what: str) -> NoReturn:
-    msg = (
-        f"{what}: compiling to GCP is not built in this Glacier version (glacier_gcp provides "
-        "the GCS, CloudFunction and CloudRun declarations, usable in local and remote runs); "
-        "compile with a built provider: glacier_aws.AWSCompiler"
-    )
-    raise CompilationError(msg)
+    raise unbuilt_compiler(what, "GCP", "glacier_gcp", "GCS, CloudFunction and CloudRun")
 
 
 class GCPCompiler:

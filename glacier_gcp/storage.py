@@ -14,7 +14,7 @@ from typing import ClassVar
 from pydantic import field_validator
 
 from glacier.compilation.naming import GCS_BUCKET, OBJECT_KEY_PREFIX
-from glacier.storage import GCP_STORAGE_CLASSES, StorageResource, folder_prefix
+from glacier.storage import GCP_STORAGE_CLASSES, StorageResource, folder_prefix, one_of
 
 _LOCATION = re.compile(r"[A-Za-z]+[A-Za-z0-9-]*[A-Za-z0-9]")
 
@@ -55,11 +55,7 @@ class GCS(StorageResource):
     @field_validator("storage_class")
     @classmethod
     def _class(cls, v: str | None) -> str | None:
-        if v is not None and v not in GCP_STORAGE_CLASSES:
-            raise ValueError(
-                f"storage_class must be one of {', '.join(GCP_STORAGE_CLASSES)}; found {v!r}"
-            )
-        return v
+        return one_of(v, GCP_STORAGE_CLASSES, "storage_class")
 
     def describe(self) -> str:
         return f"gs://{self.bucket}/{self.prefix}"

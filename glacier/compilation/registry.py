@@ -19,7 +19,7 @@ from importlib.metadata import entry_points
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from glacier.errors import ProviderNotInstalledError
+from glacier.errors import CompilationError, ProviderNotInstalledError
 
 if TYPE_CHECKING:
     from glacier.compilation.base import Compiler
@@ -115,6 +115,16 @@ def _not_built_message(name: str, module_name: str) -> str:
     )
 
 
+def unbuilt_compiler(what: str, cloud: str, package: str, declarations: str) -> CompilationError:
+    """The error of a compiler API.md names whose provider is not built in this version
+    (``GCPCompiler(...)``, ``AzureCompiler(...)``)."""
+    return CompilationError(
+        f"{what}: compiling to {cloud} is not built in this Glacier version ({package} "
+        f"provides the {declarations} declarations, usable in local and remote runs); "
+        "compile with a built provider: glacier_aws.AWSCompiler"
+    )
+
+
 def get_provider(name: str) -> Provider:
     """The provider called ``name``, imported on first use.
 
@@ -142,4 +152,5 @@ __all__ = [
     "get_provider",
     "register_provider",
     "registry",
+    "unbuilt_compiler",
 ]

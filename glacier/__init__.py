@@ -6,6 +6,8 @@ DAG: run it locally on Polars, or compile it to Pulumi programs for AWS, GCP and
 
 from __future__ import annotations
 
+import typing
+
 from glacier import compute, errors, storage
 from glacier.compute import Secret
 from glacier.dataset import Dataset
@@ -18,8 +20,11 @@ from glacier.errors import (
     SchemaError,
 )
 from glacier.pipeline import Pipeline
-from glacier.spec import PipelineSpec
 from glacier.task import Task, task
+
+if typing.TYPE_CHECKING:
+    from glacier.executor import LocalExecutor, RunResult
+    from glacier.spec import PipelineSpec
 
 __version__ = "0.1.0"
 
@@ -30,6 +35,10 @@ def __getattr__(name: str) -> object:
         from glacier import executor
 
         return getattr(executor, name)
+    if name == "PipelineSpec":  # pydantic: imported by those who ask for the JSON IR
+        from glacier.spec import PipelineSpec
+
+        return PipelineSpec
     raise AttributeError(f"module 'glacier' has no attribute {name!r}")
 
 

@@ -9,25 +9,19 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from glacier.resources import Resource, raise_resource_error
+from glacier.model import Field, Model, field_validator
+from glacier.resources import Resource
 
 _ENV_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
 
-class Secret(BaseModel):
+class Secret(Model):
     """A reference to a secret in the target's secret store; its value never leaves it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     secret: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9/_+=.@-]*$")
 
     def __init__(self, name: str, /) -> None:
-        try:
-            super().__init__(secret=name)
-        except ValidationError as exc:
-            raise_resource_error(type(self), exc)
+        super().__init__(secret=name)
 
     @property
     def name(self) -> str:

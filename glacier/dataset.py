@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from glacier.errors import DefinitionError
+from glacier.ir import FORMAT_EXTENSIONS, DatasetIR, SchemaIR
 from glacier.schema import normalize_schema
-from glacier.spec import FORMAT_EXTENSIONS, DatasetSpec, SchemaSpec
 from glacier.storage import StorageResource
+
+if TYPE_CHECKING:
+    from glacier.spec import DatasetSpec
 
 NAME_RULE = "1-63 characters, a lowercase letter first, then lowercase letters, digits or '_'"
 _NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,62}")
@@ -62,7 +65,7 @@ class Dataset:
 
     name: str
     storage: StorageResource | None
-    schema: SchemaSpec | None
+    schema: SchemaIR | None
     user_schema: Any
     format: Format
     description: str
@@ -159,11 +162,17 @@ class Dataset:
         return f"Dataset({', '.join(parts)})"
 
     def to_spec(self, producer: str | None = None, consumers: tuple[str, ...] = ()) -> DatasetSpec:
+        """This dataset as the pydantic IR model (see glacier.spec)."""
+        from glacier.spec import DatasetSpec
+
+        return DatasetSpec.from_ir(self.to_ir(producer, consumers))
+
+    def to_ir(self, producer: str | None = None, consumers: tuple[str, ...] = ()) -> DatasetIR:
         """This dataset as IR; its fields were validated when the Dataset was made."""
-        return DatasetSpec.from_checked(
+        return DatasetIR(
             name=self.name,
             format=self.format,
-            storage=self.storage.to_spec() if self.storage is not None else None,
+            storage=self.storage.to_ir() if self.storage is not None else None,
             schema_=self.schema,
             description=self.description,
             metadata=self.metadata,

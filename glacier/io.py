@@ -43,8 +43,8 @@ from typing import Any
 import polars as pl
 
 from glacier.errors import DefinitionError, GlacierError, SchemaError, WriteConflictError
+from glacier.ir import DatasetIR
 from glacier.schema import non_nullable_columns, polars_schema, schema_mismatches
-from glacier.spec import DatasetSpec
 
 #: URL schemes Polars' cloud IO understands, by provider.
 SCHEMES: dict[str, str] = {
@@ -77,7 +77,7 @@ def provider_of(uri: str) -> str | None:
     return SCHEMES.get(uri.split("://", 1)[0].lower()) if is_remote(uri) else None
 
 
-def dataset_uri(ds: DatasetSpec, base: str) -> str:
+def dataset_uri(ds: DatasetIR, base: str) -> str:
     """``<base>/<name>.<ext>`` for a local folder or a URL base (s3://, gs://, az://, abfs://)."""
     base = str(base)
     return f"{base.rstrip('/')}/{ds.name}.{ds.extension}" if base else f"{ds.name}.{ds.extension}"
@@ -111,7 +111,7 @@ def _gcsfs(options: Mapping[str, str]) -> Any:
 FORMAT_PACKAGES = {"delta": ("deltalake", "delta")}
 
 
-def require_format_packages(datasets: Iterable[DatasetSpec]) -> None:
+def require_format_packages(datasets: Iterable[DatasetIR]) -> None:
     """A DefinitionError, before anything runs, when a dataset's format needs a package that is
     not installed (Polars imports deltalake only when a delta table is read or written)."""
     for ds in datasets:
@@ -125,7 +125,7 @@ def require_format_packages(datasets: Iterable[DatasetSpec]) -> None:
 
 
 def scan_dataset(
-    ds: DatasetSpec, uri: str, storage_options: Mapping[str, str] | None = None
+    ds: DatasetIR, uri: str, storage_options: Mapping[str, str] | None = None
 ) -> pl.LazyFrame:
     """A LazyFrame over the dataset stored at ``uri`` in the dataset's format."""
     opts = dict(storage_options) if storage_options else None
@@ -137,7 +137,7 @@ def scan_dataset(
     return _scan(ds.format, uri, opts, dtypes)
 
 
-def _text_dtypes(ds: DatasetSpec) -> dict[str, pl.DataType] | None:
+def _text_dtypes(ds: DatasetIR) -> dict[str, pl.DataType] | None:
     """Declared dtypes to parse a csv/ndjson dataset with.
 
     Text formats do not store dtypes: inferred, a Date column written by one run reads back as
@@ -216,7 +216,7 @@ def exists(
 # -- schema enforcement ----------------------------------------------------------------------
 
 
-def conform(ds: DatasetSpec, frame: pl.LazyFrame) -> pl.LazyFrame:
+def conform(ds: DatasetIR, frame: pl.LazyFrame) -> pl.LazyFrame:
     """Check the frame's columns against the declared schema; order them as declared.
 
     Raises SchemaError before anything is written.
@@ -234,7 +234,7 @@ def conform(ds: DatasetSpec, frame: pl.LazyFrame) -> pl.LazyFrame:
     return frame.select(list(polars_schema(ds.schema_)))
 
 
-def check_nulls(ds: DatasetSpec, frame: pl.LazyFrame | pl.DataFrame) -> None:
+def check_nulls(ds: DatasetIR, frame: pl.LazyFrame | pl.DataFrame) -> None:
     """Non-Optional columns of a pydantic schema must hold no nulls (SchemaError otherwise)."""
     columns = non_nullable_columns(ds.schema_) if ds.schema_ is not None else []
     if not columns:
@@ -243,7 +243,7 @@ def check_nulls(ds: DatasetSpec, frame: pl.LazyFrame | pl.DataFrame) -> None:
     _raise_on_nulls(ds, columns, counts)
 
 
-def _raise_on_nulls(ds: DatasetSpec, columns: list[str], counts: tuple[Any, ...]) -> None:
+def _raise_on_nulls(ds: DatasetIR, columns: list[str], counts: tuple[Any, ...]) -> None:
     for column, count in zip(columns, counts, strict=True):
         if count:
             msg = (
@@ -261,7 +261,7 @@ def _raise_on_nulls(ds: DatasetSpec, columns: list[str], counts: tuple[Any, ...]
 class PendingWrite:
     """A dataset write split in two: ``sink`` (a lazy Polars sink, or None) then ``commit``."""
 
-    ds: DatasetSpec
+    ds: DatasetIR
     uri: str
     options: dict[str, str] | None
     frame: pl.LazyFrame | pl.DataFrame
@@ -349,7 +349,7 @@ class PendingWrite:
 
 
 def prepare_write(
-    ds: DatasetSpec,
+    ds: DatasetIR,
     frame: pl.LazyFrame | pl.DataFrame,
     uri: str,
     storage_options: Mapping[str, str] | None = None,
@@ -411,7 +411,7 @@ def run_writes(
 
 
 def write_dataset(
-    ds: DatasetSpec,
+    ds: DatasetIR,
     frame: pl.LazyFrame | pl.DataFrame,
     uri: str,
     storage_options: Mapping[str, str] | None = None,
@@ -541,7 +541,7 @@ def _write_delta(p: PendingWrite) -> WriteResult:
     return WriteResult(p.uri, df.height, size)
 
 
-def _acquire_lock(ds: DatasetSpec, uri: str) -> str:
+def _acquire_lock(ds: DatasetIR, uri: str) -> str:
     """Create ``.<file>.lock`` exclusively; a lock whose writer process is gone is taken over."""
     lock = os.path.join(os.path.dirname(os.path.abspath(uri)), f".{os.path.basename(uri)}.lock")
     if acquire_lock(lock):

@@ -17,12 +17,13 @@ from glacier.compute import ComputeResource
 from glacier.dataset import Dataset
 from glacier.errors import DefinitionError
 from glacier.graph import DAG, build_dag
-from glacier.spec import PipelineSpec
+from glacier.ir import PipelineIR
 from glacier.task import Task, _caller_scope, task
 
 if TYPE_CHECKING:
     from glacier.compilation import Compiler, Infrastructure
     from glacier.executor import Executor, RunResult
+    from glacier.spec import PipelineSpec
 
 _PIPELINE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 _CRON_FIELD = re.compile(r"[0-9A-Za-z*/,?#LW-]{1,64}")
@@ -118,6 +119,7 @@ class Pipeline:
         self._source: str | None = None
         self._tasks: dict[int, Task] = {}  # by id(): registration order, O(1) membership
         self._dag: DAG | None = None
+        self._ir: PipelineIR | None = None
         self._spec: PipelineSpec | None = None
         for t in _task_list(tasks, name):
             self.add(t)
@@ -133,7 +135,7 @@ class Pipeline:
         # validates or draws its pipeline at import) must not be served stale.
         if value != self._source:
             self._source = value
-            self._spec = None
+            self._ir = self._spec = None
 
     # -- declaring -------------------------------------------------------------------------
 
@@ -145,7 +147,7 @@ class Pipeline:
         if id(t) not in self._tasks:
             self._tasks[id(t)] = t
             self._dag = None
-            self._spec = None
+            self._ir = self._spec = None
         return t
 
     def task(
@@ -279,22 +281,32 @@ class Pipeline:
         return sub
 
     def spec(self) -> PipelineSpec:
-        """The provider-neutral IR of this pipeline (see glacier.spec)."""
+        """The provider-neutral IR of this pipeline as pydantic models (see glacier.spec):
+        validated, JSON round-trippable; what compilers read."""
         if self._spec is None:
+            from glacier.spec import PipelineSpec
+
+            self._spec = PipelineSpec.from_ir(self.ir())
+        return self._spec
+
+    def ir(self) -> PipelineIR:
+        """The same IR as :meth:`spec`, as plain dataclasses (see glacier.ir): what local runs
+        read, without importing pydantic."""
+        if self._ir is None:
             dag = self.dag
-            self._spec = PipelineSpec.from_checked(
+            self._ir = PipelineIR(
                 name=self.name,
                 schedule=self.schedule,
                 description=self.description,
                 source=self.source,
                 datasets=tuple(
-                    ds.to_spec(producer=dag.producer.get(n), consumers=dag.consumers[n])
+                    ds.to_ir(producer=dag.producer.get(n), consumers=dag.consumers[n])
                     for n, ds in dag.datasets.items()
                 ),
-                tasks=tuple(t.to_spec(upstream=dag.upstream[n]) for n, t in dag.tasks.items()),
+                tasks=tuple(t.to_ir(upstream=dag.upstream[n]) for n, t in dag.tasks.items()),
                 stages=dag.stages,
             )
-        return self._spec
+        return self._ir
 
     # -- doing -----------------------------------------------------------------------------
 
@@ -304,8 +316,8 @@ class Pipeline:
         from glacier.visualize import render, write_graph
 
         if path is not None:
-            return str(write_graph(self.spec(), path, format))
-        return render(self.spec(), format or "mermaid")
+            return str(write_graph(self.ir(), path, format))
+        return render(self.ir(), format or "mermaid")
 
     def run(self, executor: Executor | None = None, **options: Any) -> RunResult:
         """Run the pipeline (locally on Polars by default). See API.md section 7."""

@@ -1,7 +1,7 @@
 """Declared dataset schemas: normalising user input, encoding dtypes, checking frames.
 
 A schema may be declared as ``{"col": pl.Int64}``, a ``pl.Schema``, or a pydantic model
-class. All three become a :class:`~glacier.spec.SchemaSpec` whose dtypes are encoded as JSON
+class. All three become a :class:`~glacier.ir.SchemaIR` whose dtypes are encoded as JSON
 (so the IR stays plain data) and decoded back to Polars dtypes for enforcement.
 """
 
@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import sys
 import types
 import typing
 from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
-from pydantic import BaseModel
 
-from glacier.spec import ColumnSpec, SchemaSpec
+from glacier.ir import ColumnIR, SchemaIR
 
 _PY_TO_POLARS: dict[Any, pl.DataType] = {
     int: pl.Int64(),
@@ -119,22 +119,29 @@ def _from_annotation(tp: Any, where: str) -> tuple[pl.DataType, bool]:
     if origin in (list, tuple, set, frozenset):
         (inner,) = typing.get_args(tp)[:1] or (str,)
         return pl.List(_from_annotation(inner, where)[0]), False
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
+    if _is_pydantic_model(tp):
         fields = {n: _from_annotation(f.annotation, where)[0] for n, f in tp.model_fields.items()}
         return pl.Struct(fields), False
     return _as_dtype(tp, where), False
 
 
-def normalize_schema(schema: Any, owner: str) -> SchemaSpec | None:
-    """User schema input (dict, ``pl.Schema`` or pydantic model class) as a ``SchemaSpec``."""
+def _is_pydantic_model(tp: Any) -> bool:
+    """Whether ``tp`` is a pydantic model class (then pydantic is imported already: Glacier
+    does not import it to answer)."""
+    main = sys.modules.get("pydantic.main")
+    return main is not None and isinstance(tp, type) and issubclass(tp, main.BaseModel)
+
+
+def normalize_schema(schema: Any, owner: str) -> SchemaIR | None:
+    """User schema input (dict, ``pl.Schema`` or pydantic model class) as a ``SchemaIR``."""
     if schema is None:
         return None
-    columns: list[ColumnSpec] = []
-    if isinstance(schema, type) and issubclass(schema, BaseModel):
+    columns: list[ColumnIR] = []
+    if _is_pydantic_model(schema):
         for name, field in schema.model_fields.items():
             column = field.alias or name
             dtype, nullable = _from_annotation(field.annotation, f"{owner} column {column!r}")
-            columns.append(ColumnSpec(name=column, dtype=encode_dtype(dtype), nullable=nullable))
+            columns.append(ColumnIR(name=column, dtype=encode_dtype(dtype), nullable=nullable))
     elif isinstance(schema, pl.Schema | Mapping):
         for name, value in schema.items():
             if not isinstance(name, str) or not name:
@@ -142,22 +149,22 @@ def normalize_schema(schema: Any, owner: str) -> SchemaSpec | None:
                     f"{owner}: schema column names must be non-empty strings, found {name!r}"
                 )
             dtype = _as_dtype(value, f"{owner} column {name!r}")
-            columns.append(ColumnSpec(name=name, dtype=encode_dtype(dtype), nullable=True))
+            columns.append(ColumnIR(name=name, dtype=encode_dtype(dtype), nullable=True))
     else:
         msg = (
             f"{owner}: schema must be a dict of column -> dtype, a pl.Schema or a pydantic "
             f"BaseModel subclass, found {type(schema).__name__}"
         )
         raise TypeError(msg)
-    return SchemaSpec(columns=tuple(columns))
+    return SchemaIR(columns=tuple(columns))
 
 
-def polars_schema(spec: SchemaSpec) -> pl.Schema:
+def polars_schema(spec: SchemaIR) -> pl.Schema:
     """The declared columns as a ``pl.Schema`` in declaration order."""
     return pl.Schema({c.name: decode_dtype(c.dtype) for c in spec.columns})
 
 
-def schema_mismatches(spec: SchemaSpec, found: pl.Schema) -> list[str]:
+def schema_mismatches(spec: SchemaIR, found: pl.Schema) -> list[str]:
     """Column name and dtype differences between a declared schema and a frame's schema."""
     expected = polars_schema(spec)
     problems = []
@@ -172,5 +179,5 @@ def schema_mismatches(spec: SchemaSpec, found: pl.Schema) -> list[str]:
     return problems
 
 
-def non_nullable_columns(spec: SchemaSpec) -> list[str]:
+def non_nullable_columns(spec: SchemaIR) -> list[str]:
     return [c.name for c in spec.columns if not c.nullable]

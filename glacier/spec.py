@@ -1,52 +1,54 @@
-"""The provider-neutral IR: what a pipeline *is*, as plain JSON-round-trippable data.
+"""The provider-neutral IR as pydantic models: what ``pipeline.spec()`` returns.
 
-Compilers (IR -> Pulumi program text), executors (IR -> Polars work) and the cloud runtime
-(the manifest inside every function bundle) all consume these models and nothing else, so
-they hold only primitives: names, numbers, strings and dicts of those. ``PipelineSpec`` is
-what ``pipeline.spec()`` returns; ``model_dump_json()`` / ``model_validate_json()`` round-trip
-it exactly.
+Compilers (IR -> Pulumi program text) and the cloud runtime (the manifest inside every
+function bundle) consume these models, so they hold only primitives: names, numbers, strings
+and dicts of those. ``model_dump_json()`` / ``model_validate_json()`` round-trip them exactly.
+The same IR as plain dataclasses, which local runs read without importing pydantic, is
+:mod:`glacier.ir`; the two share their methods and convert with ``from_ir`` / ``to_ir``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+import dataclasses
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from typing_extensions import Self
 
-#: Bump when the IR changes shape incompatibly; readers reject versions they do not know.
-SPEC_VERSION = 1
-
-FORMAT_EXTENSIONS: dict[str, str] = {
-    "parquet": "parquet",
-    "csv": "csv",
-    "ndjson": "ndjson",
-    "ipc": "arrow",
-    "delta": "delta",
-}
-
-
-_S = TypeVar("_S", bound="_Spec")
+from glacier import ir
+from glacier.ir import (
+    FORMAT_EXTENSIONS,
+    SPEC_VERSION,
+    DatasetMethods,
+    PipelineMethods,
+    ResourceMethods,
+    TaskMethods,
+)
 
 
 class _Spec(BaseModel):
-    # defer_build: validators are built on first use, not at import. ``import glacier`` (and so
-    # every local run) does not pay for IR classes that a run may never instantiate.
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     @classmethod
-    def from_checked(model: type[_S], /, **values: Any) -> _S:  # ResourceSpec has a `cls` field
-        """A spec from values that were validated when their objects were made (no re-check).
+    def from_ir(cls, node: Any) -> Self:
+        """The pydantic form of a :mod:`glacier.ir` node (validated)."""
+        return cls.model_validate(_as_data(node))
 
-        ``pipeline.spec()`` copies fields of Tasks, Datasets and resources, each validated on
-        creation, so validating them again only cost time: building the IR classes'
-        validators was ~10 ms of every local run. Callers pass exactly the types the fields
-        hold (tuples, floats, specs); tests check the result equals a validated copy. JSON
-        (``from_json``) and other outside input still go through full validation.
-        """
-        return model.model_construct(**values)
+    def to_ir(self) -> Any:
+        """This node as :mod:`glacier.ir` dataclasses (nested nodes too)."""
+        return _to_ir(self)
 
 
-class ResourceSpec(_Spec):
+def _to_ir(value: Any) -> Any:
+    if isinstance(value, _Spec):
+        target = getattr(ir, type(value).__name__.removesuffix("Spec") + "IR")
+        return target(**{name: _to_ir(getattr(value, name)) for name in type(value).model_fields})
+    if isinstance(value, tuple):
+        return tuple(_to_ir(v) for v in value)
+    return value
+
+
+class ResourceSpec(ResourceMethods, _Spec):
     """A storage or compute resource: its kind, provider, class and configuration."""
 
     type: str
@@ -54,11 +56,6 @@ class ResourceSpec(_Spec):
     provider: str | None = None
     cls: str = Field(description="module:qualname of the class that declared it")
     config: dict[str, JsonValue] = Field(default_factory=dict)
-
-    def option(self, key: str, default: Any = None) -> Any:
-        """A configuration value, or ``default`` when it is unset or None."""
-        value = self.config.get(key)
-        return default if value is None else value
 
 
 class ColumnSpec(_Spec):
@@ -73,7 +70,7 @@ class SchemaSpec(_Spec):
     columns: tuple[ColumnSpec, ...]
 
 
-class DatasetSpec(_Spec):
+class DatasetSpec(DatasetMethods, _Spec):
     """A dataset node: where it lives, its format and schema, who makes and reads it."""
 
     name: str
@@ -86,19 +83,6 @@ class DatasetSpec(_Spec):
     consumers: tuple[str, ...] = ()
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
-
-    @property
-    def ephemeral(self) -> bool:
-        """No storage declared: the data flows between tasks and is not kept."""
-        return self.storage is None
-
-    @property
-    def is_source(self) -> bool:
-        return self.producer is None
-
-    @property
-    def extension(self) -> str:
-        return FORMAT_EXTENSIONS[self.format]
 
 
 class InputSpec(_Spec):
@@ -117,7 +101,7 @@ class ParamSpec(_Spec):
     annotation: str | None = None
 
 
-class TaskSpec(_Spec):
+class TaskSpec(TaskMethods, _Spec):
     """A task node: the code to run, its data edges, its compute and retry policy."""
 
     name: str
@@ -135,12 +119,8 @@ class TaskSpec(_Spec):
     timeout: float | None = None
     description: str = ""
 
-    @property
-    def input_datasets(self) -> tuple[str, ...]:
-        return tuple(i.dataset for i in self.inputs)
 
-
-class PipelineSpec(_Spec):
+class PipelineSpec(PipelineMethods, _Spec):
     """A whole pipeline: datasets sorted by name, tasks in topological order."""
 
     version: int = SPEC_VERSION
@@ -156,20 +136,20 @@ class PipelineSpec(_Spec):
     stages: tuple[tuple[str, ...], ...] = ()
 
     def dataset(self, name: str) -> DatasetSpec:
-        for ds in self.datasets:
-            if ds.name == name:
-                return ds
-        raise KeyError(f"pipeline {self.name!r} has no dataset {name!r}")
+        ds: DatasetSpec = PipelineMethods.dataset(self, name)
+        return ds
 
     def task(self, name: str) -> TaskSpec:
-        for t in self.tasks:
-            if t.name == name:
-                return t
-        raise KeyError(f"pipeline {self.name!r} has no task {name!r}")
+        t: TaskSpec = PipelineMethods.task(self, name)
+        return t
 
     @property
     def sources(self) -> tuple[DatasetSpec, ...]:
         return tuple(d for d in self.datasets if d.producer is None)
+
+    def to_ir(self) -> ir.PipelineIR:
+        converted: ir.PipelineIR = _to_ir(self)
+        return converted
 
     def to_json(self) -> str:
         """Deterministic JSON (sorted datasets, topological tasks, two-space indent)."""
@@ -185,3 +165,26 @@ class PipelineSpec(_Spec):
             )
             raise ValueError(msg)
         return spec
+
+
+def _as_data(value: Any) -> Any:
+    """IR dataclasses as dicts (tuples kept, so validation changes nothing)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _as_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple):
+        return tuple(_as_data(v) for v in value)
+    return value
+
+
+__all__ = [
+    "FORMAT_EXTENSIONS",
+    "SPEC_VERSION",
+    "ColumnSpec",
+    "DatasetSpec",
+    "InputSpec",
+    "ParamSpec",
+    "PipelineSpec",
+    "ResourceSpec",
+    "SchemaSpec",
+    "TaskSpec",
+]

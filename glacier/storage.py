@@ -9,8 +9,7 @@ from __future__ import annotations
 import os
 from typing import ClassVar, Literal
 
-from pydantic import Field, field_validator
-
+from glacier.model import Field, field_validator
 from glacier.resources import Resource
 
 AccessPattern = Literal["frequent", "infrequent", "archive"]

@@ -21,16 +21,21 @@ import textwrap
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import polars as pl
 
 from glacier.compute import ComputeResource, Local
 from glacier.dataset import Dataset, check_name
 from glacier.errors import CycleError, DefinitionError
-from glacier.spec import InputSpec, ParamSpec, TaskSpec
+from glacier.ir import InputIR, ParamIR, TaskIR
+
+if TYPE_CHECKING:
+    from glacier.spec import TaskSpec
 
 FrameKind = Literal["lazy", "eager"]
+#: What a task returns for an output: a LazyFrame, a DataFrame, or either.
+OutputFrame = Literal["lazy", "eager", "any"]
 _EMPTY = inspect.Parameter.empty
 
 
@@ -269,7 +274,7 @@ def _same_json(found: Any, value: Any) -> bool:
     return False
 
 
-def _output_of(annotation: Any) -> tuple[Dataset, FrameKind | Literal["any"]] | None:
+def _output_of(annotation: Any) -> tuple[Dataset, OutputFrame] | None:
     if isinstance(annotation, Dataset):
         return annotation, "any"
     dataset, _ = _dataset_in(annotation)
@@ -283,7 +288,7 @@ def _output_of(annotation: Any) -> tuple[Dataset, FrameKind | Literal["any"]] | 
 
 def _parse_outputs(
     fn: Callable[..., Any], hints: dict[str, Any]
-) -> tuple[tuple[Dataset, ...], tuple[str, ...]]:
+) -> tuple[tuple[Dataset, ...], tuple[OutputFrame, ...]]:
     if "return" not in hints:
         msg = (
             f"{_where(fn)}: missing return annotation; expected `-> my_dataset`, "
@@ -299,7 +304,7 @@ def _parse_outputs(
     if typing.get_origin(annotation) is tuple:
         items = [_output_of(a) for a in typing.get_args(annotation)]
         if items and all(i is not None for i in items):
-            found = typing.cast(list[tuple[Dataset, str]], items)
+            found = typing.cast(list[tuple[Dataset, OutputFrame]], items)
             return tuple(d for d, _ in found), tuple(k for _, k in found)
     msg = (
         f"{_where(fn)}: return annotation {annotation!r} is not a Dataset; expected a Dataset, "
@@ -422,33 +427,34 @@ class Task:
         return f"<Task {self.name}({ins}) -> ({outs})>"
 
     def to_spec(self, upstream: Iterable[str] = ()) -> TaskSpec:
+        """This task as the pydantic IR model (see glacier.spec)."""
+        from glacier.spec import TaskSpec
+
+        return TaskSpec.from_ir(self.to_ir(upstream))
+
+    def to_ir(self, upstream: Iterable[str] = ()) -> TaskIR:
         """This task as IR; every field was validated when the task was made."""
-        return TaskSpec.from_checked(
+        return TaskIR(
             name=self.name,
             module=self.fn.__module__,
             qualname=self.fn.__qualname__,
             code_hash=self.code_hash,
             inputs=tuple(
-                InputSpec.from_checked(param=i.param, dataset=i.dataset.name, frame=i.frame)
-                for i in self.inputs
+                InputIR(param=i.param, dataset=i.dataset.name, frame=i.frame) for i in self.inputs
             ),
             outputs=tuple(d.name for d in self.outputs),
             output_frames=self.output_frames,
-            params=tuple(_param_spec(p) for p in self.params),
+            params=tuple(
+                ParamIR(name=p.name, default=p.default, annotation=p.annotation)
+                for p in self.params
+            ),
             depends_on=tuple(sorted(t.name for t in self.depends_on)),
             upstream=tuple(sorted(upstream)),
-            compute=self.compute.to_spec(),
+            compute=self.compute.to_ir(),
             retries=self.retries,
             timeout=None if self.timeout is None else float(self.timeout),
             description=self.description,
         )
-
-
-def _param_spec(p: TaskParam) -> ParamSpec:
-    """Scalar defaults are JSON values as they are; others are validated as JSON by pydantic."""
-    if p.default is None or type(p.default) in (str, int, float, bool):
-        return ParamSpec.from_checked(name=p.name, default=p.default, annotation=p.annotation)
-    return ParamSpec(name=p.name, default=p.default, annotation=p.annotation)
 
 
 _NOT_PLAIN = inspect.CO_COROUTINE | inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR

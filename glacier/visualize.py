@@ -1,6 +1,6 @@
 """Drawing a pipeline: Mermaid, Graphviz DOT and plain text, and SVG/PNG through Graphviz.
 
-Everything here reads the IR (:class:`~glacier.spec.PipelineSpec`), never the user's objects,
+Everything here reads the IR (:class:`~glacier.ir.PipelineIR`), never the user's objects,
 so a graph shows exactly what executors and compilers will see. Tasks and datasets are
 different node shapes (a box for a task, a cylinder for a stored dataset, a dashed rounded
 node for an ephemeral one); every label shows the storage or compute kind.
@@ -21,7 +21,7 @@ from collections.abc import Callable, Sized
 from pathlib import Path
 
 from glacier.errors import GlacierError
-from glacier.spec import DatasetSpec, PipelineSpec, ResourceSpec, TaskSpec
+from glacier.ir import DatasetIR, PipelineIR, ResourceIR, TaskIR
 
 FORMATS = ("mermaid", "dot", "text")
 IMAGE_SUFFIXES = (".svg", ".png")
@@ -32,14 +32,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # -- labels (format-neutral) -------------------------------------------------------------------
 
 
-def _kind(resource: ResourceSpec) -> str:
+def _kind(resource: ResourceIR) -> str:
     kind = resource.type.replace("_", " ")
     if resource.provider and resource.provider not in ("local", *kind.split()):
         kind += f" ({resource.provider})"
     return kind
 
 
-def storage_label(ds: DatasetSpec) -> str:
+def storage_label(ds: DatasetIR) -> str:
     """``ephemeral``, or the storage kind with its location and format, e.g. ``s3 (aws), bkt``."""
     storage = ds.storage
     if storage is None:
@@ -59,7 +59,7 @@ def storage_label(ds: DatasetSpec) -> str:
     return ", ".join(parts)
 
 
-def compute_label(t: TaskSpec) -> str:
+def compute_label(t: TaskIR) -> str:
     """The compute kind and size, e.g. ``serverless, 1024 MB, 300 s`` or ``container, 2 vCPU``."""
     compute = t.compute
     parts = [_kind(compute)]
@@ -103,7 +103,7 @@ def _mermaid_escape(text: str) -> str:
     return "".join(out)
 
 
-def _mermaid(spec: PipelineSpec) -> str:
+def _mermaid(spec: PipelineIR) -> str:
     lines = ["flowchart LR"]
     for ds in spec.datasets:
         label = _mermaid_escape(f"{ds.name}\n{storage_label(ds)}")
@@ -147,7 +147,7 @@ def _dot_tooltip(text: str) -> str:
     return _dot_escape(_clean(text).replace("\\", "\\\\"))
 
 
-def _dot(spec: PipelineSpec) -> str:
+def _dot(spec: PipelineIR) -> str:
     title = spec.name + (f"\n{spec.description}" if spec.description else "")
     lines = [
         f"digraph {_dot_escape(spec.name)} {{",
@@ -188,7 +188,7 @@ def _text_escape(text: str) -> str:
     return _clean(text).replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
 
 
-def _text(spec: PipelineSpec) -> str:
+def _text(spec: PipelineIR) -> str:
     by_name = {t.name: t for t in spec.tasks}
     datasets = {d.name: d for d in spec.datasets}
 
@@ -213,14 +213,14 @@ def _text(spec: PipelineSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
-_RENDERERS: dict[str, Callable[[PipelineSpec], str]] = {
+_RENDERERS: dict[str, Callable[[PipelineIR], str]] = {
     "mermaid": _mermaid,
     "dot": _dot,
     "text": _text,
 }
 
 
-def render(spec: PipelineSpec, format: str = "mermaid") -> str:
+def render(spec: PipelineIR, format: str = "mermaid") -> str:
     """The pipeline as Mermaid flowchart, Graphviz DOT or plain text."""
     renderer = _RENDERERS.get(format)
     if renderer is None:
@@ -293,7 +293,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_image(spec: PipelineSpec, path: str | Path) -> Path:
+def write_image(spec: PipelineIR, path: str | Path) -> Path:
     """Render the pipeline to an SVG or PNG (chosen by extension) with Graphviz ``dot``."""
     target = Path(path)
     suffix = target.suffix.lower()
@@ -324,7 +324,7 @@ OTHER_IMAGE_SUFFIXES = frozenset(
 
 
 def write_graph(
-    spec: PipelineSpec,
+    spec: PipelineIR,
     path: str | Path,
     format: str | None = None,
     *,

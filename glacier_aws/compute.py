@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
-
 from glacier.compute import ComputeResource, EnvValue, _check_env
+from glacier.model import Field, field_validator, model_validator
 
 LAMBDA_MAX_TIMEOUT = 900
 LAMBDA_MAX_MEMORY = 10240

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import field_validator
-
 from glacier.compilation.naming import S3_BUCKET, S3_KEY_PREFIX
+from glacier.model import field_validator
 from glacier.storage import AWS_STORAGE_CLASSES, StorageResource, folder_prefix, one_of
 
 

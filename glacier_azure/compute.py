@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field, field_validator
-
 from glacier.compute import ComputeResource, EnvValue, _check_env
+from glacier.model import Field, field_validator
 
 
 class AzureFunction(ComputeResource):

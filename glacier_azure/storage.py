@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import field_validator
-
 from glacier.compilation.naming import AZURE_CONTAINER, AZURE_STORAGE_ACCOUNT, OBJECT_KEY_PREFIX
+from glacier.model import field_validator
 from glacier.storage import AZURE_TIERS, StorageResource, folder_prefix, one_of
 
 

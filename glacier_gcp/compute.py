@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field, field_validator
-
 from glacier.compute import ComputeResource, EnvValue, _check_env
+from glacier.model import Field, field_validator
 
 
 class CloudFunction(ComputeResource):

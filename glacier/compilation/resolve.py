@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from glacier.errors import CompilationError
-from glacier.spec import DatasetSpec, PipelineSpec, ResourceSpec
+
+if TYPE_CHECKING:
+    from glacier.spec import DatasetSpec, PipelineSpec, ResourceSpec
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,12 @@ from glacier.errors import DefinitionError, GlacierError, SchemaError, TaskFaile
 from glacier.executor.result import TaskResult
 from glacier.invoke import call_task
 from glacier.io import PendingWrite, check_all, commit_all, prepare_write, run_writes
-from glacier.spec import DatasetSpec
+from glacier.ir import DatasetIR
 from glacier.task import Task
 
 Frame = pl.LazyFrame | pl.DataFrame
 #: ds name -> (dataset spec, uri, storage options) for storage-backed datasets
-Targets = Mapping[str, tuple[DatasetSpec, str, dict[str, str] | None]]
+Targets = Mapping[str, tuple[DatasetIR, str, dict[str, str] | None]]
 #: deterministic failures: the same call fails the same way (TaskFailedError: the task
 #: returned the wrong number or type of frames, see glacier.invoke.check_outputs)
 _NO_RETRY = (SchemaError, DefinitionError, TaskFailedError)

@@ -29,7 +29,7 @@ from glacier.executor.result import RunResult, TaskResult
 from glacier.executor.state import StateStore, source_fingerprint, task_fingerprints, tasks_to_run
 from glacier.invoke import bind_params
 from glacier.io import exists, is_remote, require_format_packages, scan_dataset
-from glacier.spec import DatasetSpec, PipelineSpec
+from glacier.ir import DatasetIR, PipelineIR
 
 if TYPE_CHECKING:
     from glacier.pipeline import Pipeline
@@ -95,7 +95,7 @@ class LocalExecutor:
         # for tasks that are not needed are ignored, not errors (one command line for all)
         task_params = _split_params(pipeline, params or {}, keep=chosen.dag.tasks)
         inputs = _check_inputs(pipeline, chosen, inputs or {})
-        spec = chosen.spec()
+        spec = chosen.ir()
         require_format_packages(spec.datasets)
         locator = Locator(
             root_dir,
@@ -122,7 +122,7 @@ class LocalExecutor:
     def _run_tasks(
         self,
         chosen: Pipeline,
-        spec: PipelineSpec,
+        spec: PipelineIR,
         state: StateStore,
         frames: dict[str, Frame],
         source_fps: Mapping[str, str | None],
@@ -171,7 +171,7 @@ class LocalExecutor:
     def _engine(
         self,
         chosen: Pipeline,
-        spec: PipelineSpec,
+        spec: PipelineIR,
         run_set: set[str],
         frames: dict[str, Frame],
         locator: Locator,
@@ -233,7 +233,7 @@ def _check_inputs(
 
 
 def _load_sources(
-    spec: PipelineSpec,
+    spec: PipelineIR,
     locator: Locator,
     locations: Mapping[str, str | None],
     inputs: dict[str, InputValue],
@@ -250,7 +250,7 @@ def _load_sources(
 
 
 def _source(
-    ds: DatasetSpec, value: InputValue | None, uri: str | None, locator: Locator
+    ds: DatasetIR, value: InputValue | None, uri: str | None, locator: Locator
 ) -> tuple[Frame, str | None]:
     if isinstance(value, pl.DataFrame | pl.LazyFrame):
         return value, source_fingerprint(value)
@@ -277,7 +277,7 @@ def _source(
 
 
 def _scan_kept_outputs(
-    spec: PipelineSpec,
+    spec: PipelineIR,
     run_set: set[str],
     locator: Locator,
     locations: Mapping[str, str | None],
@@ -295,7 +295,7 @@ def _scan_kept_outputs(
 
 
 def _result(
-    spec: PipelineSpec,
+    spec: PipelineIR,
     results: dict[str, TaskResult],
     engine: Engine,
     locator: Locator,

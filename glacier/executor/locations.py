@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 from glacier.errors import DefinitionError
 from glacier.io import dataset_uri, provider_of
-from glacier.spec import DatasetSpec
+from glacier.ir import DatasetIR
 
 _SCHEMES = {"aws": "s3", "gcp": "gs", "azure": "az"}
 
@@ -48,7 +48,7 @@ class Locator:
             )
             raise DefinitionError(msg)
 
-    def uri(self, ds: DatasetSpec) -> str | None:
+    def uri(self, ds: DatasetIR) -> str | None:
         """The dataset's location, or None when it is ephemeral."""
         storage = ds.storage
         if storage is None:
@@ -61,7 +61,7 @@ class Locator:
             return dataset_uri(ds, os.path.join(self.root, "datasets"))
         return self._remote_uri(ds)
 
-    def _remote_uri(self, ds: DatasetSpec) -> str:
+    def _remote_uri(self, ds: DatasetIR) -> str:
         storage = ds.storage
         assert storage is not None
         provider = storage.provider
@@ -84,7 +84,7 @@ class Locator:
             raise DefinitionError(msg)
         return f"{scheme}://{bucket}/{storage.option('prefix', '')}{ds.name}.{ds.extension}"
 
-    def options(self, uri: str, ds: DatasetSpec | None = None) -> dict[str, str] | None:
+    def options(self, uri: str, ds: DatasetIR | None = None) -> dict[str, str] | None:
         """Storage options for ``uri``'s provider (None for local paths)."""
         provider = provider_of(uri)
         if provider is None:

@@ -26,6 +26,7 @@ pipeline on the same root is refused with WriteConflictError instead of interlea
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -38,7 +39,7 @@ import polars as pl
 
 from glacier.errors import GlacierError, WriteConflictError
 from glacier.io import acquire_lock, lock_owner, release_lock
-from glacier.spec import PipelineSpec, TaskSpec
+from glacier.ir import PipelineIR, TaskIR
 
 Fingerprint = str | None
 
@@ -80,7 +81,7 @@ def source_fingerprint(value: object) -> Fingerprint:
 
 
 def task_fingerprints(
-    spec: PipelineSpec,
+    spec: PipelineIR,
     sources: Mapping[str, Fingerprint],
     params: Mapping[str, Mapping[str, Any]],
     locations: Mapping[str, str | None],
@@ -108,9 +109,11 @@ def task_fingerprints(
     return tasks
 
 
-def _output_sig(spec: PipelineSpec, name: str, uri: str | None) -> Any:
+def _output_sig(spec: PipelineIR, name: str, uri: str | None) -> Any:
     ds = spec.dataset(name)
-    schema = ds.schema_.model_dump(mode="json") if ds.schema_ else None
+    schema = None
+    if ds.schema_:  # as the JSON IR has it
+        schema = {"columns": [dataclasses.asdict(c) for c in ds.schema_.columns]}
     return [name, ds.format, schema, uri]
 
 
@@ -275,8 +278,8 @@ def _valid_entry(entry: object) -> bool:
 
 
 def tasks_to_run(
-    spec: PipelineSpec,
-    stale: Callable[[TaskSpec], bool],
+    spec: PipelineIR,
+    stale: Callable[[TaskIR], bool],
 ) -> set[str]:
     """Stale tasks and everything downstream of them, producers of ephemeral datasets a
     running task reads, and producers of ephemeral datasets nothing reads.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
 import subprocess
@@ -41,6 +42,9 @@ def _same_types(a: Any, b: Any, where: str) -> None:
     if isinstance(a, BaseModel):
         for name in type(a).model_fields:
             _same_types(getattr(a, name), getattr(b, name), f"{where}.{name}")
+    elif dataclasses.is_dataclass(a):
+        for f in dataclasses.fields(a):
+            _same_types(getattr(a, f.name), getattr(b, f.name), f"{where}.{f.name}")
     elif isinstance(a, tuple | list):
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             _same_types(x, y, f"{where}[{i}]")
@@ -57,6 +61,10 @@ def test_spec_built_from_checked_parts_equals_a_validated_one(module: str) -> No
         assert spec == validated
         assert spec.to_json() == validated.to_json()
         _same_types(spec, validated, pipeline.name)
+        # What local runs read is what the cloud runtime reads back from the manifest.
+        read_back = PipelineSpec.from_json(spec.to_json()).to_ir()
+        assert pipeline.ir() == read_back
+        _same_types(pipeline.ir(), read_back, pipeline.name)
 
 
 def test_spec_timeouts_are_floats_and_bad_param_defaults_still_fail() -> None:
@@ -111,16 +119,43 @@ def test_code_hash_without_source_uses_the_code_object_deterministically() -> No
     assert _code_hash(first.fn) == first.code_hash
 
 
-def test_import_builds_no_pydantic_model_and_default_compute_is_shared() -> None:
-    code = (
-        "import glacier, glacier.spec, glacier.compute, glacier.storage\n"
-        "from pydantic import BaseModel\n"
-        "mods = (glacier.spec, glacier.compute, glacier.storage)\n"
-        "built = [n for m in mods for n, c in vars(m).items() if isinstance(c, type)"
-        " and issubclass(c, BaseModel) and c.__pydantic_complete__]\n"
-        "print(built)\n"
+def test_a_local_run_never_imports_pydantic_and_default_compute_is_shared(tmp_path: Path) -> None:
+    # Importing pydantic costs a local run ~50 ms of whole-process time (benchmarks/local_run.py):
+    # declaring resources, building, running and graphing a pipeline must not load it.
+    code = textwrap.dedent(
+        """
+        import sys
+        import polars as pl
+        from glacier import Dataset, Pipeline, Secret, compute, task
+        from glacier.storage import LocalFS, ObjectStorage
+        from glacier_aws.compute import Fargate, Lambda
+        from glacier_aws.storage import S3
+
+        raw = Dataset("raw", ObjectStorage("infrequent", aws_storage_class="GLACIER_IR"))
+        out = Dataset("out", LocalFS(sys.argv[1]), schema={"x": pl.Int64})
+        fn = compute.serverless(memory=2048, env={"TOKEN": Secret("api/token"), "MODE": "x"})
+        aws = (Lambda(memory=512, layers=["arn:aws:lambda:us-east-1:1:layer:x:1"]),
+               Fargate(cpu=2, memory=4096), S3("my-bucket", prefix="raw"))
+
+        @task(compute=fn)
+        def double(data: raw) -> out:
+            return data.with_columns(pl.col("x") * 2)
+
+        pipeline = Pipeline([double], name="nopydantic")
+        result = pipeline.run(inputs={"raw": pl.DataFrame({"x": [1, 2]})}, root=sys.argv[1])
+        assert result["out"].collect()["x"].to_list() == [2, 4]
+        pipeline.visualize(format="text")
+        print(sorted(m for m in sys.modules if m.split(".")[0] in ("pydantic", "pydantic_core")))
+        """
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
     from glacier import Dataset, task
 

@@ -7,7 +7,8 @@ Hierarchy::
     │   ├── CycleError           the inferred DAG has a cycle
     │   ├── DuplicateProducerError  two tasks produce the same dataset
     │   └── glacier.resources.ResourceError  bad resource arguments (also a pydantic
-    │                            ValidationError; defined there to keep this module plain)
+    │                            ValidationError; defined in glacier.resource_error and loaded
+    │                            on first use, to keep this module and local runs plain)
     ├── SchemaError              data written to a dataset does not match its schema
     ├── InputError               a source dataset has no data for a run
     ├── WriteConflictError       another writer holds a dataset's write lock, or another run

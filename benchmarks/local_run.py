@@ -12,7 +12,7 @@ compiled bytecode for every module, as any second run of a script has; the worke
 which would otherwise make only Glacier's pure-Python modules recompile on every run). Then
 the contenders run interleaved, in a rotated order each round, and medians are reported.
 
-    python -m benchmarks.local_run [--rows 6000000] [--repeat 5]
+    python -m benchmarks.local_run [--rows 6000000] [--repeat 9]
 """
 
 from __future__ import annotations
@@ -223,7 +223,7 @@ def check_same(outs: dict[str, Path]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=6_000_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=9)  # a steady median on a busy host
     parser.add_argument("--data", type=Path, default=None, help="reuse/generate data here")
     parser.add_argument(
         "--worker", nargs=3, metavar=("MODE", "DATA", "OUT"), help=argparse.SUPPRESS

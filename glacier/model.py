@@ -18,6 +18,7 @@ unions of those, ``tuple[T, ...]``, ``dict[str, T]`` and other :class:`Model` cl
 
 from __future__ import annotations
 
+import copy
 import inspect
 import re
 import sys
@@ -61,7 +62,10 @@ class FieldInfo:
         return self.default is _MISSING and self.default_factory is None
 
     def make_default(self) -> Any:
-        return self.default_factory() if self.default_factory is not None else self.default
+        if self.default_factory is not None:
+            return self.default_factory()
+        # A mutable default is copied for each object, as pydantic does.
+        return copy.copy(self.default) if isinstance(self.default, dict | list) else self.default
 
 
 def Field(
@@ -246,9 +250,8 @@ class _Schema:
             if not (isinstance(klass, type) and issubclass(klass, Model)):
                 continue
             for name in inspect.get_annotations(klass):
-                if name.startswith("_") or typing.get_origin(hints[name]) is ClassVar:
-                    continue
-                if hints[name] is ClassVar:
+                hint = hints[name]
+                if name.startswith("_") or hint is ClassVar or typing.get_origin(hint) is ClassVar:
                     continue
                 declared = klass.__dict__.get(name, _MISSING)
                 info = declared if isinstance(declared, FieldInfo) else Field(declared)

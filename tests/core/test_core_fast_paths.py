@@ -54,7 +54,7 @@ def _same_types(a: Any, b: Any, where: str) -> None:
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_spec_built_from_checked_parts_equals_a_validated_one(module: str) -> None:
+def test_spec_equals_a_validated_copy_and_the_ir_runs_read(module: str) -> None:
     for pipeline in _pipelines(module):
         spec = pipeline.spec()
         validated = PipelineSpec.model_validate(spec.model_dump(by_alias=True))

@@ -18,7 +18,7 @@ The methods live in the ``*Methods`` mixins below, shared by both.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 #: Bump when the IR changes shape incompatibly; readers reject versions they do not know.
 SPEC_VERSION = 1
@@ -51,6 +51,7 @@ class ResourceMethods:
 class DatasetMethods:
     __slots__ = ()
     if TYPE_CHECKING:
+        name: str
         storage: Any
         producer: str | None
         format: Format
@@ -72,6 +73,7 @@ class DatasetMethods:
 class TaskMethods:
     __slots__ = ()
     if TYPE_CHECKING:
+        name: str
         inputs: tuple[Any, ...]
 
     @property
@@ -79,27 +81,31 @@ class TaskMethods:
         return tuple(i.dataset for i in self.inputs)
 
 
-class PipelineMethods:
+_D = TypeVar("_D", bound=DatasetMethods)
+_T = TypeVar("_T", bound=TaskMethods)
+
+
+class PipelineMethods(Generic[_D, _T]):
     __slots__ = ()
     if TYPE_CHECKING:
         name: str
-        datasets: tuple[Any, ...]
-        tasks: tuple[Any, ...]
+        datasets: tuple[_D, ...]
+        tasks: tuple[_T, ...]
 
-    def dataset(self, name: str) -> Any:
+    def dataset(self, name: str) -> _D:
         for ds in self.datasets:
             if ds.name == name:
                 return ds
         raise KeyError(f"pipeline {self.name!r} has no dataset {name!r}")
 
-    def task(self, name: str) -> Any:
+    def task(self, name: str) -> _T:
         for t in self.tasks:
             if t.name == name:
                 return t
         raise KeyError(f"pipeline {self.name!r} has no task {name!r}")
 
     @property
-    def sources(self) -> tuple[Any, ...]:
+    def sources(self) -> tuple[_D, ...]:
         return tuple(d for d in self.datasets if d.producer is None)
 
 
@@ -184,7 +190,7 @@ class TaskIR(TaskMethods):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PipelineIR(PipelineMethods):
+class PipelineIR(PipelineMethods["DatasetIR", "TaskIR"]):
     """A whole pipeline: datasets sorted by name, tasks in topological order."""
 
     version: int = SPEC_VERSION
@@ -195,18 +201,6 @@ class PipelineIR(PipelineMethods):
     datasets: tuple[DatasetIR, ...] = ()
     tasks: tuple[TaskIR, ...] = ()
     stages: tuple[tuple[str, ...], ...] = ()
-
-    def dataset(self, name: str) -> DatasetIR:
-        ds: DatasetIR = PipelineMethods.dataset(self, name)
-        return ds
-
-    def task(self, name: str) -> TaskIR:
-        t: TaskIR = PipelineMethods.task(self, name)
-        return t
-
-    @property
-    def sources(self) -> tuple[DatasetIR, ...]:
-        return tuple(d for d in self.datasets if d.producer is None)
 
 
 __all__ = [

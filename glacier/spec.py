@@ -48,7 +48,7 @@ def _to_ir(value: Any) -> Any:
     return value
 
 
-class ResourceSpec(ResourceMethods, _Spec):
+class ResourceSpec(_Spec, ResourceMethods):
     """A storage or compute resource: its kind, provider, class and configuration."""
 
     type: str
@@ -70,7 +70,7 @@ class SchemaSpec(_Spec):
     columns: tuple[ColumnSpec, ...]
 
 
-class DatasetSpec(DatasetMethods, _Spec):
+class DatasetSpec(_Spec, DatasetMethods):
     """A dataset node: where it lives, its format and schema, who makes and reads it."""
 
     name: str
@@ -101,7 +101,7 @@ class ParamSpec(_Spec):
     annotation: str | None = None
 
 
-class TaskSpec(TaskMethods, _Spec):
+class TaskSpec(_Spec, TaskMethods):
     """A task node: the code to run, its data edges, its compute and retry policy."""
 
     name: str
@@ -120,7 +120,7 @@ class TaskSpec(TaskMethods, _Spec):
     description: str = ""
 
 
-class PipelineSpec(PipelineMethods, _Spec):
+class PipelineSpec(_Spec, PipelineMethods["DatasetSpec", "TaskSpec"]):
     """A whole pipeline: datasets sorted by name, tasks in topological order."""
 
     version: int = SPEC_VERSION
@@ -134,18 +134,6 @@ class PipelineSpec(PipelineMethods, _Spec):
     datasets: tuple[DatasetSpec, ...] = ()
     tasks: tuple[TaskSpec, ...] = ()
     stages: tuple[tuple[str, ...], ...] = ()
-
-    def dataset(self, name: str) -> DatasetSpec:
-        ds: DatasetSpec = PipelineMethods.dataset(self, name)
-        return ds
-
-    def task(self, name: str) -> TaskSpec:
-        t: TaskSpec = PipelineMethods.task(self, name)
-        return t
-
-    @property
-    def sources(self) -> tuple[DatasetSpec, ...]:
-        return tuple(d for d in self.datasets if d.producer is None)
 
     def to_ir(self) -> ir.PipelineIR:
         converted: ir.PipelineIR = _to_ir(self)

@@ -347,6 +347,14 @@ class Model:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.__glacier_schema__ = None
+        for name, value in vars(cls).items():
+            if type(value).__module__.startswith("pydantic"):  # e.g. pydantic.Field(...)
+                msg = (
+                    f"{cls.__qualname__}.{name}: {type(value).__name__} is pydantic's; a Glacier "
+                    "resource is declared with Field, field_validator and model_validator from "
+                    "glacier.model (they take pydantic's arguments)"
+                )
+                raise TypeError(msg)
         found = [(k, v) for k, v in vars(cls).items() if isinstance(v, _Validator)]
         for name, _ in found:
             delattr(cls, name)

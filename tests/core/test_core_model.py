@@ -10,6 +10,8 @@ from typing import Any
 
 import pydantic
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import glacier.ir as ir
 import glacier.spec as spec
@@ -99,6 +101,47 @@ def test_fast_path_agrees_with_pydantic_on_every_field(
     assert checked == len(cls.model_fields) * len(VALUES)
 
 
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from([v for v in VALUES if isinstance(v, str)]),
+    st.builds(Secret, st.sampled_from(["a", "api/token"])),
+)
+_ANY = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(CLASSES), st.data())
+def test_fast_path_agrees_with_pydantic_on_generated_values(
+    case: tuple[type[Model], dict[str, Any]], data: st.DataObject
+) -> None:
+    cls, required = case
+    names = data.draw(st.lists(st.sampled_from(list(cls.model_fields)), max_size=3, unique=True))
+    arguments = {**required, **{n: data.draw(_ANY, label=n) for n in names}}
+    try:
+        expected: dict[str, Any] | None = _values(_pydantic(cls)(**arguments))
+    except pydantic.ValidationError:
+        expected = None
+    try:
+        found: dict[str, Any] | None = _values(cls(**arguments))
+    except ResourceError:
+        found = None
+    assert (found is None) == (expected is None), (arguments, found, expected)
+    if found is not None:
+        assert _same(found, expected), (arguments, found, expected)
+
+
 def test_plainly_valid_arguments_never_reach_pydantic(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_pydantic(self: _Schema, cls: type[Model]) -> Any:
         raise AssertionError(f"{cls.__name__} asked pydantic")
@@ -183,6 +226,27 @@ def test_a_declaration_the_fast_path_cannot_check_is_refused() -> None:
 
     with pytest.raises(TypeError, match=r"Odd.when: glacier.model.Model fields cannot have type"):
         Odd()
+
+
+def test_pydantic_declarations_in_a_resource_class_are_refused() -> None:
+    # A third-party resource written against pydantic would silently lose its defaults and
+    # validators; say which import to use instead.
+    from glacier.compute import ComputeResource
+
+    with pytest.raises(TypeError, match=r"Quota.limit: FieldInfo is pydantic's; .*glacier.model"):
+
+        class Quota(ComputeResource):
+            limit: int = pydantic.Field(default=1, ge=1)
+
+    with pytest.raises(TypeError, match=r"Checked._check: PydanticDescriptorProxy is pydantic's"):
+
+        class Checked(ComputeResource):
+            limit: int = 1
+
+            @pydantic.field_validator("limit")
+            @classmethod
+            def _check(cls, v: int) -> int:
+                return v
 
 
 def test_validators_run_in_declaration_order_before_and_after() -> None:

@@ -116,11 +116,13 @@ _RETENTION_DAYS = (
 
 
 def resources(model: AWSModel) -> tuple[ResolvedResource, ...]:
-    """The resources the stack creates, for ``infra.resources`` and the plan."""
+    """The resources the stack creates (and the existing buckets it only looks up, as
+    ``existing_s3_bucket``), for ``infra.resources`` and the plan."""
     found = [
-        ResolvedResource("aws", "s3_bucket", b.explicit_name or b.logical, {
+        ResolvedResource("aws", "s3_bucket" if b.create else "existing_s3_bucket", b.explicit_name or b.logical, {
             "datasets": list(b.datasets), "purpose": b.purpose, "versioning": b.versioning,
             "object_lock": b.object_lock, "lifecycle_rules": [r["id"] for r in b.lifecycle_rules],
+            "existing": not b.create,
         })
         for b in model.buckets
     ]  # fmt: skip

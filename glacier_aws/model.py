@@ -67,6 +67,8 @@ class BucketPlan:
     lifecycle_rules: tuple[dict[str, Any], ...]
     datasets: tuple[str, ...]
     purpose: str
+    #: False: the bucket exists already (``S3(..., create=False)``); the stack looks it up.
+    create: bool = True
 
 
 @dataclass(frozen=True)
@@ -130,17 +132,20 @@ class ModelOptions:
 # -- buckets ---------------------------------------------------------------------------------
 
 
-def _bucket_settings(ds: DatasetSpec) -> tuple[str | None, str | None, bool, bool]:
-    """(explicit bucket name, region, versioning, object lock) of a storage-backed dataset."""
+def _bucket_settings(ds: DatasetSpec) -> tuple[str | None, str | None, bool, bool, bool]:
+    """(explicit bucket name, region, versioning, object lock, create) of a storage-backed
+    dataset. An existing bucket's versioning and lock are its owner's, not the stack's."""
     assert ds.storage is not None
     if ds.storage.provider == "aws":
+        create = bool(ds.storage.option("create", True))
         return (
             ds.storage.option("bucket"),
             ds.storage.option("region"),
-            bool(ds.storage.option("versioning", True)),
-            bool(ds.storage.option("object_lock_enabled", False)),
+            create and bool(ds.storage.option("versioning", True)),
+            create and bool(ds.storage.option("object_lock_enabled", False)),
+            create,
         )
-    return None, None, bool(ds.storage.option("versioning", True)), False
+    return None, None, bool(ds.storage.option("versioning", True)), False, True
 
 
 def _data_buckets(spec: PipelineSpec, names: list[str], namer: Namer) -> list[BucketPlan]:
@@ -157,10 +162,10 @@ def _data_buckets(spec: PipelineSpec, names: list[str], namer: Namer) -> list[Bu
         if len(settings) > 1:
             msg = (
                 f"datasets {', '.join(d.name for d in group)} share S3 bucket {key!r} but declare "
-                "different region, versioning or object lock settings; make them equal"
+                "different region, versioning, object lock or create settings; make them equal"
             )
             raise CompilationError(msg)
-        explicit, region, versioning, lock = settings.pop()
+        explicit, region, versioning, lock, create = settings.pop()
         first = group[0].name
         logical = explicit or kebab(spec.name, first)
         owner = f"dataset {first!r}"
@@ -179,9 +184,10 @@ def _data_buckets(spec: PipelineSpec, names: list[str], namer: Namer) -> list[Bu
                 region=region,
                 versioning=versioning or lock,
                 object_lock=lock,
-                lifecycle_rules=bucket_lifecycle(group),
+                lifecycle_rules=bucket_lifecycle(group) if create else (),
                 datasets=tuple(d.name for d in group),
                 purpose="data",
+                create=create,
             )
         )
     return plans

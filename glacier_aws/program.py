@@ -57,6 +57,11 @@ def _statement(s: Statement) -> ast.expr:
 
 
 def _bucket(b: BucketPlan) -> ast.stmt:
+    if not b.create:
+        return assign(
+            b.var,
+            call("gi.existing_bucket", Ref("ctx"), b.logical, b.explicit_name, region=b.region),
+        )
     return assign(
         b.var,
         call(

@@ -31,6 +31,7 @@ class Recorded:
     type: str
     name: str
     inputs: dict[str, Any]
+    read_id: str | None = None  # set for an existing resource the program looked up (.get)
 
 
 def _urn_key(urn: str) -> tuple[str, str]:
@@ -107,12 +108,17 @@ class StackMocks(pulumi.runtime.Mocks):
     """Records every resource and answers the data-source calls the program makes."""
 
     resources: list[Recorded] = field(default_factory=list)
+    reads: list[Recorded] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     #: (type, name) -> the (type, name) of every resource it depends on (explicitly or
     #: through an input), i.e. what Pulumi creates before it.
     waits: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.resource_id:  # Resource.get: the cloud answers with the existing one
+            self.reads.append(Recorded(args.typ, args.name, dict(args.inputs), args.resource_id))
+            state = {"bucket": args.resource_id} if args.typ == "aws:s3/bucket:Bucket" else {}
+            return args.resource_id, {**state, **_outputs(args.typ, args.name, state)}
         self.resources.append(Recorded(args.typ, args.name, dict(args.inputs)))
         return f"{args.name}-id", {**args.inputs, **_outputs(args.typ, args.name, args.inputs)}
 

@@ -100,6 +100,16 @@ def secure_bucket(
     return bucket
 
 
+def existing_bucket(
+    ctx: Context, name: str, bucket_name: str, *, region: str | None = None
+) -> aws.s3.Bucket:
+    """A bucket this stack does not own (``S3(..., create=False)``): looked up, not changed.
+
+    ``pulumi up`` fails here, naming the bucket, when it does not exist or cannot be read.
+    """
+    return aws.s3.Bucket.get(name, bucket_name, region=region, opts=ctx.opts())
+
+
 def tls_only_policy(bucket: aws.s3.Bucket) -> pulumi.Output[str]:
     """Deny every request to the bucket that does not use TLS."""
     return pulumi.Output.json_dumps(

@@ -23,9 +23,11 @@ whole Lambda responses, so the payload stays far below the 256 KB limit.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Union
 
 from glacier.errors import CompilationError
 from glacier.spec import PipelineSpec, TaskSpec
@@ -200,45 +202,259 @@ _FAIL_STATES: dict[str, dict[str, Any]] = {
 }
 
 
-def _stage_states(
-    index: int, stage: list[TaskSpec], task_resource: TaskResource, accumulate: bool, next_: str
-) -> tuple[str, dict[str, dict[str, Any]]]:
-    """(first state name, states) running one stage, continuing at ``next_``."""
-    if len(stage) == 1:
-        task = stage[0]
-        state = _task_state(task, task_resource)
-        if not accumulate:
-            state["ResultSelector"] = {task.name: state["ResultSelector"]}
-        path = f"$.tasks.{task.name}" if accumulate else "$.tasks"
-        state.update(ResultPath=path, Catch=_CATCH, Next=next_)
+# -- the DAG as nested sequences and parallel branches ------------------------------------
+
+
+@dataclass(frozen=True)
+class Seq:
+    """Run ``items`` one after another."""
+
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Par:
+    """Run ``branches`` at the same time; done when all are."""
+
+    branches: tuple[Node, ...]
+
+
+Node = Union[TaskSpec, Seq, Par]
+
+#: Deeper than this, a part of the DAG runs level by level (a guard for pathological shapes).
+MAX_NESTING = 64
+
+
+def dag_plan(spec: PipelineSpec) -> Node:
+    """The tasks as nested sequences and parallel branches, each starting when its upstream
+    tasks are done.
+
+    A series-parallel DAG (every fan-out and fan-in nests: chains, diamonds, independent
+    branches of different lengths) is expressed exactly: no task waits for a task it does not
+    depend on. Otherwise, where no exact split exists, the split that adds the fewest waits is
+    taken (a task may then wait for an unrelated task of an earlier level, as a
+    stage-by-stage run would).
+    """
+    tasks = list(spec.tasks)
+    index = {t.name: i for i, t in enumerate(tasks)}
+    upstream = [tuple(index[u] for u in t.upstream) for t in tasks]
+    ancestors = [0] * len(tasks)  # bit i: task i must finish first
+    for i, ups in enumerate(upstream):  # spec.tasks is in topological order
+        for u in ups:
+            ancestors[i] |= ancestors[u] | (1 << u)
+    planner = _Planner(tasks, upstream, ancestors)
+    return planner.plan(list(range(len(tasks))), 0)
+
+
+@dataclass
+class _Planner:
+    tasks: list[TaskSpec]
+    upstream: list[tuple[int, ...]]
+    ancestors: list[int]
+
+    def plan(self, nodes: list[int], nesting: int) -> Node:
+        """``nodes``: indices in topological order."""
+        if len(nodes) == 1:
+            return self.tasks[nodes[0]]
+        parts = self._components(nodes)
+        if len(parts) > 1:
+            return Par(tuple(self.plan(part, nesting + 1) for part in parts))
+        levels = self._levels(nodes)
+        if nesting > MAX_NESTING:
+            return Seq(tuple(self._level(level, nesting) for level in levels))
+        items: list[Node] = []
+        for segment in self._split(levels):
+            part = self.plan(segment, nesting + 1)
+            items.extend(part.items if isinstance(part, Seq) else (part,))
+        return Seq(tuple(items))
+
+    def _level(self, level: list[int], nesting: int) -> Node:
+        if len(level) == 1:
+            return self.tasks[level[0]]
+        return Par(tuple(self.tasks[i] for i in level))
+
+    def _components(self, nodes: list[int]) -> list[list[int]]:
+        """Weakly connected parts of ``nodes``, each in topological order, by first task."""
+        inside = set(nodes)
+        parent = {n: n for n in nodes}
+
+        def root(n: int) -> int:
+            while parent[n] != n:
+                parent[n] = parent[parent[n]]
+                n = parent[n]
+            return n
+
+        for n in nodes:
+            for u in self.upstream[n]:
+                if u in inside:
+                    parent[root(u)] = root(n)
+        groups: dict[int, list[int]] = {}
+        for n in nodes:
+            groups.setdefault(root(n), []).append(n)
+        return sorted(groups.values(), key=lambda g: g[0])
+
+    def _levels(self, nodes: list[int]) -> list[list[int]]:
+        """``nodes`` by longest distance from a root of their own sub-DAG."""
+        inside = set(nodes)
+        depth: dict[int, int] = {}
+        for n in nodes:
+            depth[n] = max((depth[u] + 1 for u in self.upstream[n] if u in inside), default=0)
+        levels: list[list[int]] = [[] for _ in range(max(depth.values()) + 1)]
+        for n in nodes:
+            levels[depth[n]].append(n)
+        return levels
+
+    def _split(self, levels: list[list[int]]) -> list[list[int]]:
+        """Consecutive groups of levels such that every task of a group waits only for tasks it
+        depends on in the groups before it; or, when no such split exists, the two groups that
+        add the fewest waits."""
+        masks = [sum(1 << n for n in level) for level in levels]
+        before = 0
+        after_common = [0] * len(levels)  # ancestors every task of levels k.. shares
+        common = -1
+        for k in range(len(levels) - 1, 0, -1):
+            for n in levels[k]:
+                common &= self.ancestors[n]
+            after_common[k] = common
+        exact: list[int] = []
+        best: tuple[int, int] | None = None
+        for k in range(1, len(levels)):
+            before |= masks[k - 1]
+            if before & ~after_common[k] == 0:
+                exact.append(k)
+            elif not exact:
+                waits = sum(
+                    bin(before & ~self.ancestors[n]).count("1")
+                    for level in levels[k:]
+                    for n in level
+                )
+                if best is None or waits < best[0]:
+                    best = (waits, k)
+        if exact:
+            cuts = exact
+        else:
+            assert best is not None  # a connected part with two or more tasks has 2+ levels
+            cuts = [best[1]]
+        bounds = [0, *cuts, len(levels)]
+        return [
+            sorted(n for level in levels[a:b] for n in level) for a, b in itertools.pairwise(bounds)
+        ]
+
+
+#: JSON merges one Pass state nests at most (Step Functions allows 10 nested intrinsics).
+_MERGES_PER_STATE = 9
+
+
+@dataclass
+class _Renderer:
+    """ASL states for a :func:`dag_plan`: sequences chain, parallel parts become Parallel states.
+
+    Every scope's state data is ``{"run_id", "tasks"}``. A task adds its compact report to
+    ``$.tasks``; a Parallel state starts each branch with no reports and merges the branches'
+    reports back in (a Pass state per nine branches); above ``MAX_ACCUMULATED_REPORTS`` tasks,
+    reports are not kept in the state (``ResultPath: null``; they are in the task logs).
+    """
+
+    task_resource: TaskResource
+    accumulate: bool
+    parallels: int = 0
+
+    def render(self, node: Node, next_: str | None, top: bool) -> tuple[str, dict[str, Any]]:
+        """(first state, states) running ``node`` then ``next_`` (None: end of its branch)."""
+        if isinstance(node, Seq):
+            states: dict[str, Any] = {}
+            starts = []
+            for item in node.items:  # named in order; chained below
+                first, item_states = self.render(item, None, top)
+                starts.append((first, item_states))
+            for i, (_, item_states) in enumerate(starts):
+                following = starts[i + 1][0] if i + 1 < len(starts) else next_
+                _link(item_states, following)
+                states.update(item_states)
+            return starts[0][0], states
+        if isinstance(node, Par):
+            return self._parallel(node, next_, top)
+        return self._task(node, next_, top)
+
+    def _task(self, task: TaskSpec, next_: str | None, top: bool) -> tuple[str, dict[str, Any]]:
+        state = _task_state(task, self.task_resource)
+        state["ResultPath"] = f"$.tasks.{task.name}" if self.accumulate else None
+        if top:
+            state["Catch"] = _CATCH  # inside a branch, the outermost Parallel state catches
+        _end_or_next(state, next_)
         return task.name, {task.name: state}
-    name = f"Stage {index}"
-    branches = []
-    for task in stage:
-        state = _task_state(task, task_resource)
-        state.update(ResultPath="$", End=True)  # the branch's output is its compact report
-        branches.append({"StartAt": task.name, "States": {task.name: state}})
-    parallel = {
-        "Type": "Parallel",
-        "Comment": f"Stage {index}: {len(stage)} tasks in parallel",
-        "Branches": branches,
-        "ResultSelector": {f"{t.name}.$": f"$[{i}]" for i, t in enumerate(stage)},
-        "ResultPath": "$.stage" if accumulate else "$.tasks",
-        "Catch": _CATCH,
-        "Next": f"Stage {index} reports" if accumulate else next_,
-    }
-    states = {name: parallel}
-    if accumulate:
-        states[f"Stage {index} reports"] = {
-            "Type": "Pass",
-            "Comment": "Merge this stage's task reports into $.tasks",
-            "Parameters": {
-                "run_id.$": "$.run_id",
-                "tasks.$": "States.JsonMerge($.tasks, $.stage, false)",
-            },
-            "Next": next_,
+
+    def _parallel(self, node: Par, next_: str | None, top: bool) -> tuple[str, dict[str, Any]]:
+        self.parallels += 1
+        name = f"Parallel {self.parallels}"
+        branches = []
+        for branch in node.branches:
+            first, inner = self.render(branch, None, top=False)
+            branches.append({"StartAt": first, "States": inner})
+        state: dict[str, Any] = {
+            "Type": "Parallel",
+            "Comment": f"{len(branches)} branches: " + "; ".join(_names(b) for b in node.branches),
+            "Branches": branches,
+            "Parameters": {"run_id.$": "$.run_id", "tasks": {}},
         }
-    return name, states
+        states: dict[str, Any] = {name: state}
+        if not self.accumulate:
+            state["ResultPath"] = None
+            _end_or_next(state, next_)
+        else:
+            # Each branch's whole output (its run id and reports): ``$[i].tasks`` would be the
+            # same in AWS, but moto's engine returns a one-item list for it.
+            state["ResultSelector"] = {f"b{i}.$": f"$[{i}]" for i in range(len(branches))}
+            state["ResultPath"] = "$.branches"
+            keys = [f"$.branches.b{i}.tasks" for i in range(len(branches))]
+            chunks = [
+                keys[i : i + _MERGES_PER_STATE] for i in range(0, len(keys), _MERGES_PER_STATE)
+            ]
+            merges = [f"{name} reports" + (f" {i + 1}" if i else "") for i in range(len(chunks))]
+            state["Next"] = merges[0]
+            for i, chunk in enumerate(chunks):
+                merged = "$.tasks"
+                for key in chunk:
+                    merged = f"States.JsonMerge({merged}, {key}, false)"
+                parameters = {"run_id.$": "$.run_id", "tasks.$": merged}
+                if i + 1 < len(chunks):
+                    parameters["branches.$"] = "$.branches"
+                merge: dict[str, Any] = {
+                    "Type": "Pass",
+                    "Comment": "Merge the branches' task reports into $.tasks",
+                    "Parameters": parameters,
+                }
+                _end_or_next(merge, merges[i + 1] if i + 1 < len(chunks) else next_)
+                states[merges[i]] = merge
+        if top:
+            state["Catch"] = _CATCH
+        return name, states
+
+
+def _names(node: Node) -> str:
+    """A short description of a branch: its first and last task."""
+    if isinstance(node, Seq):
+        first, last = _names(node.items[0]), _names(node.items[-1])
+        return f"{first.split(' ')[0]} ... {last.split(' ')[-1]}"
+    if isinstance(node, Par):
+        return " | ".join(_names(b) for b in node.branches)
+    return node.name
+
+
+def _end_or_next(state: dict[str, Any], next_: str | None) -> None:
+    state.pop("End", None)
+    state.pop("Next", None)
+    if next_ is None:
+        state["End"] = True
+    else:
+        state["Next"] = next_
+
+
+def _link(states: dict[str, Any], next_: str | None) -> None:
+    """Point the states that end a rendered part at ``next_``."""
+    for state in states.values():
+        if state.get("End"):
+            _end_or_next(state, next_)
 
 
 def _start_states(first: str) -> dict[str, dict[str, Any]]:
@@ -264,32 +480,27 @@ def _start_states(first: str) -> dict[str, dict[str, Any]]:
 
 
 def state_machine_definition(spec: PipelineSpec, task_resource: TaskResource) -> dict[str, Any]:
-    """The ASL definition running ``spec``'s tasks stage by stage, with retries and a failure path.
+    """The ASL definition running ``spec``'s DAG (see :func:`dag_plan`), with retries and a
+    failure path.
 
     ``task_resource(task)`` returns the Task state's ``Resource`` and ``Parameters`` (see
     :func:`lambda_task`, :func:`fargate_task`) and optionally a ``ResultSelector``; without
     one, Lambda and ECS results are reduced to a compact report by a built-in selector.
     """
-    by_name = {t.name: t for t in spec.tasks}
-    stages = [[by_name[n] for n in stage] for stage in spec.stages]
-    accumulate = len(spec.tasks) <= MAX_ACCUMULATED_REPORTS
-    states: dict[str, dict[str, Any]] = {}
-    next_ = "Succeeded"
-    for index in range(len(stages), 0, -1):  # built backwards: each stage knows its successor
-        next_, stage_states = _stage_states(
-            index, stages[index - 1], task_resource, accumulate, next_
-        )
-        states = {**stage_states, **states}
-    states = {
-        **_start_states(next_),
-        **states,
-        "Succeeded": {"Type": "Succeed"},
-        **_FAIL_STATES,
-    }
+    renderer = _Renderer(task_resource, accumulate=len(spec.tasks) <= MAX_ACCUMULATED_REPORTS)
+    first, states = renderer.render(dag_plan(spec), "Succeeded", top=True)
+    _link(states, "Succeeded")
     return {
-        "Comment": f"Glacier pipeline {spec.name}: runs its DAG stage by stage",
+        "Comment": (
+            f"Glacier pipeline {spec.name}: runs its DAG, each task once its upstream tasks are done"
+        ),
         "StartAt": "Run id?",
-        "States": states,
+        "States": {
+            **_start_states(first),
+            **states,
+            "Succeeded": {"Type": "Succeed"},
+            **_FAIL_STATES,
+        },
     }
 
 
@@ -298,6 +509,9 @@ __all__ = [
     "LAMBDA_INVOKE",
     "MAX_ACCUMULATED_REPORTS",
     "NON_RETRYABLE_ERRORS",
+    "Par",
+    "Seq",
+    "dag_plan",
     "fargate_task",
     "lambda_task",
     "schedule_expression",

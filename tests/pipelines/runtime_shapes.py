@@ -1,4 +1,5 @@
-"""DAG shapes for the state machine tests: linear, diamond, wide fan-out, multi-stage.
+"""DAG shapes for the state machine tests: linear, diamond, wide fan-out, multi-stage,
+uneven chains and a shape that is not series-parallel.
 
 The tasks are built from (name, inputs, output) triples so each shape is one readable edge
 list; every task concatenates its inputs (or makes a one-row frame when it has none).
@@ -64,3 +65,25 @@ def multi_stage() -> Pipeline:
     """a -> (b, c, d); b -> e; (c, e) -> f; d -> g: stages of width 1, 3, 2, 1 and a skip edge."""
     edges = {"a": [], "b": ["a"], "c": ["a"], "d": ["a"], "e": ["b"], "f": ["c", "e"], "g": ["d"]}
     return _pipeline("stages", edges, {"f": {"retries": 3}})
+
+
+def uneven_chains() -> Pipeline:
+    """Two independent chains of different lengths (long_1..long_4, short_1..short_2), joined by
+    ``report``: short_2 must not wait for long_2, as a stage-by-stage run would make it."""
+    edges = {
+        "long_1": [],
+        "long_2": ["long_1"],
+        "long_3": ["long_2"],
+        "long_4": ["long_3"],
+        "short_1": [],
+        "short_2": ["short_1"],
+        "report": ["long_4", "short_2"],
+    }
+    return _pipeline("chains", edges, {})
+
+
+def n_shape() -> Pipeline:
+    """a -> c, b -> c, b -> d, c -> e, d -> e: not series-parallel (the N inside), so one
+    wait is added: d waits for a, which it does not depend on."""
+    edges = {"a": [], "b": [], "c": ["a", "b"], "d": ["b"], "e": ["c", "d"]}
+    return _pipeline("nshape", edges, {})

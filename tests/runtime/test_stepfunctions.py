@@ -25,6 +25,9 @@ from glacier_aws.stepfunctions import (
     FAILURE_KIND,
     LAMBDA_INVOKE,
     NON_RETRYABLE_ERRORS,
+    Par,
+    Seq,
+    dag_plan,
     fargate_task,
     lambda_task,
     state_machine_definition,
@@ -38,6 +41,8 @@ SHAPES = {
     "diamond": shapes.diamond,
     "wide": shapes.wide,
     "stages": shapes.multi_stage,
+    "chains": shapes.uneven_chains,
+    "nshape": shapes.n_shape,
 }
 
 
@@ -91,20 +96,91 @@ def test_asl_validator_rejects_a_broken_definition(tmp_path: Path) -> None:
     assert done.returncode != 0
 
 
-def test_stages_become_tasks_and_parallel_states() -> None:
+def _waits(definition: dict[str, Any]) -> dict[str, set[str]]:
+    """For each task, the tasks the definition makes it wait for (read off the ASL itself)."""
+    waits: dict[str, set[str]] = {}
+
+    def run(states: dict[str, Any], name: str | None, done: set[str]) -> set[str]:
+        while name is not None and name in states:
+            state = states[name]
+            if state["Type"] == "Task":
+                waits[name] = set(done)
+                done = done | {name}
+            elif state["Type"] == "Parallel":
+                ends = [run(b["States"], b["StartAt"], done) for b in state["Branches"]]
+                done = set().union(*ends)
+            name = state.get("Next")
+        return done
+
+    run(definition["States"], definition["States"]["Keep run id"]["Next"], set())
+    return waits
+
+
+def _ancestors(spec: PipelineSpec) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for t in spec.tasks:  # topological order
+        found[t.name] = set(t.upstream).union(*(found[u] for u in t.upstream))
+    return found
+
+
+@pytest.mark.parametrize("shape", ["linear", "diamond", "wide", "stages", "chains"])
+def test_a_series_parallel_dag_runs_without_a_single_needless_wait(shape: str) -> None:
+    spec = SHAPES[shape]().spec()
+    assert _waits(state_machine_definition(spec, _resource)) == _ancestors(spec)
+
+
+def test_other_dags_add_the_fewest_waits() -> None:
+    spec = shapes.n_shape().spec()
+    waits, needed = _waits(state_machine_definition(spec, _resource)), _ancestors(spec)
+    assert all(waits[t] >= needed[t] for t in needed)
+    assert {t: waits[t] - needed[t] for t in needed if waits[t] != needed[t]} == {"d": {"a"}}
+
+
+def test_the_dag_becomes_nested_sequences_and_parallel_branches() -> None:
+    plan = dag_plan(shapes.multi_stage().spec())  # a -> (b, c, d); b -> e; (c, e) -> f; d -> g
+
+    def shape(node: Any) -> Any:
+        if isinstance(node, Seq):
+            return ["seq", *map(shape, node.items)]
+        if isinstance(node, Par):
+            return ["par", *map(shape, node.branches)]
+        return node.name
+
+    assert shape(plan) == [
+        "seq", "a", ["par", ["seq", ["par", ["seq", "b", "e"], "c"], "f"], ["seq", "d", "g"]]
+    ]  # fmt: skip
     definition = state_machine_definition(shapes.multi_stage().spec(), _resource)
     states = definition["States"]
     assert definition["StartAt"] == "Run id?"
     assert states["Keep run id"]["Next"] == states["Name run id"]["Next"] == "a"
-    assert states["a"]["Next"] == "Stage 2"
-    stage2 = states["Stage 2"]
-    assert [b["StartAt"] for b in stage2["Branches"]] == ["b", "c", "d"]
-    assert stage2["ResultSelector"] == {"b.$": "$[0]", "c.$": "$[1]", "d.$": "$[2]"}
-    assert stage2["Next"] == "Stage 2 reports"
-    assert states["Stage 2 reports"]["Next"] == "Stage 3"
-    assert states["Stage 3 reports"]["Next"] == "f"
-    assert states["f"]["Next"] == "Succeeded"
+    assert states["a"]["Next"] == "Parallel 1"
+    outer = states["Parallel 1"]
+    assert [b["StartAt"] for b in outer["Branches"]] == ["Parallel 2", "d"]
+    assert outer["Comment"] == "2 branches: b ... f; d ... g"
+    assert outer["Parameters"] == {"run_id.$": "$.run_id", "tasks": {}}
+    assert outer["ResultSelector"] == {"b0.$": "$[0]", "b1.$": "$[1]"}
+    assert outer["Next"] == "Parallel 1 reports"
+    reports = states["Parallel 1 reports"]
+    assert reports["Parameters"]["tasks.$"] == (
+        "States.JsonMerge(States.JsonMerge($.tasks, $.branches.b0.tasks, false), "
+        "$.branches.b1.tasks, false)"
+    )
+    assert reports["Next"] == "Succeeded"
+    inner = outer["Branches"][0]["States"]
+    assert inner["Parallel 2"]["Next"] == "Parallel 2 reports"
+    assert inner["Parallel 2 reports"]["Next"] == "f" and inner["f"]["End"] is True
+    assert "Catch" not in inner["Parallel 2"]  # the outermost Parallel state catches
     assert states["Succeeded"] == {"Type": "Succeed"}
+
+
+def test_wide_parallel_states_merge_reports_nine_branches_at_a_time() -> None:
+    states = state_machine_definition(shapes.wide(12).spec(), _resource)["States"]
+    first, second = states["Parallel 1 reports"], states["Parallel 1 reports 2"]
+    assert first["Parameters"]["tasks.$"].count("States.JsonMerge") == 9  # AWS nests at most 10
+    assert first["Parameters"]["branches.$"] == "$.branches"
+    assert first["Next"] == "Parallel 1 reports 2"
+    assert second["Parameters"]["tasks.$"].count("States.JsonMerge") == 3
+    assert "branches.$" not in second["Parameters"] and second["Next"] == "gather"
 
 
 def test_retries_and_failure_path_are_in_the_definition() -> None:
@@ -147,12 +223,12 @@ def test_retries_and_failure_path_are_in_the_definition() -> None:
 def test_branch_tasks_retry_and_their_parallel_state_catches() -> None:
     spec = shapes.wide(4).spec()
     definition = state_machine_definition(spec, _resource)
-    parallel = definition["States"]["Stage 2"]
+    parallel = definition["States"]["Parallel 1"]
     assert parallel["Catch"][0]["Next"] == FAILURE_KIND
     branch = _all_states(definition)["branch_01"]
     assert branch["Retry"][-1]["MaxAttempts"] == 1
     assert "Catch" not in branch  # a branch failure fails the Parallel state, which catches it
-    assert branch["ResultPath"] == "$" and branch["End"] is True
+    assert branch["ResultPath"] == "$.tasks.branch_01" and branch["End"] is True
 
 
 def test_task_resources_and_report_selectors() -> None:
@@ -196,27 +272,20 @@ def test_sentinel_resources_are_placed_untouched() -> None:
 def test_a_resource_without_resource_field_is_an_error() -> None:
     with pytest.raises(
         CompilationError,
-        match=r"task 'join': task_resource returned \['Parameters'\]; expected a 'Resource'",
+        match=r"task 'extract': task_resource returned \['Parameters'\]; expected a 'Resource'",
     ):
         state_machine_definition(shapes.diamond().spec(), lambda t: {"Parameters": {}})
 
 
-def test_huge_pipelines_keep_only_the_latest_stage_reports(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_huge_pipelines_keep_no_reports_in_the_state(monkeypatch: pytest.MonkeyPatch) -> None:
     from glacier_aws import stepfunctions
 
     monkeypatch.setattr(stepfunctions, "MAX_ACCUMULATED_REPORTS", 3)
-    states = state_machine_definition(shapes.diamond().spec(), _resource)["States"]
-    assert "Stage 2 reports" not in states
-    assert states["Stage 2"]["ResultPath"] == "$.tasks"
-    assert states["extract"]["ResultPath"] == "$.tasks"
-    assert states["extract"]["ResultSelector"] == {
-        "extract": {
-            "status.$": "$.Payload.status",
-            "rows.$": "$.Payload.rows",
-            "bytes.$": "$.Payload.bytes",
-            "seconds.$": "$.Payload.seconds",
-        }
-    }
+    states = _all_states(state_machine_definition(shapes.diamond().spec(), _resource))
+    assert "Parallel 1 reports" not in states
+    assert states["Parallel 1"]["ResultPath"] is None and states["Parallel 1"]["Next"] == "join"
+    assert "ResultSelector" not in states["Parallel 1"]
+    assert all(states[t]["ResultPath"] is None for t in ("extract", "left", "right", "join"))
 
 
 # -- executed by moto's Step Functions engine --------------------------------------------------
@@ -329,14 +398,15 @@ def _assert_topological(spec: PipelineSpec, events: list[dict[str, Any]]) -> lis
     return sorted(entered, key=entered.__getitem__)
 
 
-@pytest.mark.parametrize("shape", ["diamond", "stages"])
+@pytest.mark.parametrize("shape", ["diamond", "stages", "wide", "nshape"])
 def test_moto_runs_tasks_in_topological_order(shape, aws, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     spec = SHAPES[shape]().spec()
     fake = FakeLambdas(_report)
     result = _execute(aws, spec, fake, monkeypatch, {"run_id": "nightly-1"}, "exec-1")
     assert result["status"] == "SUCCEEDED"
     order = _assert_topological(spec, result["events"])
-    assert order[0] == spec.stages[0][0] and order[-1] == spec.stages[-1][-1]
+    sinks = {t.name for t in spec.tasks} - {u for t in spec.tasks for u in t.upstream}
+    assert not spec.task(order[0]).upstream and order[-1] in sinks
     assert sorted(t for t, _ in fake.calls) == sorted(t.name for t in spec.tasks)
     assert {e["run_id"] for _, e in fake.calls} == {"nightly-1"}
     scheduled = [e for e in result["events"] if e["type"] == "TaskScheduled"]

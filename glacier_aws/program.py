@@ -17,6 +17,7 @@ from typing import Any
 
 from glacier.compilation.codegen import Ref, Section, assign, call, expr, import_, render_module
 from glacier.compilation.naming import kebab
+from glacier.errors import CompilationError
 from glacier_aws.model import AWSModel, BucketPlan, TaskDeploy
 from glacier_aws.policy import Arn, Statement, execution_statements
 from glacier_aws.stepfunctions import (
@@ -222,7 +223,28 @@ def state_machine_json(model: AWSModel) -> tuple[str, dict[str, Ref]]:
     """
     refs: dict[str, Ref] = {}
     definition = state_machine_definition(model.spec, _task_resource(model, refs))
-    return json.dumps(definition, indent=2) + "\n", dict(sorted(refs.items()))
+    text = json.dumps(definition, indent=2) + "\n"
+    _check_definition_size(model, json.dumps(definition), text.count('"${'))
+    return text, dict(sorted(refs.items()))
+
+
+#: Step Functions refuses a definition longer than this many characters.
+MAX_DEFINITION_CHARS = 1_048_576
+#: What one filled-in placeholder may add: an ARN is at most ~150 characters longer.
+_PLACEHOLDER_GROWTH = 150
+
+
+def _check_definition_size(model: AWSModel, deployed: str, placeholders: int) -> None:
+    """The definition as ``pulumi up`` sends it (compact JSON, ARNs filled in) must fit."""
+    worst = len(deployed) + placeholders * _PLACEHOLDER_GROWTH
+    if worst > MAX_DEFINITION_CHARS:
+        msg = (
+            f"pipeline {model.spec.name!r}: its Step Functions definition for "
+            f"{len(model.spec.tasks)} tasks would be up to {worst:,} characters, over the "
+            f"{MAX_DEFINITION_CHARS:,} Step Functions accepts; split the pipeline into smaller "
+            "pipelines (each compiles to its own state machine)"
+        )
+        raise CompilationError(msg)
 
 
 def _orchestration(model: AWSModel, refs: dict[str, Ref]) -> list[Section]:

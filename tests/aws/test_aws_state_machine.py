@@ -126,3 +126,20 @@ def test_deterministic_task_errors_are_never_retried(orders_run: Run) -> None:
             "MaxAttempts": 0,
         }
         assert last["ErrorEquals"] == ["States.ALL"] and last["MaxAttempts"] > 0
+
+
+def test_a_definition_over_the_step_functions_limit_is_a_compilation_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aws_compile import compile_ref
+
+    from glacier.errors import CompilationError
+    from glacier_aws import program
+
+    text = compile_ref("aws_orders").stacks["aws"].files["state_machine.json"]
+    worst = len(json.dumps(json.loads(text))) + len(PLACEHOLDER.findall(text)) * 150
+    monkeypatch.setattr(program, "MAX_DEFINITION_CHARS", worst - 1)
+    with pytest.raises(CompilationError, match=r"pipeline 'orders': its Step Functions definition"):
+        compile_ref("aws_orders")
+    monkeypatch.setattr(program, "MAX_DEFINITION_CHARS", worst)
+    compile_ref("aws_orders")

@@ -14,12 +14,17 @@ yields the same values; ``tests/core/test_core_model.py`` holds it to that.
 
 Supported field types: ``int``, ``float``, ``str``, ``bool``, ``None``, ``Literal[...]``,
 unions of those, ``tuple[T, ...]``, ``dict[str, T]`` and other :class:`Model` classes.
+Constraints go in ``Field(...)``; a validator takes ``(cls, value)`` (field) or ``self``
+(model, ``mode="after"``). Anything else is a ``TypeError`` when the class is first used,
+never a silently ignored declaration. Models also validate as fields of a user's own pydantic
+models (``__get_pydantic_core_schema__``).
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
+import json
 import re
 import sys
 import typing
@@ -35,7 +40,6 @@ else:
 
 
 _MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "<required>"})()
-_CONSTRAINTS = ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern")
 
 _T = TypeVar("_T")
 
@@ -43,7 +47,7 @@ _T = TypeVar("_T")
 class FieldInfo:
     """A field's default and constraints, as given to :func:`Field`."""
 
-    __slots__ = ("constraints", "default", "default_factory", "description")
+    __slots__ = ("annotation", "constraints", "default", "default_factory", "description")
 
     def __init__(
         self,
@@ -56,9 +60,9 @@ class FieldInfo:
         self.default_factory = default_factory
         self.description = description
         self.constraints = constraints
+        self.annotation: Any = None  # the field's type, once its class is first used
 
-    @property
-    def required(self) -> bool:
+    def is_required(self) -> bool:
         return self.default is _MISSING and self.default_factory is None
 
     def make_default(self) -> Any:
@@ -66,6 +70,10 @@ class FieldInfo:
             return self.default_factory()
         # A mutable default is copied for each object, as pydantic does.
         return copy.copy(self.default) if isinstance(self.default, dict | list) else self.default
+
+    def __repr__(self) -> str:
+        shown = {"default": self.default, **self.constraints}
+        return f"FieldInfo({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
 
 def Field(
@@ -100,14 +108,17 @@ class _Validator:
 def field_validator(
     *fields: str, mode: Literal["before", "after"] = "after"
 ) -> Callable[[Any], Any]:
-    """Check or normalize ``fields``: the decorated classmethod takes the value and returns it
-    (``before``: the raw argument; ``after``: the value once its type is checked), raising
-    ``ValueError`` with a message naming the field when it is wrong."""
+    """Check or normalize ``fields`` (``"*"``: all): the decorated classmethod takes
+    ``(cls, value)`` and returns the value (``before``: the raw argument; ``after``: the value
+    once its type is checked), raising ``ValueError`` with a message naming the field when it
+    is wrong."""
+    if mode not in ("before", "after"):
+        raise TypeError(f"field_validator mode must be 'before' or 'after', found {mode!r}")
 
     def mark(func: Any) -> Any:
-        return _Validator(
-            func if isinstance(func, classmethod) else classmethod(func), fields, mode
-        )
+        method = func if isinstance(func, classmethod) else classmethod(func)
+        _check_arity(method.__func__, 2, "a field validator takes (cls, value)")
+        return _Validator(method, fields, mode)
 
     return mark
 
@@ -115,18 +126,28 @@ def field_validator(
 def model_validator(*, mode: Literal["after"]) -> Callable[[_T], _T]:
     """Check the whole object once every field is valid: the decorated method takes ``self``
     and returns it, raising ``ValueError`` when the combination is wrong."""
+    if mode != "after":
+        raise TypeError(
+            f"glacier.model supports model_validator(mode='after') only, found {mode!r}"
+        )
 
     def mark(func: Any) -> Any:
+        _check_arity(func, 1, "a model validator takes (self)")
         return _Validator(func, (), mode)
 
     return mark
 
 
+def _check_arity(func: Callable[..., Any], count: int, what: str) -> None:
+    params = list(inspect.signature(func).parameters.values())
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(positional) != count or any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+        name = getattr(func, "__qualname__", repr(func))
+        raise TypeError(f"{name}: {what} (no validation-info argument in glacier.model)")
+
+
 class _Rejected(Exception):
     """The fast path cannot accept a value; pydantic decides (and words the error)."""
-
-
-_REJECTED = _Rejected()
 
 
 def _checker(tp: Any, info: FieldInfo | None, where: str) -> Callable[[Any], Any]:
@@ -147,16 +168,24 @@ def _checker(tp: Any, info: FieldInfo | None, where: str) -> Callable[[Any], Any
             and ("lt" not in c or value < c["lt"])
             and ("le" not in c or value <= c["le"])
         ):
-            raise _REJECTED
+            raise _Rejected
         if isinstance(value, str | tuple | dict) and not (
             c.get("min_length", 0) <= len(value) <= c.get("max_length", sys.maxsize)
         ):
-            raise _REJECTED
-        if pattern is not None and (not isinstance(value, str) or not pattern.search(value)):
-            raise _REJECTED
+            raise _Rejected
+        if pattern is not None:
+            # Only ASCII without line breaks: there Python's ``re`` and pydantic's Rust regex
+            # agree (``$`` also matches before a final newline in Python, not in Rust).
+            if not isinstance(value, str) or not value.isascii() or "\n" in value:
+                raise _Rejected
+            if not pattern.search(value):
+                raise _Rejected
         return value
 
     return constrained
+
+
+_PLAIN = (int, float, str, bool, type(None))
 
 
 def _type_checker(tp: Any, where: str) -> Callable[[Any], Any]:
@@ -167,15 +196,18 @@ def _type_checker(tp: Any, where: str) -> Callable[[Any], Any]:
             if type(v) is float:
                 return v
             if type(v) is int:
-                return float(v)
-            raise _REJECTED
+                try:
+                    return float(v)
+                except OverflowError:
+                    raise _Rejected from None
+            raise _Rejected
 
         return as_float
     if tp in (int, str, bool):
 
         def exact(v: Any) -> Any:
             if type(v) is not tp:
-                raise _REJECTED
+                raise _Rejected
             return v
 
         return exact
@@ -183,7 +215,7 @@ def _type_checker(tp: Any, where: str) -> Callable[[Any], Any]:
 
         def none(v: Any) -> Any:
             if v is not None:
-                raise _REJECTED
+                raise _Rejected
             return v
 
         return none
@@ -191,7 +223,7 @@ def _type_checker(tp: Any, where: str) -> Callable[[Any], Any]:
 
         def instance(v: Any) -> Any:
             if not isinstance(v, tp):
-                raise _REJECTED
+                raise _Rejected
             return v
 
         return instance
@@ -200,20 +232,24 @@ def _type_checker(tp: Any, where: str) -> Callable[[Any], Any]:
 
         def literal(v: Any) -> Any:
             if (type(v), v) not in allowed:
-                raise _REJECTED
+                raise _Rejected
             return v
 
         return literal
     if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
         members = [_type_checker(a, where) for a in args]
+        # pydantic's smart unions prefer the member of the value's exact type (2 stays an int
+        # in ``float | int``); then the others in order.
+        exact_member = {a: m for a, m in zip(args, members, strict=True) if a in _PLAIN}
 
         def union(v: Any) -> Any:
-            for member in members:
+            first = exact_member.get(type(v))
+            for member in ([first] if first else []) + members:
                 try:
                     return member(v)
                 except _Rejected:
                     pass
-            raise _REJECTED
+            raise _Rejected
 
         return union
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
@@ -221,7 +257,7 @@ def _type_checker(tp: Any, where: str) -> Callable[[Any], Any]:
 
         def sequence(v: Any) -> Any:
             if type(v) not in (tuple, list):
-                raise _REJECTED
+                raise _Rejected
             return tuple(item(x) for x in v)
 
         return sequence
@@ -230,50 +266,68 @@ def _type_checker(tp: Any, where: str) -> Callable[[Any], Any]:
 
         def mapping(v: Any) -> Any:
             if type(v) is not dict:
-                raise _REJECTED
+                raise _Rejected
             return {key(k): val(x) for k, x in v.items()}
 
         return mapping
-    msg = f"{where}: glacier.model.Model fields cannot have type {tp!r}"
+    hint = (
+        "; put constraints in Field(...) as the default"
+        if origin is typing.Annotated
+        else "; supported: int, float, str, bool, None, Literal, unions, tuple[T, ...], "
+        "dict[str, T], Model classes"
+    )
+    msg = f"{where}: glacier.model.Model fields cannot have type {tp!r}{hint}"
     raise TypeError(msg)
+
+
+def _is_classvar(annotation: Any) -> bool:
+    if isinstance(annotation, str):
+        return annotation.startswith(("ClassVar", "typing.ClassVar", "t.ClassVar"))
+    return annotation is ClassVar or typing.get_origin(annotation) is ClassVar
 
 
 class _Schema:
     """What a Model class checks, built on its first use (not at import)."""
 
     def __init__(self, cls: type[Model]) -> None:
-        hints = typing.get_type_hints(cls)
         self.fields: dict[str, FieldInfo] = {}
         self.types: dict[str, Any] = {}
-        validators: list[_Validator] = []
+        validators: dict[str, _Validator] = {}  # by attribute name: a subclass's replaces
         for klass in reversed(cls.__mro__):
             if not (isinstance(klass, type) and issubclass(klass, Model)):
                 continue
-            for name in inspect.get_annotations(klass):
-                hint = hints[name]
-                if name.startswith("_") or hint is ClassVar or typing.get_origin(hint) is ClassVar:
+            for name, annotation in inspect.get_annotations(klass).items():
+                if name.startswith("_") or _is_classvar(annotation):
                     continue
                 declared = klass.__dict__.get(name, _MISSING)
                 info = declared if isinstance(declared, FieldInfo) else Field(declared)
+                self.types[name] = info.annotation = _resolve(annotation, klass)
                 self.fields[name] = info
-                self.types[name] = hints[name]
-            validators += klass.__dict__.get("__glacier_validators__", ())
+            validators.update(klass.__dict__.get("__glacier_validators__", {}))
+        self.validators = list(validators.values())
         self.before: dict[str, list[Callable[[Any], Any]]] = {n: [] for n in self.fields}
         self.after: dict[str, list[Callable[[Any], Any]]] = {n: [] for n in self.fields}
         self.model_validators: list[Callable[[Any], Any]] = []
-        for v in validators:
+        for v in self.validators:
             if not v.fields:
                 self.model_validators.append(v.func)
-            for name in v.fields:
+            for name in self._names(v, cls):
                 (self.before if v.mode == "before" else self.after)[name].append(
                     v.func.__get__(None, cls)
                 )
-        self.validators = validators
         where = cls.__qualname__
         self.checks = {
             n: _checker(self.types[n], i, f"{where}.{n}") for n, i in self.fields.items()
         }
         self._pydantic: Any = None
+
+    def _names(self, v: _Validator, cls: type[Model]) -> list[str]:
+        names = list(self.fields) if "*" in v.fields else list(v.fields)
+        unknown = [n for n in names if n not in self.fields]
+        if unknown:
+            msg = f"{cls.__qualname__}: a field_validator names unknown field(s) {unknown}"
+            raise TypeError(msg)
+        return names
 
     def fast(self, data: Mapping[str, Any]) -> dict[str, Any] | None:
         """The validated values, or None when pydantic must decide."""
@@ -281,7 +335,7 @@ class _Schema:
         try:
             for name, info in self.fields.items():
                 if name not in data:
-                    if info.required:
+                    if info.is_required():
                         return None
                     values[name] = info.make_default()
                     continue
@@ -299,7 +353,8 @@ class _Schema:
         return values
 
     def pydantic_model(self, cls: type[Model]) -> Any:
-        """A pydantic model with this declaration (fields, constraints, validators)."""
+        """A pydantic model with this declaration (fields, constraints, validators), whose
+        validators run as ``cls``'s own (bound to ``cls``; model validators get a ``cls``)."""
         if self._pydantic is None:
             import pydantic
 
@@ -314,9 +369,14 @@ class _Schema:
             checks: dict[str, Any] = {}
             for i, v in enumerate(self.validators):
                 if v.fields:
-                    checks[f"field_{i}"] = pydantic.field_validator(*v.fields, mode=v.mode)(v.func)  # type: ignore[call-overload]
+                    checks[f"field_{i}"] = pydantic.field_validator(
+                        *self._names(v, cls),
+                        mode=v.mode,  # type: ignore[call-overload]
+                    )(classmethod(_as_field_check(v.func.__get__(None, cls))))
                 else:
-                    checks[f"model_{i}"] = pydantic.model_validator(mode="after")(v.func)
+                    checks[f"model_{i}"] = pydantic.model_validator(mode="after")(
+                        _as_model_check(v.func, cls, list(self.fields))
+                    )
             self._pydantic = pydantic.create_model(  # type: ignore[call-overload]
                 cls.__name__,
                 __config__=pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True),
@@ -325,6 +385,34 @@ class _Schema:
                 **fields,
             )
         return self._pydantic
+
+
+def _resolve(annotation: Any, klass: type) -> Any:
+    """An annotation evaluated where its class was defined (module, and enclosing function)."""
+    if not isinstance(annotation, str):
+        return annotation
+    module = sys.modules.get(klass.__module__)
+    namespace = dict(vars(module)) if module is not None else {}
+    namespace.update(klass.__dict__.get("__glacier_locals__", {}))
+    return eval(annotation, namespace)
+
+
+def _as_field_check(bound: Callable[[Any], Any]) -> Callable[[Any, Any], Any]:
+    def check(_generated: Any, value: Any) -> Any:
+        return bound(value)
+
+    return check
+
+
+def _as_model_check(func: Callable[[Any], Any], cls: type[Model], names: list[str]) -> Any:
+    def check(checked: Any) -> Any:
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "__dict__", {n: getattr(checked, n) for n in names})
+        object.__setattr__(obj, "_glacier_set", frozenset(checked.model_fields_set))
+        func(obj)
+        return checked
+
+    return check
 
 
 class _ModelFields:
@@ -341,7 +429,7 @@ class Model:
     __slots__ = ("__dict__", "_glacier_set")
     _glacier_set: frozenset[str]
     __glacier_schema__: ClassVar[_Schema | None] = None
-    __glacier_validators__: ClassVar[tuple[_Validator, ...]] = ()
+    __glacier_validators__: ClassVar[dict[str, _Validator]] = {}
     model_fields: ClassVar[dict[str, FieldInfo]] = _ModelFields()  # type: ignore[assignment]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -355,10 +443,14 @@ class Model:
                     "glacier.model (they take pydantic's arguments)"
                 )
                 raise TypeError(msg)
-        found = [(k, v) for k, v in vars(cls).items() if isinstance(v, _Validator)]
-        for name, _ in found:
+        found = {k: v for k, v in vars(cls).items() if isinstance(v, _Validator)}
+        for name in found:
             delattr(cls, name)
-        cls.__glacier_validators__ = tuple(v for _, v in found)
+        cls.__glacier_validators__ = found
+        # A class made inside a function may name that function's locals in its annotations.
+        frame = sys._getframe(1)
+        if frame.f_locals is not frame.f_globals:
+            cls.__glacier_locals__ = dict(frame.f_locals)  # type: ignore[attr-defined]
 
     @classmethod
     def _schema(cls) -> _Schema:
@@ -372,6 +464,7 @@ class Model:
         cls = type(self)
         schema = cls._schema()
         values = schema.fast(data)
+        object.__setattr__(self, "_glacier_set", frozenset(data))
         if values is not None:
             object.__setattr__(self, "__dict__", values)
             if schema.model_validators and not self._run_model_validators(schema):
@@ -379,7 +472,6 @@ class Model:
         if values is None:
             values = self._validate_with_pydantic(schema, data)
             object.__setattr__(self, "__dict__", values)
-        object.__setattr__(self, "_glacier_set", frozenset(data))
 
     def _run_model_validators(self, schema: _Schema) -> bool:
         try:
@@ -403,6 +495,10 @@ class Model:
             raise error from None
         return {name: getattr(checked, name) for name in schema.fields}
 
+    def _values(self) -> dict[str, Any]:
+        """The fields (what equality, hashing, dumps and pickles see; never cached extras)."""
+        return {name: self.__dict__[name] for name in type(self).model_fields}
+
     # -- the parts of pydantic's BaseModel interface Glacier and its users rely on -----------
 
     @property
@@ -410,17 +506,74 @@ class Model:
         """The fields given when the object was made (the others hold their defaults)."""
         return frozenset(self._glacier_set)
 
-    def model_dump(self, *, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
+    def model_dump(
+        self,
+        *,
+        mode: Literal["python", "json"] = "python",
+        exclude: set[str] | None = None,
+        exclude_unset: bool = False,
+    ) -> dict[str, Any]:
         """The fields as a new dict; nested models become dicts, and with ``mode="json"``
         tuples become lists."""
-        return {name: _dump(value, mode) for name, value in self.__dict__.items()}
+        return {
+            name: _dump(value, mode)
+            for name, value in self._values().items()
+            if not (exclude and name in exclude)
+            and not (exclude_unset and name not in self._glacier_set)
+        }
 
-    def model_copy(self, *, update: Mapping[str, Any] | None = None) -> Self:
+    def model_dump_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"))
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy with ``update`` applied, not validated again (as pydantic's model_copy)."""
-        copy = object.__new__(type(self))
-        object.__setattr__(copy, "__dict__", {**self.__dict__, **(update or {})})
-        object.__setattr__(copy, "_glacier_set", self._glacier_set | set(update or ()))
-        return copy
+        copied = object.__new__(type(self))
+        values = {**self._values(), **(update or {})}
+        object.__setattr__(copied, "__dict__", copy.deepcopy(values) if deep else values)
+        object.__setattr__(copied, "_glacier_set", self._glacier_set | set(update or ()))
+        return copied
+
+    @classmethod
+    def model_validate(cls, obj: Any) -> Self:
+        """``obj`` if it is one already, else one made from a mapping of its fields."""
+        if isinstance(obj, cls):
+            return obj
+        if isinstance(obj, Mapping):
+            return cls(**obj)
+        raise TypeError(
+            f"{cls.__name__}.model_validate takes a mapping, found {type(obj).__name__}"
+        )
+
+    @classmethod
+    def model_json_schema(cls) -> dict[str, Any]:
+        """The JSON schema pydantic gives this declaration (imports pydantic)."""
+        schema: dict[str, Any] = cls._schema().pydantic_model(cls).model_json_schema()
+        return schema
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        """As a field of a user's pydantic model: a dict of fields or an instance, checked by
+        the same rules, and dumped as a dict."""
+        from pydantic_core import core_schema
+
+        fields = handler.generate_schema(cls._schema().pydantic_model(cls))
+
+        def validate(value: Any, check: Any) -> Any:
+            if isinstance(value, cls):
+                return value
+            checked = check(value)
+            made = object.__new__(cls)  # not cls(...): a subclass may take positional arguments
+            Model.__init__(made, **{n: getattr(checked, n) for n in checked.model_fields_set})
+            return made
+
+        def dump(value: Model, info: Any) -> dict[str, Any]:
+            return value.model_dump(mode="json" if info.mode_is_json() else "python")
+
+        return core_schema.no_info_wrap_validator_function(
+            validate,
+            fields,
+            serialization=core_schema.plain_serializer_function_ser_schema(dump, info_arg=True),
+        )
 
     def __setattr__(self, name: str, value: Any) -> None:
         from glacier.resource_error import ResourceError
@@ -434,17 +587,22 @@ class Model:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self.__dict__ == other.__dict__
+        return self._values() == other._values()  # type: ignore[attr-defined]
 
     def __hash__(self) -> int:
-        return hash((type(self), _frozen(self.__dict__)))
+        return hash((type(self), _frozen(self._values())))
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items() if k in self._glacier_set)
-        return f"{type(self).__name__}({shown})"
+        return f"{type(self).__name__}({self._shown(', ')})"
+
+    def __str__(self) -> str:
+        return self._shown(" ")
+
+    def _shown(self, sep: str) -> str:
+        return sep.join(f"{k}={v!r}" for k, v in self._values().items() if k in self._glacier_set)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"values": self.__dict__, "set": self._glacier_set}
+        return {"values": self._values(), "set": self._glacier_set}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         object.__setattr__(self, "__dict__", dict(state["values"]))
@@ -463,9 +621,10 @@ def _dump(value: Any, mode: str) -> Any:
 
 
 def _frozen(value: Any) -> Any:
+    """A hashable stand-in for ``value``; equal values (dicts in any order) give equal ones."""
     if isinstance(value, dict):
-        return tuple((k, _frozen(v)) for k, v in value.items())
-    if isinstance(value, list):
+        return frozenset((k, _frozen(v)) for k, v in value.items())
+    if isinstance(value, list | tuple):
         return tuple(_frozen(v) for v in value)
     return value
 

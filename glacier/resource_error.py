@@ -25,7 +25,8 @@ class ResourceError(DefinitionError, ValidationError):
     def __str__(self) -> str:
         problems = []
         for error in self.errors():
-            where = ".".join(str(part) for part in error["loc"]) or "arguments"
+            named = error.get("ctx", {}).get("class_name")
+            where = ".".join(_part(part, named) for part in error["loc"]) or "arguments"
             text = error["msg"]
             if error["type"] == "value_error":  # Glacier's own validators say what they found
                 text = text.removeprefix("Value error, ")
@@ -35,6 +36,17 @@ class ResourceError(DefinitionError, ValidationError):
                 text += f"; expected one of: {', '.join(self.fields)}"
             problems.append(f"{where}: {text}")
         return f"{self.title}: {'; '.join(problems)}"
+
+
+def _part(part: str | int, class_name: str | None) -> str:
+    """A location part as users name it: pydantic tags a union member by how it was checked
+    (``is-instance[Secret]``, ``function-wrap[validate()]``); the member is ``Secret``."""
+    text = str(part)
+    if text.startswith("is-instance[") and text.endswith("]"):
+        return text[len("is-instance[") : -1]
+    if text.startswith("function-") and class_name:
+        return class_name
+    return text
 
 
 __all__ = ["ResourceError"]

@@ -16,6 +16,7 @@ from glacier.model import Model
 
 if TYPE_CHECKING:
     from glacier.ir import ResourceIR
+    from glacier.resource_error import ResourceError
     from glacier.spec import ResourceSpec
 
 #: Providers the core knows by name. Third-party providers may add more (see glacier.providers).
@@ -74,3 +75,6 @@ class Resource(Model):
     def describe(self) -> str:
         """A short human label such as ``s3`` or ``serverless(1024MB)`` for graphs and plans."""
         return self.kind
+
+
+__all__ = ["KNOWN_PROVIDERS", "Resource", "ResourceError"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import pickle
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import pydantic
 import pytest
@@ -53,7 +54,8 @@ VALUES: list[Any] = [
     "raw", "/raw/", "us-east-1", "EU", "devstoreaccount1", "./data", [], (),
     ["arn:aws:lambda:us-east-1:1:layer:x:1"], ("arn:aws:lambda:us-east-1:1:layer:x:1",),
     ["not-an-arn"], {}, {"A": "b"}, {"B": "1", "A": Secret("s")}, {"1A": "b"}, {"A": 3},
-    Secret("s"), 10**30, float("nan"), b"bytes", object(),
+    Secret("s"), 10**30, 10**400, float("nan"), b"bytes", object(),
+    "python3.12\n", "api/token\n", "my-bucket\n", "pythön3.12", "\uff41pi",
 ]  # fmt: skip
 
 
@@ -308,3 +310,163 @@ def test_the_two_ir_representations_have_the_same_fields(ir_cls: Any, spec_cls: 
             assert model.is_required(), name
         else:
             assert f.default == model.default, name
+
+
+# -- declarations as a third-party provider writes them -----------------------------------------
+
+
+def test_validators_run_as_the_class_own_on_both_paths() -> None:
+    from glacier.compute import ComputeResource
+
+    class Batch(ComputeResource):
+        MAX_VCPUS: ClassVar[int] = 4
+        vcpus: int = 1
+        memory: int = 1024
+
+        @field_validator("vcpus")
+        @classmethod
+        def _vcpus(cls, v: int) -> int:
+            if v > cls.MAX_VCPUS:
+                raise ValueError(f"vcpus must be at most {cls.MAX_VCPUS}")
+            return v
+
+        @model_validator(mode="after")
+        def _memory(self) -> Batch:
+            if self.memory < self.per_cpu() * self.vcpus or not isinstance(self, Batch):
+                raise ValueError(f"memory must be at least {self.per_cpu()} MB per vCPU")
+            assert self.model_fields_set <= {"vcpus", "memory"}
+            return self
+
+        def per_cpu(self) -> int:
+            return 512
+
+    assert Batch(vcpus=2, memory="1024").memory == 1024  # type: ignore[arg-type]  # via pydantic
+    with pytest.raises(ResourceError, match="vcpus must be at most 4"):
+        Batch(vcpus=8, memory="4096")  # type: ignore[arg-type]
+    with pytest.raises(ResourceError, match="memory must be at least 512 MB per vCPU"):
+        Batch(vcpus=4, memory="1024")  # type: ignore[arg-type]
+    assert repr(Batch(vcpus=2)) == "Batch(vcpus=2)"
+
+
+def test_annotations_resolve_where_the_class_is_defined() -> None:
+    Tier = Literal["small", "large"]
+
+    class Sized(Model):
+        tier: Tier = "small"  # type: ignore[valid-type]
+        LIMITS: ClassVar[UndefinedAtRuntime] = {}  # type: ignore[name-defined]  # noqa: F821
+
+    assert Sized(tier="large").tier == "large"
+    with pytest.raises(ResourceError, match="Input should be 'small' or 'large'"):
+        Sized(tier="huge")
+
+
+def test_declarations_glacier_model_cannot_honour_are_type_errors() -> None:
+    from typing import Annotated
+
+    class Constrained(Model):
+        size: Annotated[int, Field(gt=0)] = 1
+
+    with pytest.raises(TypeError, match=r"Constrained.size: .*put constraints in Field\(...\)"):
+        Constrained()
+    with pytest.raises(TypeError, match="a field validator takes \\(cls, value\\)"):
+
+        class WithInfo(Model):
+            x: int = 1
+
+            @field_validator("x")
+            @classmethod
+            def _x(cls, v: int, info: Any) -> int:
+                return v
+
+    with pytest.raises(TypeError, match="model_validator\\(mode='after'\\) only"):
+        model_validator(mode="before")  # type: ignore[arg-type]
+
+
+def test_star_validators_and_overrides_by_name() -> None:
+    class Base(Model):
+        a: str = "x"
+        b: str = "y"
+
+        @field_validator("*")
+        @classmethod
+        def _strip(cls, v: str) -> str:
+            return v.strip()
+
+        @field_validator("a")
+        @classmethod
+        def _a(cls, v: str) -> str:
+            if v == "forbidden":
+                raise ValueError("a may not be 'forbidden'")
+            return v
+
+    class Child(Base):
+        @field_validator("a")
+        @classmethod
+        def _a(cls, v: str) -> str:  # replaces Base._a, as in pydantic
+            return v.upper()
+
+    assert (Base(a=" p ", b=" q ").a, Base(a=" p ", b=" q ").b) == ("p", "q")
+    with pytest.raises(ResourceError, match="a may not be 'forbidden'"):
+        Base(a="forbidden")
+    assert Child(a="forbidden").a == "FORBIDDEN"
+
+
+def test_unions_keep_the_exact_type_as_pydantic_does() -> None:
+    class Sized(Model):
+        size: float | int = 1
+
+    assert type(Sized(size=2).size) is int and type(Sized(size=2.0).size) is float
+    assert _same(_values(Sized(size=2)), _values(_pydantic(Sized)(size=2)))
+
+
+def test_equal_objects_hash_alike_and_cached_properties_stay_out() -> None:
+    import functools
+
+    fn = compute.serverless(env={"A": "1", "B": "2"})
+    reordered = fn.model_copy(update={"env": {"B": "2", "A": "1"}})
+    assert fn == reordered and hash(fn) == hash(reordered)
+
+    class Named(Model):
+        name: str = "x"
+
+        @functools.cached_property
+        def arn(self) -> str:
+            return f"arn:aws:s3:::{self.name}"
+
+    named = Named()
+    before = hash(named)
+    assert named.arn == "arn:aws:s3:::x"
+    assert hash(named) == before and named == Named() and named.model_dump() == {"name": "x"}
+    state = named.__getstate__()
+    assert state["values"] == {"name": "x"}  # what pickling keeps
+
+
+def test_resources_are_fields_of_a_users_pydantic_model() -> None:
+    class Job(pydantic.BaseModel):
+        compute: compute.Serverless
+        storage: ObjectStorage | None = None
+
+    job = Job.model_validate_json('{"compute": {"memory": 2048}, "storage": {"versioning": false}}')
+    assert job.compute == compute.Serverless(memory=2048) and job.storage is not None
+    assert job.storage.versioning is False and job.compute.model_fields_set == {"memory"}
+    same = Job(compute=job.compute)
+    assert same.compute is job.compute
+    assert json.loads(job.model_dump_json())["compute"]["memory"] == 2048
+    with pytest.raises(pydantic.ValidationError, match="greater than 0"):
+        Job.model_validate({"compute": {"memory": 0}})
+    assert "compute" in Job.model_json_schema()["properties"]
+
+
+def test_more_of_pydantics_model_interface() -> None:
+    fn = compute.Serverless(memory=2048)
+    assert fn.model_dump(exclude_unset=True) == {"memory": 2048}
+    assert set(fn.model_dump(exclude={"env"})) == {"memory", "timeout", "runtime"}
+    assert json.loads(fn.model_dump_json())["memory"] == 2048
+    assert compute.Serverless.model_validate({"memory": 2048}) == fn
+    assert compute.Serverless.model_validate(fn) is fn
+    assert compute.Serverless.model_json_schema()["properties"]["memory"]["exclusiveMinimum"] == 0
+    deep = compute.serverless(env={"A": "1"}).model_copy(deep=True)
+    assert deep.env == {"A": "1"}
+    assert compute.Serverless.model_fields["memory"].annotation is int
+    assert compute.Serverless.model_fields["env"].is_required() is False
+    assert str(fn) == "memory=2048"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from typing import Any
 
 from glacier.compilation.codegen import Ref, Section, assign, call, expr, import_, render_module
@@ -224,19 +225,24 @@ def state_machine_json(model: AWSModel) -> tuple[str, dict[str, Ref]]:
     refs: dict[str, Ref] = {}
     definition = state_machine_definition(model.spec, _task_resource(model, refs))
     text = json.dumps(definition, indent=2) + "\n"
-    _check_definition_size(model, json.dumps(definition), text.count('"${'))
+    _check_definition_size(model, json.dumps(definition), PLACEHOLDER.findall(text))
     return text, dict(sorted(refs.items()))
 
 
 #: Step Functions refuses a definition longer than this many characters.
 MAX_DEFINITION_CHARS = 1_048_576
-#: What one filled-in placeholder may add: an ARN is at most ~150 characters longer.
-_PLACEHOLDER_GROWTH = 150
+#: A placeholder in ``state_machine.json``: ``"${var}"`` or ``"${var.attr}"``.
+PLACEHOLDER = re.compile(r'"\$\{([A-Za-z_][A-Za-z0-9_.]*)\}"')
+#: What a filled-in placeholder may add at most: an ARN (Lambda, ECS task definition with
+#: its name and revision) is under 200 characters; a subnet or security group list, 16 ids.
+_ARN_GROWTH = 200
+_ID_LIST_GROWTH = 16 * 28
 
 
-def _check_definition_size(model: AWSModel, deployed: str, placeholders: int) -> None:
+def _check_definition_size(model: AWSModel, deployed: str, placeholders: list[str]) -> None:
     """The definition as ``pulumi up`` sends it (compact JSON, ARNs filled in) must fit."""
-    worst = len(deployed) + placeholders * _PLACEHOLDER_GROWTH
+    growth = sum(_ID_LIST_GROWTH if p.endswith("_ids") else _ARN_GROWTH for p in placeholders)
+    worst = len(deployed) + growth
     if worst > MAX_DEFINITION_CHARS:
         msg = (
             f"pipeline {model.spec.name!r}: its Step Functions definition for "

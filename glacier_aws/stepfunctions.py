@@ -8,15 +8,16 @@ as Pulumi Output references; this module only places them, never inspects them).
 Shape of the machine (ARCHITECTURE.md, "Cloud runtime and orchestration")::
 
     Run id? --present--> Keep run id ---+
-            --absent---> Name run id ---+--> stage 1 --> stage 2 --> ... --> Succeeded
+            --absent---> Name run id ---+--> the DAG (see below) --> Succeeded
                                               |  (Catch States.ALL, error in $.error)
                                               v
                         Task error or Step Functions error? --task--> Failed (its own name)
                                                             --States.*--> Failed in Step Functions
 
-A one-task stage is a Task state named after the task; a wider stage is a Parallel state
-("Stage N") with one branch per task, followed (when reports accumulate) by a Pass state
-("Stage N reports") that merges the branch reports into ``$.tasks``. The state output is
+:func:`dag_plan` turns the DAG into nested sequences and parallel parts: a task is a Task
+state named after it, a sequence chains its parts, a parallel part is a Parallel state
+("Parallel N") whose branches start with no reports, followed by Pass states ("Parallel N
+reports") merging the branches' reports into ``$.tasks``. The state output is
 ``{"run_id": ..., "tasks": {task: {status, rows, bytes, seconds}}}``: compact reports, not
 whole Lambda responses, so the payload stays far below the 256 KB limit.
 """
@@ -55,7 +56,7 @@ LAMBDA_TRANSIENT_ERRORS = (
 RETRY_INTERVAL_SECONDS = 5
 RETRY_BACKOFF_RATE = 2.0
 RETRY_MAX_DELAY_SECONDS = 300
-#: Beyond this many tasks, ``$.tasks`` holds only the latest stage's reports (payload limit).
+#: Beyond this many tasks, the state keeps no reports (payload limit; each task logs its own).
 MAX_ACCUMULATED_REPORTS = 1000
 
 _LAMBDA_REPORT = {
@@ -221,7 +222,8 @@ class Par:
 
 Node = Union[TaskSpec, Seq, Par]
 
-#: Deeper than this, a part of the DAG runs level by level (a guard for pathological shapes).
+#: Deeper than this many nested Parallel states or fallback cuts, a part of the DAG runs
+#: level by level (a guard for pathological shapes; series-parallel DAGs this deep are rare).
 MAX_NESTING = 64
 
 
@@ -231,9 +233,9 @@ def dag_plan(spec: PipelineSpec) -> Node:
 
     A series-parallel DAG (every fan-out and fan-in nests: chains, diamonds, independent
     branches of different lengths) is expressed exactly: no task waits for a task it does not
-    depend on. Otherwise, where no exact split exists, the split that adds the fewest waits is
-    taken (a task may then wait for an unrelated task of an earlier level, as a
-    stage-by-stage run would).
+    depend on. Otherwise, where no exact split exists, a level cut is taken (the one adding
+    the fewest waits at that point, a greedy choice): a task may then wait for an unrelated
+    task of an earlier level, never for more than a stage-by-stage run would make it.
     """
     tasks = list(spec.tasks)
     index = {t.name: i for i, t in enumerate(tasks)}
@@ -261,14 +263,17 @@ class _Planner:
             return Par(tuple(self.plan(part, nesting + 1) for part in parts))
         levels = self._levels(nodes)
         if nesting > MAX_NESTING:
-            return Seq(tuple(self._level(level, nesting) for level in levels))
+            return Seq(tuple(self._level(level) for level in levels))
+        segments, exact = self._split(levels)
         items: list[Node] = []
-        for segment in self._split(levels):
-            part = self.plan(segment, nesting + 1)
+        for segment in segments:
+            # An exact segment has no exact cut of its own, so it plans to one task, parallel
+            # parts or a fallback split: only those nest deeper.
+            part = self.plan(segment, nesting if exact else nesting + 1)
             items.extend(part.items if isinstance(part, Seq) else (part,))
         return Seq(tuple(items))
 
-    def _level(self, level: list[int], nesting: int) -> Node:
+    def _level(self, level: list[int]) -> Node:
         if len(level) == 1:
             return self.tasks[level[0]]
         return Par(tuple(self.tasks[i] for i in level))
@@ -304,41 +309,47 @@ class _Planner:
             levels[depth[n]].append(n)
         return levels
 
-    def _split(self, levels: list[list[int]]) -> list[list[int]]:
-        """Consecutive groups of levels such that every task of a group waits only for tasks it
-        depends on in the groups before it; or, when no such split exists, the two groups that
-        add the fewest waits."""
+    def _split(self, levels: list[list[int]]) -> tuple[list[list[int]], bool]:
+        """Consecutive groups of levels such that every task of a group waits only for tasks
+        it depends on in the groups before it (True); or, when no such split exists, two
+        groups (False): for parts of up to ``_SCORED_PART`` tasks, at the level cut that adds
+        the fewest waits, else after the first level."""
         masks = [sum(1 << n for n in level) for level in levels]
-        before = 0
         after_common = [0] * len(levels)  # ancestors every task of levels k.. shares
         common = -1
         for k in range(len(levels) - 1, 0, -1):
             for n in levels[k]:
                 common &= self.ancestors[n]
             after_common[k] = common
-        exact: list[int] = []
-        best: tuple[int, int] | None = None
+        before, exact = 0, []
         for k in range(1, len(levels)):
             before |= masks[k - 1]
             if before & ~after_common[k] == 0:
                 exact.append(k)
-            elif not exact:
-                waits = sum(
-                    bin(before & ~self.ancestors[n]).count("1")
-                    for level in levels[k:]
-                    for n in level
-                )
-                if best is None or waits < best[0]:
-                    best = (waits, k)
-        if exact:
-            cuts = exact
-        else:
-            assert best is not None  # a connected part with two or more tasks has 2+ levels
-            cuts = [best[1]]
+        cuts = exact or [self._fewest_waits(levels, masks)]
         bounds = [0, *cuts, len(levels)]
-        return [
+        groups = [
             sorted(n for level in levels[a:b] for n in level) for a, b in itertools.pairwise(bounds)
         ]
+        return groups, bool(exact)
+
+    def _fewest_waits(self, levels: list[list[int]], masks: list[int]) -> int:
+        if sum(map(len, levels)) > _SCORED_PART:
+            return 1
+        best, best_k, before = -1, 1, 0
+        for k in range(1, len(levels)):
+            before |= masks[k - 1]
+            waits = sum(
+                (before & ~self.ancestors[n]).bit_count() for level in levels[k:] for n in level
+            )
+            if best < 0 or waits < best:
+                best, best_k = waits, k
+        return best_k
+
+
+#: Parts of a non-series-parallel DAG up to this size choose their cut by counting the waits
+#: each would add; larger ones cut after their first level (keeps compiling linear-ish).
+_SCORED_PART = 256
 
 
 #: JSON merges one Pass state nests at most (Step Functions allows 10 nested intrinsics).
@@ -393,7 +404,7 @@ class _Renderer:
             branches.append({"StartAt": first, "States": inner})
         state: dict[str, Any] = {
             "Type": "Parallel",
-            "Comment": f"{len(branches)} branches: " + "; ".join(_names(b) for b in node.branches),
+            "Comment": _parallel_comment(node),
             "Branches": branches,
             "Parameters": {"run_id.$": "$.run_id", "tasks": {}},
         }
@@ -406,29 +417,49 @@ class _Renderer:
             # same in AWS, but moto's engine returns a one-item list for it.
             state["ResultSelector"] = {f"b{i}.$": f"$[{i}]" for i in range(len(branches))}
             state["ResultPath"] = "$.branches"
-            keys = [f"$.branches.b{i}.tasks" for i in range(len(branches))]
-            chunks = [
-                keys[i : i + _MERGES_PER_STATE] for i in range(0, len(keys), _MERGES_PER_STATE)
-            ]
-            merges = [f"{name} reports" + (f" {i + 1}" if i else "") for i in range(len(chunks))]
+            # A tree of merges: each Pass state keeps only its partial merges, so the state
+            # holds each report about once (never $.branches beside a merged $.tasks).
+            sources = ["$.tasks"] + [f"$.branches.b{i}.tasks" for i in range(len(branches))]
+            levels: list[dict[str, Any]] = []
+            while len(sources) > _MERGES_PER_STATE + 1:
+                chunks = _chunks(sources, _MERGES_PER_STATE + 1)
+                parts = {f"p{j}.$": _json_merge(chunk) for j, chunk in enumerate(chunks)}
+                levels.append({"run_id.$": "$.run_id", "parts": parts})
+                sources = [f"$.parts.p{j}" for j in range(len(chunks))]
+            levels.append({"run_id.$": "$.run_id", "tasks.$": _json_merge(sources)})
+            merges = [f"{name} reports" + (f" {i + 1}" if i else "") for i in range(len(levels))]
             state["Next"] = merges[0]
-            for i, chunk in enumerate(chunks):
-                merged = "$.tasks"
-                for key in chunk:
-                    merged = f"States.JsonMerge({merged}, {key}, false)"
-                parameters = {"run_id.$": "$.run_id", "tasks.$": merged}
-                if i + 1 < len(chunks):
-                    parameters["branches.$"] = "$.branches"
+            for i, parameters in enumerate(levels):
                 merge: dict[str, Any] = {
                     "Type": "Pass",
-                    "Comment": "Merge the branches' task reports into $.tasks",
+                    "Comment": "Merge the branches' task reports into $.tasks"
+                    if i + 1 == len(levels)
+                    else "Merge the branches' task reports in groups",
                     "Parameters": parameters,
                 }
-                _end_or_next(merge, merges[i + 1] if i + 1 < len(chunks) else next_)
+                _end_or_next(merge, merges[i + 1] if i + 1 < len(levels) else next_)
                 states[merges[i]] = merge
         if top:
             state["Catch"] = _CATCH
         return name, states
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _json_merge(paths: list[str]) -> str:
+    """One expression merging the objects at ``paths`` (a single path as it is)."""
+    merged = paths[0]
+    for path in paths[1:]:
+        merged = f"States.JsonMerge({merged}, {path}, false)"
+    return merged
+
+
+def _parallel_comment(node: Par, shown: int = 6) -> str:
+    names = [_names(b) for b in node.branches]
+    more = f"; and {len(names) - shown} more" if len(names) > shown else ""
+    return f"{len(names)} branches: " + "; ".join(names[:shown]) + more
 
 
 def _names(node: Node) -> str:

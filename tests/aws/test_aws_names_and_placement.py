@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import collections
+import json
 import re
 from pathlib import Path
 
@@ -226,3 +227,20 @@ def test_a_gcs_dataset_under_the_aws_compiler_names_it_and_the_missing_provider(
         r"but this compiler targets aws",
     ):
         compile_ref("aws_with_gcs")
+
+
+def test_aws_tasks_around_a_task_on_another_provider_keep_their_order() -> None:
+    """``use`` waits for ``start`` through ``make`` (fake); the AWS state machine keeps that
+    order although ``make`` is not in it (it was a KeyError)."""
+    first, mid, out = _ds("first", S3("glacier-first")), _ds("mid", S3("glacier-mid")), _ds("out")
+    pipeline = _pipeline(
+        [
+            ("start", Lambda(), [], first),
+            ("make", FakeFunction(), [first], mid),
+            ("use", Lambda(), [mid], out),
+        ]
+    )
+    infra = pipeline.compile(_multi("aws"))
+    machine = json.loads(infra.stacks["aws"].files["state_machine.json"])
+    assert machine["States"]["start"]["Next"] == "use"
+    assert machine["States"]["use"]["Next"] == "Succeeded"

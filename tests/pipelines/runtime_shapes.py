@@ -87,3 +87,14 @@ def n_shape() -> Pipeline:
     wait is added: d waits for a, which it does not depend on."""
     edges = {"a": [], "b": [], "c": ["a", "b"], "d": ["b"], "e": ["c", "d"]}
     return _pipeline("nshape", edges, {})
+
+
+def audited_chain(n: int = 60) -> Pipeline:
+    """A chain step_i, each step with a side task audit_i, all audits gathered by ``final``:
+    series-parallel, and its plan nests ``n`` Parallel states deep."""
+    edges: dict[str, list[str]] = {}
+    for i in range(n):
+        edges[f"step_{i}"] = [f"step_{i - 1}"] if i else []
+        edges[f"audit_{i}"] = [f"step_{i}"]
+    edges["final"] = [f"audit_{i}" for i in range(n)]
+    return _pipeline("audited", edges, {})

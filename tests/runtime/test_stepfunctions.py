@@ -123,9 +123,9 @@ def _ancestors(spec: PipelineSpec) -> dict[str, set[str]]:
     return found
 
 
-@pytest.mark.parametrize("shape", ["linear", "diamond", "wide", "stages", "chains"])
+@pytest.mark.parametrize("shape", ["linear", "diamond", "wide", "stages", "chains", "audited"])
 def test_a_series_parallel_dag_runs_without_a_single_needless_wait(shape: str) -> None:
-    spec = SHAPES[shape]().spec()
+    spec = (shapes.audited_chain if shape == "audited" else SHAPES[shape])().spec()
     assert _waits(state_machine_definition(spec, _resource)) == _ancestors(spec)
 
 
@@ -173,14 +173,20 @@ def test_the_dag_becomes_nested_sequences_and_parallel_branches() -> None:
     assert states["Succeeded"] == {"Type": "Succeed"}
 
 
-def test_wide_parallel_states_merge_reports_nine_branches_at_a_time() -> None:
+def test_wide_parallel_states_merge_reports_as_a_tree() -> None:
     states = state_machine_definition(shapes.wide(12).spec(), _resource)["States"]
     first, second = states["Parallel 1 reports"], states["Parallel 1 reports 2"]
-    assert first["Parameters"]["tasks.$"].count("States.JsonMerge") == 9  # AWS nests at most 10
-    assert first["Parameters"]["branches.$"] == "$.branches"
-    assert first["Next"] == "Parallel 1 reports 2"
-    assert second["Parameters"]["tasks.$"].count("States.JsonMerge") == 3
-    assert "branches.$" not in second["Parameters"] and second["Next"] == "gather"
+    # 13 sources ($.tasks and 12 branches): groups of at most 10 (AWS nests at most 10
+    # intrinsic functions), each state keeping only its partial merges.
+    parts = first["Parameters"]["parts"]
+    assert [p.count("States.JsonMerge") for p in parts.values()] == [9, 2]
+    assert (
+        set(first["Parameters"]) == {"run_id.$", "parts"}
+        and first["Next"] == "Parallel 1 reports 2"
+    )
+    assert second["Parameters"]["tasks.$"] == "States.JsonMerge($.parts.p0, $.parts.p1, false)"
+    assert second["Next"] == "gather"
+    assert states["Parallel 1"]["Comment"].endswith("; and 6 more")
 
 
 def test_retries_and_failure_path_are_in_the_definition() -> None:

@@ -77,7 +77,8 @@ def monthly_cost(model: AWSModel) -> tuple[float, str]:
     # A stack without tasks has no state machine (program.render_program): no transitions.
     steps = len(model.tasks) * 2 + 4 if model.tasks else 0
     transitions = runs * steps * STEP_FUNCTIONS_TRANSITION_USD
-    stored = sum(len(b.datasets) for b in model.buckets if b.purpose == "data")
+    # Data in buckets the pipeline does not own (S3(create=False)) is billed to their owner.
+    stored = sum(len(b.datasets) for b in model.buckets if b.purpose == "data" and b.create)
     storage = stored * ASSUMED_GB_PER_DATASET * S3_STANDARD_GB_MONTH_USD
     total = compute + transitions + storage
     why = (

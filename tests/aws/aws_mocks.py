@@ -89,6 +89,11 @@ def _outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 _CALLS = {
+    "aws:s3/getBucket:getBucket": lambda a: {
+        "id": a["bucket"],
+        "bucket": a["bucket"],
+        "arn": f"arn:aws:s3:::{a['bucket']}",
+    },
     "aws:secretsmanager/getSecret:getSecret": lambda a: {
         "arn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{a['name']}-AbCdEf",
         "name": a["name"],

@@ -9,6 +9,7 @@ import pytest
 from aws_compile import compile_ref
 from aws_mocks import Run, run_stack
 
+from glacier.compilation import Infrastructure
 from glacier.errors import CompilationError
 from glacier.loader import load_pipeline
 from glacier.resources import ResourceError
@@ -35,10 +36,9 @@ def ext_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
 def test_existing_buckets_are_looked_up_not_created(ext_run: Run) -> None:
     created = {r.name for r in ext_run.of("aws:s3/bucket:Bucket")}
     assert created == {"ext-summary", "ext-work"}
-    assert {(r.name, r.read_id) for r in ext_run.mocks.reads} == {
-        ("acme-landing", "acme-landing"),
-        ("acme-lake", "acme-lake"),
-    }
+    lookups = [args for token, args in ext_run.mocks.calls if token == "aws:s3/getBucket:getBucket"]
+    assert sorted(a["bucket"] for a in lookups) == ["acme-lake", "acme-landing"]
+    assert ext_run.mocks.reads == []  # a data-source lookup, not a resource read
     for typ in BUCKET_PARTS:  # no policy, versioning, lifecycle... on a bucket it does not own
         assert not {r.name for r in ext_run.of(typ)} & {"acme-landing", "acme-lake"}, typ
     assert ext_run.exports["buckets"]["landing"] == "acme-landing"
@@ -85,3 +85,21 @@ def test_one_bucket_cannot_be_both_existing_and_created(tmp_path: Path) -> None:
     )
     with pytest.raises(CompilationError, match=r"share S3 bucket 'acme-shared'.*create settings"):
         load_pipeline(str(module)).compile(AWSCompiler())
+
+
+def test_the_cost_estimate_leaves_existing_buckets_to_their_owner() -> None:
+    from aws_compile import PIPELINES
+
+    infra = compile_ref("aws_existing_bucket")
+    text = (PIPELINES / "aws_existing_bucket.py").read_text(encoding="utf-8")
+    owned = load_pipeline_text(text.replace(", create=False", ""))
+    assert infra.stacks["aws"].monthly_cost_usd < owned.stacks["aws"].monthly_cost_usd
+
+
+def load_pipeline_text(text: str) -> Infrastructure:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        module = Path(folder) / "ext_owned.py"
+        module.write_text(text, encoding="utf-8")
+        return load_pipeline(str(module)).compile(AWSCompiler())

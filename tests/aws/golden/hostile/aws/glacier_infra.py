@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -100,14 +100,35 @@ def secure_bucket(
     return bucket
 
 
+class BucketLike(Protocol):
+    """What the program reads of a bucket: its name and ARN."""
+
+    @property
+    def bucket(self) -> pulumi.Output[str]: ...
+
+    @property
+    def arn(self) -> pulumi.Output[str]: ...
+
+
+@dataclass(frozen=True)
+class ExistingBucket:
+    """A bucket this stack does not own: its name and ARN, nothing to manage."""
+
+    bucket: pulumi.Output[str]
+    arn: pulumi.Output[str]
+
+
 def existing_bucket(
     ctx: Context, name: str, bucket_name: str, *, region: str | None = None
-) -> aws.s3.Bucket:
+) -> ExistingBucket:
     """A bucket this stack does not own (``S3(..., create=False)``): looked up, not changed.
 
-    ``pulumi up`` fails here, naming the bucket, when it does not exist or cannot be read.
+    A data-source lookup (HeadBucket), not a resource read, so the deploying identity needs
+    no rights on the bucket's configuration (which another team or account owns); ``pulumi
+    up`` fails here, naming the bucket, when it does not exist or cannot be reached.
     """
-    return aws.s3.Bucket.get(name, bucket_name, region=region, opts=ctx.opts())
+    found = aws.s3.get_bucket_output(bucket=bucket_name, region=region, opts=ctx.invoke())
+    return ExistingBucket(bucket=found.bucket, arn=found.arn)
 
 
 def tls_only_policy(bucket: aws.s3.Bucket) -> pulumi.Output[str]:
@@ -129,7 +150,7 @@ def tls_only_policy(bucket: aws.s3.Bucket) -> pulumi.Output[str]:
     )
 
 
-def object_arn(bucket: aws.s3.Bucket, key: str) -> pulumi.Output[str]:
+def object_arn(bucket: BucketLike, key: str) -> pulumi.Output[str]:
     """The ARN of an object key (or key pattern) in ``bucket``."""
     return pulumi.Output.concat(bucket.arn, "/", key)
 

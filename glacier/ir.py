@@ -11,7 +11,8 @@ The IR has two representations with the same fields, defaults and methods:
 Why two: importing pydantic and building its validators costs a local run ~50 ms of its
 whole-process time (``benchmarks/local_run.py``), more than the rest of Glacier's overhead
 together; a local run never needs JSON. ``PipelineSpec.from_ir`` and ``PipelineSpec.to_ir``
-convert, and ``tests/core/test_core_spec.py`` keeps both representations field for field alike.
+convert, and ``tests/core/test_core_model.py`` keeps both representations field for field
+alike.
 The methods live in the ``*Methods`` mixins below, shared by both.
 """
 

@@ -435,6 +435,12 @@ class Model:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.__glacier_schema__ = None
+        if "model_config" in vars(cls):
+            msg = (
+                f"{cls.__qualname__}.model_config: glacier.model reads no model_config (a "
+                "Glacier resource is frozen and forbids unknown arguments already); remove it"
+            )
+            raise TypeError(msg)
         for name, value in vars(cls).items():
             if type(value).__module__.startswith("pydantic"):  # e.g. pydantic.Field(...)
                 msg = (

@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from glacier.compilation.codegen import Ref, Section, assign, call, expr, import_, render_module
-from glacier.compilation.naming import kebab
+from glacier.compilation.naming import AUTONAME_SUFFIX, kebab
 from glacier.errors import CompilationError
 from glacier_aws.model import AWSModel, BucketPlan, TaskDeploy
 from glacier_aws.policy import Arn, Statement, execution_statements
@@ -233,15 +233,27 @@ def state_machine_json(model: AWSModel) -> tuple[str, dict[str, Ref]]:
 MAX_DEFINITION_CHARS = 1_048_576
 #: A placeholder in ``state_machine.json``: ``"${var}"`` or ``"${var.attr}"``.
 PLACEHOLDER = re.compile(r'"\$\{([A-Za-z_][A-Za-z0-9_.]*)\}"')
-#: What a filled-in placeholder may add at most: an ARN (Lambda, ECS task definition with
-#: its name and revision) is under 200 characters; a subnet or security group list, 16 ids.
-_ARN_GROWTH = 200
-_ID_LIST_GROWTH = 16 * 28
+#: The longest fixed parts of the ARNs placeholders stand for: partition (aws-us-gov), the
+#: longest region name, the account.
+_ARN_PREFIX = len("arn:aws-us-gov:lambda:ap-southeast-3:123456789012:function:")
+#: ARNs whose names Glacier does not choose exactly (cluster, task definition family plus
+#: revision), and subnet or security group lists (16 ids), at their longest.
+_OTHER_ARN = 320
+_ID_LIST = 16 * 28
+
+
+def _filled_length(model: AWSModel, name: str) -> int:
+    """The longest text placeholder ``name`` (``clean_fn.arn``...) is replaced with."""
+    var, _, attr = name.partition(".")
+    by_var = {f"{d.var}_fn": d for d in model.lambdas}
+    if attr == "arn" and var in by_var:  # auto-named: logical name + 8 characters
+        return _ARN_PREFIX + len(by_var[var].logical) + AUTONAME_SUFFIX
+    return _ID_LIST if attr.endswith("_ids") else _OTHER_ARN
 
 
 def _check_definition_size(model: AWSModel, deployed: str, placeholders: list[str]) -> None:
-    """The definition as ``pulumi up`` sends it (compact JSON, ARNs filled in) must fit."""
-    growth = sum(_ID_LIST_GROWTH if p.endswith("_ids") else _ARN_GROWTH for p in placeholders)
+    """The definition as ``pulumi up`` sends it (one-line JSON, ARNs filled in) must fit."""
+    growth = sum(_filled_length(model, p) - len(p) - 3 for p in placeholders)  # "${...}" -> ARN
     worst = len(deployed) + growth
     if worst > MAX_DEFINITION_CHARS:
         msg = (

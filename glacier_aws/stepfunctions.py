@@ -161,7 +161,7 @@ def _task_state(task: TaskSpec, task_resource: TaskResource) -> dict[str, Any]:
     if "Resource" not in fields:
         msg = f"task {task.name!r}: task_resource returned {sorted(fields)}; expected a 'Resource'"
         raise CompilationError(msg)
-    state: dict[str, Any] = {"Type": "Task", "Comment": f"Glacier task {task.name}"}
+    state: dict[str, Any] = {"Type": "Task"}  # named after its task: no comment needed
     state.update({k: v for k, v in fields.items() if k != "ResultSelector"})
     if task.timeout is not None:
         state["TimeoutSeconds"] = max(1, math.ceil(task.timeout))

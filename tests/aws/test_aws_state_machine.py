@@ -137,12 +137,15 @@ def test_a_definition_over_the_step_functions_limit_is_a_compilation_error(
     from glacier_aws import program
 
     text = compile_ref("aws_orders").stacks["aws"].files["state_machine.json"]
-    names = program.PLACEHOLDER.findall(text)
-    assert names and all(n.endswith(("arn", "_ids", "public_ip")) for n in names)
-    growth = sum(
-        program._ID_LIST_GROWTH if n.endswith("_ids") else program._ARN_GROWTH for n in names
-    )
-    worst = len(json.dumps(json.loads(text))) + growth
+    deployed = len(json.dumps(json.loads(text)))
+    monkeypatch.setattr(program, "MAX_DEFINITION_CHARS", 1)
+    with pytest.raises(CompilationError, match=r"would be up to [\d,]+ characters") as caught:
+        compile_ref("aws_orders")
+    found = re.search(r"up to ([\d,]+)", str(caught.value))
+    assert found is not None
+    worst = int(found.group(1).replace(",", ""))
+    placeholders = len(PLACEHOLDER.findall(text))
+    assert deployed < worst < deployed + placeholders * 400  # each ARN or id list at its longest
     monkeypatch.setattr(program, "MAX_DEFINITION_CHARS", worst - 1)
     with pytest.raises(CompilationError, match=r"pipeline 'orders': its Step Functions definition"):
         compile_ref("aws_orders")

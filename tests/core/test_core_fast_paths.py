@@ -134,16 +134,24 @@ def test_a_local_run_never_imports_pydantic_and_default_compute_is_shared(tmp_pa
         raw = Dataset("raw", ObjectStorage("infrequent", aws_storage_class="GLACIER_IR"))
         out = Dataset("out", LocalFS(sys.argv[1]), schema={"x": pl.Int64})
         fn = compute.serverless(memory=2048, env={"TOKEN": Secret("api/token"), "MODE": "x"})
-        aws = (Lambda(memory=512, layers=["arn:aws:lambda:us-east-1:1:layer:x:1"]),
-               Fargate(cpu=2, memory=4096), S3("my-bucket", prefix="raw"))
+        lake = Dataset("lake", S3("my-bucket", prefix="raw"))
+        landing = Dataset("landing", S3("their-bucket", create=False))
 
         @task(compute=fn)
         def double(data: raw) -> out:
             return data.with_columns(pl.col("x") * 2)
 
-        pipeline = Pipeline([double], name="nopydantic")
+        @task(compute=Lambda(memory=512, layers=["arn:aws:lambda:us-east-1:1:layer:x:1"]))
+        def keep(data: out) -> lake:
+            return data
+
+        @task(compute=Fargate(cpu=2, memory=4096))
+        def land(data: lake) -> landing:
+            return data
+
+        pipeline = Pipeline([double, keep, land], name="nopydantic")
         result = pipeline.run(inputs={"raw": pl.DataFrame({"x": [1, 2]})}, root=sys.argv[1])
-        assert result["out"].collect()["x"].to_list() == [2, 4]
+        assert result["landing"].collect()["x"].to_list() == [2, 4]
         pipeline.visualize(format="text")
         print(sorted(m for m in sys.modules if m.split(".")[0] in ("pydantic", "pydantic_core")))
         """

@@ -380,6 +380,11 @@ def test_declarations_glacier_model_cannot_honour_are_type_errors() -> None:
 
     with pytest.raises(TypeError, match="model_validator\\(mode='after'\\) only"):
         model_validator(mode="before")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"Configured\.model_config: glacier\.model reads no"):
+
+        class Configured(Model):
+            model_config = {"str_strip_whitespace": True}  # type: ignore[assignment]
+            name: str = "x"
 
 
 def test_star_validators_and_overrides_by_name() -> None:

@@ -242,18 +242,20 @@ _OTHER_ARN = 320
 _ID_LIST = 16 * 28
 
 
-def _filled_length(model: AWSModel, name: str) -> int:
-    """The longest text placeholder ``name`` (``clean_fn.arn``...) is replaced with."""
+def _filled_length(fn_names: dict[str, str], name: str) -> int:
+    """The longest text placeholder ``name`` (``clean_fn.arn``...) is replaced with;
+    ``fn_names`` maps each Lambda's program variable to its logical name."""
     var, _, attr = name.partition(".")
-    by_var = {f"{d.var}_fn": d for d in model.lambdas}
-    if attr == "arn" and var in by_var:  # auto-named: logical name + 8 characters
-        return _ARN_PREFIX + len(by_var[var].logical) + AUTONAME_SUFFIX
+    if attr == "arn" and var in fn_names:  # auto-named: logical name + 8 characters
+        return _ARN_PREFIX + len(fn_names[var]) + AUTONAME_SUFFIX
     return _ID_LIST if attr.endswith("_ids") else _OTHER_ARN
 
 
 def _check_definition_size(model: AWSModel, deployed: str, placeholders: list[str]) -> None:
     """The definition as ``pulumi up`` sends it (one-line JSON, ARNs filled in) must fit."""
-    growth = sum(_filled_length(model, p) - len(p) - 3 for p in placeholders)  # "${...}" -> ARN
+    fn_names = {f"{d.var}_fn": d.logical for d in model.lambdas}
+    # "${...}" (the name plus 3 characters and its quotes, kept) becomes the filled-in text
+    growth = sum(_filled_length(fn_names, p) - len(p) - 3 for p in placeholders)
     worst = len(deployed) + growth
     if worst > MAX_DEFINITION_CHARS:
         msg = (

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from glacier.errors import DefinitionError, InputError, TaskFailedError
+from glacier.params import check_params
 
 if TYPE_CHECKING:
     from glacier.task import Task
@@ -20,7 +21,10 @@ Frame = pl.LazyFrame | pl.DataFrame
 
 
 def bind_params(task: Task, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The task's parameter values: defaults, overridden by ``params`` (keyed by param name)."""
+    """The task's parameter values: defaults, overridden by ``params`` (keyed by param name).
+
+    Each given value must fit its parameter's annotation (see glacier.params).
+    """
     values = {p.name: p.default for p in task.params}
     unknown = sorted(set(params or {}) - set(values))
     if unknown:
@@ -30,7 +34,9 @@ def bind_params(task: Task, params: Mapping[str, Any] | None = None) -> dict[str
             "(dataset inputs cannot be overridden with params=)"
         )
         raise DefinitionError(msg)
-    values.update(params or {})
+    if params:
+        check_params(task, params)
+        values.update(params)
     return values
 
 

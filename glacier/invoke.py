@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from glacier.environ import task_environment
 from glacier.errors import DefinitionError, InputError, TaskFailedError
 from glacier.params import check_params
 
@@ -94,16 +95,24 @@ def _describe(value: Any) -> str:
 
 
 def call_task(
-    task: Task, inputs: Mapping[str, Frame], params: Mapping[str, Any] | None = None
+    task: Task,
+    inputs: Mapping[str, Frame],
+    params: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> dict[str, Frame]:
     """Run ``task.fn`` on ``inputs`` (keyed by dataset name); ``{dataset: frame}`` it produced.
 
     Inputs annotated ``Annotated[pl.DataFrame, ds]`` arrive as DataFrames (a LazyFrame given
-    here is collected; the executor passes already-collected frames to share them).
+    here is collected; the executor passes already-collected frames to share them). ``env``
+    (the task's environment in a local run, secrets resolved) is set in ``os.environ`` while
+    the function runs, and only then (see glacier.environ); in the cloud the function's own
+    environment holds it.
     """
     kwargs: dict[str, Any] = _bind_inputs(task, inputs)
     kwargs.update(bind_params(task, params))
-    return check_outputs(task, task.fn(**kwargs))
+    with task_environment(env):
+        returned = task.fn(**kwargs)
+    return check_outputs(task, returned)
 
 
 __all__ = ["bind_params", "call_task", "check_outputs"]

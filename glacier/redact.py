@@ -14,6 +14,7 @@ multi-line value such as a PEM key, line by line.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from collections.abc import Iterable, Iterator
@@ -87,6 +88,26 @@ def redacting() -> Iterator[None]:
         raise clean from clean.__cause__  # __suppress_context__: the original is not shown
 
 
+class RedactingFilter(logging.Filter):
+    """A logging filter that redacts each record's message and exception in place.
+
+    On a logger it covers every handler that logger's records reach; on a handler, every
+    record the handler writes (add it to your own handlers to cover the tasks' log lines).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _pattern is None:
+            return True
+        message = record.getMessage()
+        if contains_secret(message):
+            record.msg, record.args = redact(message), None
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            record.exc_info = (record.exc_info[0], redact_exception(exc), exc.__traceback__)
+            record.exc_text = None  # formatted again, from the redacted exception
+        return True
+
+
 class RedactedError(Exception):
     """Stands in for an exception whose message showed a secret and could not be cleaned."""
 
@@ -138,6 +159,7 @@ def _redacted(value: object) -> object:
 __all__ = [
     "MASK",
     "RedactedError",
+    "RedactingFilter",
     "contains_secret",
     "redact",
     "redact_exception",

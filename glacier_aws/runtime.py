@@ -46,7 +46,7 @@ from typing import Any
 
 from glacier.errors import TaskFailedError
 from glacier.pipeline import Pipeline
-from glacier.redact import redact, register
+from glacier.redact import RedactingFilter, redact, register
 from glacier.runtime import check_run_id, load_bundle_pipeline, run_task, shown_run_id
 from glacier.spec import PipelineSpec
 
@@ -109,6 +109,7 @@ def _logger() -> logging.Logger:
         handler = _StdoutHandler(sys.stdout)
         handler.setFormatter(JsonFormatter())
         log.addHandler(handler)
+        log.addFilter(RedactingFilter())  # before any handler, the host's included
         log.setLevel(logging.INFO)
         log.propagate = False  # Lambda's root handler would print every line twice
     elif handler.stream is not sys.stdout:

@@ -277,7 +277,9 @@ def register_secrets(spec: TaskIR | TaskSpec, env: Mapping[str, str] = os.enviro
     A secret reaches a cloud function as the environment variable named by its ``env`` key
     (the stack injects it, or the provider's adapter fetched it before calling run_task).
     """
-    declared = spec.compute.config.get("env") or {}
+    declared = spec.compute.config.get("env")
+    if not isinstance(declared, Mapping):
+        return []
     names = sorted(
         k for k, v in declared.items() if isinstance(v, Mapping) and "secret" in v and env.get(k)
     )

@@ -1,5 +1,8 @@
 """A task's ``compute.*(env=...)`` is in effect while it runs locally: plain values as given,
-secrets from the environment or the project's ``.env``; one error for every missing secret."""
+secrets from the environment or the project's ``.env``; one error for every missing secret.
+
+Secret values here are unusual strings: a value once resolved is redacted (``***``) from every
+error for the rest of the process, the other tests' included."""
 
 from __future__ import annotations
 
@@ -79,9 +82,9 @@ def test_plain_values_and_secrets_from_the_environment_are_in_effect_and_restore
 ):  # type: ignore[no-untyped-def]
     _, write = project
     monkeypatch.setenv("STAGE", "prod")  # the shell's value: the task's own env wins
-    monkeypatch.setenv("API_TOKEN", "tok-from-shell")
+    monkeypatch.setenv("API_TOKEN", "tok-from-shell-7Qx2")
     result, seen = _run(write())
-    assert seen["fetch"] == {"STAGE": "dev", "API_TOKEN": "tok-from-shell", "DB_URL": None}
+    assert seen["fetch"] == {"STAGE": "dev", "API_TOKEN": "tok-from-shell-7Qx2", "DB_URL": None}
     assert pl.read_parquet("out/seen.parquet")["stage"].to_list() == ["dev", "dev"]
     assert os.environ["STAGE"] == "prod"  # put back as it was
     assert result.tasks["fetch"].status == "succeeded"
@@ -89,25 +92,25 @@ def test_plain_values_and_secrets_from_the_environment_are_in_effect_and_restore
 
 def test_a_secret_comes_from_the_dotenv_next_to_the_pipeline(project):  # type: ignore[no-untyped-def]
     folder, write = project
-    (folder / ".env").write_text('export API_TOKEN="tok from dotenv"\nOTHER=1\n')
+    (folder / ".env").write_text('export API_TOKEN="tok from dotenv 7Qx2"\nOTHER=1\n')
     _, seen = _run(write())
-    assert seen["fetch"]["API_TOKEN"] == "tok from dotenv"
+    assert seen["fetch"]["API_TOKEN"] == "tok from dotenv 7Qx2"
     # nothing leaks into the process after the run, not even .env lines no task declared
     assert {"STAGE", "API_TOKEN", "OTHER"}.isdisjoint(os.environ)
 
 
 def test_the_environment_wins_over_dotenv(project, monkeypatch):  # type: ignore[no-untyped-def]
     folder, write = project
-    (folder / ".env").write_text("API_TOKEN=from-file\n")
-    monkeypatch.setenv("API_TOKEN", "from-env")
+    (folder / ".env").write_text("API_TOKEN=from-file-7Qx2\n")
+    monkeypatch.setenv("API_TOKEN", "from-env-7Qx2")
     _, seen = _run(write())
-    assert seen["fetch"]["API_TOKEN"] == "from-env"
+    assert seen["fetch"]["API_TOKEN"] == "from-env-7Qx2"
 
 
 def test_dotenv_is_found_up_to_the_project_root_and_not_beyond(workdir, project):  # type: ignore[no-untyped-def]
     folder, write = project
     path = write()
-    (workdir / ".env").write_text("API_TOKEN=outside-the-project\n")
+    (workdir / ".env").write_text("API_TOKEN=outside-the-project-7Qx2\n")
     (folder / "pyproject.toml").write_text("[project]\nname = 'x'\n")
     sub = folder / "pipelines"
     sub.mkdir()
@@ -116,9 +119,9 @@ def test_dotenv_is_found_up_to_the_project_root_and_not_beyond(workdir, project)
     (sub / "orders.parquet").write_bytes((folder / "orders.parquet").read_bytes())
     with pytest.raises(MissingSecretError, match=rf"to {folder / '.env'} \(create it\)"):
         _run(moved)  # the .env above the project root is not this project's
-    (folder / ".env").write_text("API_TOKEN=project-root\n")
+    (folder / ".env").write_text("API_TOKEN=project-root-7Qx2\n")
     _, seen = _run(moved)
-    assert seen["fetch"]["API_TOKEN"] == "project-root"
+    assert seen["fetch"]["API_TOKEN"] == "project-root-7Qx2"
 
 
 def test_every_missing_secret_is_one_error_before_any_task_runs(project):  # type: ignore[no-untyped-def]
@@ -140,7 +143,7 @@ def test_every_missing_secret_is_one_error_before_any_task_runs(project):  # typ
 def test_a_skipped_task_does_not_need_its_secret(project, monkeypatch):  # type: ignore[no-untyped-def]
     _, write = project
     path = write()
-    monkeypatch.setenv("API_TOKEN", "tok")
+    monkeypatch.setenv("API_TOKEN", "tok-skipped-7Qx2")
     _run(path)
     monkeypatch.delenv("API_TOKEN")
     result, _ = _run(path)

@@ -208,3 +208,44 @@ def test_tasks_in_parallel_threads_each_see_only_their_own_env(workdir, monkeypa
     }
     assert "MODE" not in os.environ
     assert threading.active_count() < 20  # the pool was shut down
+
+
+PROVIDERS = """
+import os
+
+from glacier import Dataset, Pipeline, Secret
+from glacier_aws.compute import Fargate, Lambda
+from glacier_azure.compute import AzureFunction
+from glacier_gcp.compute import CloudRun
+
+src = Dataset("src")
+pipeline = Pipeline(name="provider-env")
+SEEN = {}
+
+for n, compute in enumerate([
+    Lambda(env={"REGION_NAME": "eu", "TOKEN": Secret("t")}),
+    Fargate(env={"REGION_NAME": "us", "TOKEN": Secret("t")}),
+    CloudRun(env={"REGION_NAME": "asia", "TOKEN": Secret("t")}),
+    AzureFunction(env={"REGION_NAME": "uk", "TOKEN": Secret("t")}),
+]):
+    def body(s: src, n: int = n) -> Dataset(f"out{n}"):
+        SEEN[n] = (os.environ.get("REGION_NAME"), os.environ.get("TOKEN"))
+        return s
+    body.__name__ = f"t{n}"
+    pipeline.task(compute=compute)(body)
+"""
+
+
+def test_provider_compute_env_is_in_effect_locally_too(workdir, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("REGION_NAME", raising=False)
+    monkeypatch.setenv("TOKEN", "provider-token-7Qx2")
+    name = f"envprov_{uuid.uuid4().hex[:10]}"
+    (workdir / f"{name}.py").write_text(PROVIDERS)
+    try:
+        load_pipeline(str(workdir / f"{name}.py")).run(inputs={"src": pl.DataFrame({"x": [1]})})
+        seen = sys.modules[name].SEEN
+    finally:
+        sys.modules.pop(name, None)
+    token = "provider-token-7Qx2"
+    assert seen == {0: ("eu", token), 1: ("us", token), 2: ("asia", token), 3: ("uk", token)}
+    assert "REGION_NAME" not in os.environ

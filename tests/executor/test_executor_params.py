@@ -152,3 +152,24 @@ def test_an_int_for_a_float_is_fine_from_python(workdir: Path) -> None:
         inputs={"orders": ORDERS}, params={"rank.min_total": 2, "rank.k": 5}
     )
     assert result["top"].collect()["amount"].to_list() == [2.0, 3.0]
+
+
+def test_the_cloud_runtime_checks_event_params_too(workdir: Path) -> None:
+    from glacier.runtime import run_task
+
+    ORDERS.write_parquet(workdir / "orders.parquet")
+    locations = {"orders": str(workdir / "orders.parquet"), "top": str(workdir / "top.parquet")}
+    spec = _pipeline(workdir / "out").spec()
+    with pytest.raises(DefinitionError, match=r"params\['rank.k'\]: expected an int .* found '3'"):
+        run_task(
+            spec,
+            "rank",
+            locations,
+            run_id="r1",
+            pipeline=_pipeline(workdir / "out"),
+            params={"k": "3"},
+        )
+    report = run_task(
+        spec, "rank", locations, run_id="r2", pipeline=_pipeline(workdir / "out"), params={"k": 1}
+    )
+    assert report["rows"] == 1

@@ -11,6 +11,7 @@ Hierarchy::
     │                            on first use, to keep this module and local runs plain)
     ├── SchemaError              data written to a dataset does not match its schema
     ├── InputError               a source dataset has no data for a run
+    ├── MissingSecretError       a task's Secret has no local value (environment or .env)
     ├── WriteConflictError       another writer holds a dataset's write lock, or another run
     │                            of the pipeline holds its run lock
     ├── TaskFailedError          a task raised during a run (the cause is chained)
@@ -53,6 +54,11 @@ class InputError(GlacierError):
     """A source dataset has no data available for a run."""
 
 
+class MissingSecretError(GlacierError):
+    """A local run needs a task's ``Secret`` and finds no value for it: not in the environment
+    variable named by its env key, not in the project's ``.env`` file."""
+
+
 class WriteConflictError(GlacierError):
     """Another process is writing the same dataset (its lock file is held)."""
 
@@ -93,6 +99,7 @@ __all__ = [
     "DuplicateProducerError",
     "GlacierError",
     "InputError",
+    "MissingSecretError",
     "PipelineReferenceError",
     "ProviderNotInstalledError",
     "SchemaError",

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from glacier.environ import task_environment
 from glacier.errors import DefinitionError, InputError, TaskFailedError
+from glacier.params import check_params
 
 if TYPE_CHECKING:
     from glacier.task import Task
@@ -20,7 +22,10 @@ Frame = pl.LazyFrame | pl.DataFrame
 
 
 def bind_params(task: Task, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The task's parameter values: defaults, overridden by ``params`` (keyed by param name)."""
+    """The task's parameter values: defaults, overridden by ``params`` (keyed by param name).
+
+    Each given value must fit its parameter's annotation (see glacier.params).
+    """
     values = {p.name: p.default for p in task.params}
     unknown = sorted(set(params or {}) - set(values))
     if unknown:
@@ -30,7 +35,9 @@ def bind_params(task: Task, params: Mapping[str, Any] | None = None) -> dict[str
             "(dataset inputs cannot be overridden with params=)"
         )
         raise DefinitionError(msg)
-    values.update(params or {})
+    if params:
+        check_params(task, params)
+        values.update(params)
     return values
 
 
@@ -88,16 +95,24 @@ def _describe(value: Any) -> str:
 
 
 def call_task(
-    task: Task, inputs: Mapping[str, Frame], params: Mapping[str, Any] | None = None
+    task: Task,
+    inputs: Mapping[str, Frame],
+    params: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> dict[str, Frame]:
     """Run ``task.fn`` on ``inputs`` (keyed by dataset name); ``{dataset: frame}`` it produced.
 
     Inputs annotated ``Annotated[pl.DataFrame, ds]`` arrive as DataFrames (a LazyFrame given
-    here is collected; the executor passes already-collected frames to share them).
+    here is collected; the executor passes already-collected frames to share them). ``env``
+    (the task's environment in a local run, secrets resolved) is set in ``os.environ`` while
+    the function runs, and only then (see glacier.environ); in the cloud the function's own
+    environment holds it.
     """
     kwargs: dict[str, Any] = _bind_inputs(task, inputs)
     kwargs.update(bind_params(task, params))
-    return check_outputs(task, task.fn(**kwargs))
+    with task_environment(env):
+        returned = task.fn(**kwargs)
+    return check_outputs(task, returned)
 
 
 __all__ = ["bind_params", "call_task", "check_outputs"]

@@ -52,6 +52,27 @@ def _cron_out_of_range(fields: list[str]) -> str | None:
     return None
 
 
+def _cron_bad_step(fields: list[str]) -> str | None:
+    """The first step that is not a whole number of at least 1, described, or None.
+
+    ``*/0`` never advances: cron implementations reject it or loop, so it is refused here
+    rather than at deploy time (or never).
+    """
+    for text, (what, _, _) in zip(fields, _CRON_RANGES, strict=True):
+        for part in text.split(","):
+            base, *steps = part.split("/")
+            if not steps:
+                continue
+            step = steps[0]
+            if len(steps) > 1 or not base:
+                return f"{what} {part!r} has a malformed step; expected VALUES/STEP such as '*/5'"
+            if not step.isdigit():
+                return f"{what} step {step!r} in {part!r} is not a whole number"
+            if int(step) == 0:
+                return f"{what} step 0 in {part!r} never advances; a step must be 1 or more"
+    return None
+
+
 def check_schedule(schedule: object, pipeline: str) -> str | None:
     """A five-field cron expression (minute hour day-of-month month day-of-week), or None."""
     if schedule is None:
@@ -59,7 +80,7 @@ def check_schedule(schedule: object, pipeline: str) -> str | None:
     fields = schedule.split(" ") if isinstance(schedule, str) else []
     ok = len(fields) == 5 and all(_CRON_FIELD.fullmatch(f) for f in fields)
     ok = ok and all(w.upper() in _CRON_WORDS for f in fields for w in _CRON_NAMES.findall(f))
-    problem = _cron_out_of_range(fields) if ok else None
+    problem = (_cron_bad_step(fields) or _cron_out_of_range(fields)) if ok else None
     if not ok or problem:
         msg = (
             f"pipeline {pipeline!r}: schedule {schedule!r} is not a cron expression"

@@ -407,6 +407,9 @@ class Task:
         )
         hints = _resolve_annotations(fn, scope or {})
         self.inputs, self.params = _parse_inputs(fn, hints)
+        #: Each plain parameter's resolved annotation (none when unannotated): what values
+        #: given at run time are checked against (glacier.params).
+        self.param_types = {p.name: hints[p.name] for p in self.params if p.name in hints}
         #: The input Datasets in parameter order (read on every DAG build: a plain attribute).
         self.input_datasets: tuple[Dataset, ...] = tuple([i.dataset for i in self.inputs])
         self.outputs, self.output_frames = _parse_outputs(fn, hints)

@@ -46,6 +46,7 @@ from typing import Any
 
 from glacier.errors import TaskFailedError
 from glacier.pipeline import Pipeline
+from glacier.redact import RedactingFilter, redact, register
 from glacier.runtime import check_run_id, load_bundle_pipeline, run_task, shown_run_id
 from glacier.spec import PipelineSpec
 
@@ -81,7 +82,19 @@ class JsonFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", {}))
         if record.exc_info and record.exc_info[1] is not None:
             entry["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, sort_keys=True)
+        # a secret's value never reaches a log line, whoever wrote the message or raised
+        return json.dumps(_redacted(entry), default=str, sort_keys=True)
+
+
+def _redacted(value: Any) -> Any:
+    """Every string in a log entry, nested ones included, with secret values as ``***``."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(v) for v in value]
+    return redact(str(value)) if not isinstance(value, int | float | bool | None) else value
 
 
 class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -96,6 +109,7 @@ def _logger() -> logging.Logger:
         handler = _StdoutHandler(sys.stdout)
         handler.setFormatter(JsonFormatter())
         log.addHandler(handler)
+        log.addFilter(RedactingFilter())  # before any handler, the host's included
         log.setLevel(logging.INFO)
         log.propagate = False  # Lambda's root handler would print every line twice
     elif handler.stream is not sys.stdout:
@@ -260,6 +274,7 @@ def load_secrets(env: Mapping[str, str] = os.environ) -> list[str]:
             )
             raise ConfigurationError(msg)
         values[var] = found["SecretString"]
+    register(values.values())  # redacted from every log line and error from now on
     os.environ.update(values)  # all or nothing: a failed fetch changes no variable
     return sorted(values)
 
@@ -335,7 +350,7 @@ def _execute(task: str | None, event: Any) -> dict[str, Any]:
                 bundle_root=root,
             )
         except SystemExit as exc:  # a task calling sys.exit() has not written its outputs
-            msg = (
+            msg = redact(
                 f"task {task!r} called sys.exit({exc.code!r}) before its outputs were written; "
                 "a task must return its outputs (raise an exception to fail it)"
             )

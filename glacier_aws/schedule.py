@@ -22,6 +22,9 @@ _PLAIN_FIELDS = {
 }
 
 
+_ZERO_STEP = re.compile(r"/0+(?:,|$)")
+
+
 def _schedule_error(cron: str, problem: str) -> CompilationError:
     msg = f"schedule {cron!r} cannot be expressed as an EventBridge cron expression: {problem}"
     return CompilationError(msg)
@@ -101,6 +104,16 @@ def schedule_expression(cron: str) -> str:
             names = " or JAN-DEC" if label == "month" else ""
             raise _schedule_error(
                 cron, f"{label} field {value!r} may only use digits{names}, '*', ',', '-' and '/'"
+            )
+    for label, value in (
+        ("minute", minute),
+        ("hour", hour),
+        ("day-of-month", dom),
+        ("month", month),
+    ):
+        if _ZERO_STEP.search(value):
+            raise _schedule_error(
+                cron, f"{label} field {value!r} has a step of 0; a step must be 1 or more"
             )
     dow_value = "?" if dow in ("*", "?") else _day_of_week(dow, cron)
     if dow_value == "*":

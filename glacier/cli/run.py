@@ -3,15 +3,16 @@
     glacier run REF [--select DS ...] [--force] [--root DIR] [--input NAME=PATH ...]
                     [--param TASK.PARAM=VALUE ...] [--remote] [--no-progress]
 
-``--param`` values are parsed as JSON when they can be (``5``, ``true``, ``"x"``, ``[1, 2]``)
-and taken as plain strings otherwise. A failed task prints the summary, then one error line
-naming the task, and exits 1.
+``--param`` values are parsed per the parameter's annotation (``5`` for a float, ``true`` for
+a bool, JSON for a list or dict, ``null`` for None, the text itself for a str); a value that
+does not parse is one error line (``--param split.min_total=abc: expected a float``). An
+unannotated parameter takes JSON when the text parses as JSON, else the text. A failed task
+prints the summary, then one error line naming the task, and exits 1.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from glacier.errors import DefinitionError, TaskFailedError
@@ -53,23 +54,17 @@ def _pairs(values: list[str], option: str, example: str) -> dict[str, str]:
     return pairs
 
 
-def _json_or_text(value: str) -> Any:
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
-
-
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from glacier.executor import LocalExecutor
     from glacier.loader import load_pipeline
+    from glacier.params import parse_cli_params
 
     pipeline = load_pipeline(args.ref)
     inputs = _pairs(args.input, "--input", "NAME=PATH, e.g. --input orders=data/orders.parquet")
     raw = _pairs(args.param, "--param", "TASK.PARAM=VALUE, e.g. --param split.min_total=5")
-    params = {k: _json_or_text(v) for k, v in raw.items()}
+    params = parse_cli_params(pipeline, raw)
     executor = LocalExecutor(
         storage="remote" if args.remote else "local",
         root=args.root,

@@ -30,6 +30,7 @@ from glacier.executor.result import TaskResult
 from glacier.invoke import call_task
 from glacier.io import PendingWrite, check_all, commit_all, prepare_write, run_writes
 from glacier.ir import DatasetIR
+from glacier.redact import redact, redact_exception
 from glacier.task import Task
 
 Frame = pl.LazyFrame | pl.DataFrame
@@ -72,8 +73,10 @@ class Engine:
         progress: Progress | None = None,
         max_workers: int | None = None,
         retry_delay: float = 1.0,
+        env: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.tasks = {t.name: t for t in tasks}
+        self.env = env or {}  # per task: its environment variables, secrets resolved
         self.stages = [[n for n in s if n in self.tasks] for s in stages]
         self.frames = frames
         self.targets = targets
@@ -208,7 +211,9 @@ class Engine:
     def _call_once(self, t: Task) -> Called:
         inputs = {i.dataset.name: self.frames[i.dataset.name] for i in t.inputs}
         outputs = run_with_deadline(
-            lambda: call_task(t, inputs, self.params.get(t.name)), t.timeout, f"task {t.name!r}"
+            lambda: call_task(t, inputs, self.params.get(t.name), self.env.get(t.name)),
+            t.timeout,
+            f"task {t.name!r}",
         )
         called = Called(t, outputs)
         try:
@@ -229,8 +234,8 @@ class Engine:
     def _fail(self, name: str, exc: BaseException) -> None:
         result = self.results[name]
         result.status = "failed"
-        result.error = f"{type(exc).__name__}: {exc}"
-        result.exception = exc
+        result.error = redact(f"{type(exc).__name__}: {exc}")  # no secret value in results
+        result.exception = redact_exception(exc)
         self.dead.add(name)
         self.progress.finish(result)
 

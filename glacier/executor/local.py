@@ -24,6 +24,7 @@ from glacier.errors import (
     TaskSchemaError,
 )
 from glacier.executor.engine import Engine, Frame, Progress
+from glacier.executor.local_env import task_environments
 from glacier.executor.locations import Locator
 from glacier.executor.result import RunResult, TaskResult
 from glacier.executor.state import StateStore, source_fingerprint, task_fingerprints, tasks_to_run
@@ -193,6 +194,8 @@ class LocalExecutor:
             results,
             max_workers=self.max_workers,
             retry_delay=self.retry_delay,
+            # a missing secret is one error here, before any task runs
+            env=task_environments([t for t in chosen.tasks if t.name in run_set], chosen),
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import re
 import sys
 import time
@@ -24,6 +25,7 @@ from glacier.invoke import call_task
 from glacier.io import PendingWrite, commit_all, prepare_write, run_writes, scan_dataset
 from glacier.ir import PipelineIR, TaskIR
 from glacier.pipeline import Pipeline
+from glacier.redact import redacting, register
 from glacier.runtime.locations import check_run_id, resolve_locations
 from glacier.task import Task
 
@@ -250,10 +252,12 @@ def run_task(
     resolved = resolve_locations(locations, run_id)
     manifest = _as_ir(manifest)
     spec = _task_spec(manifest, task_name)
-    task = load_task(manifest, task_name, pipeline=pipeline, bundle_root=bundle_root)
-    inputs = read_inputs(manifest, spec, resolved, storage_options)
-    frames = call_task(task, inputs, params)
-    written = write_outputs(manifest, spec, frames, resolved, storage_options)
+    register_secrets(spec)
+    with redacting():  # an error naming a secret's value leaves with *** in its place
+        task = load_task(manifest, task_name, pipeline=pipeline, bundle_root=bundle_root)
+        inputs = read_inputs(manifest, spec, resolved, storage_options)
+        frames = call_task(task, inputs, params)
+        written = write_outputs(manifest, spec, frames, resolved, storage_options)
     return {
         "task": task_name,
         "run_id": run_id,
@@ -266,10 +270,34 @@ def run_task(
     }
 
 
+def register_secrets(spec: TaskIR | TaskSpec, env: Mapping[str, str] = os.environ) -> list[str]:
+    """Have the values of the task's secrets redacted from everything logged or raised; the
+    variables that held one.
+
+    A secret reaches a cloud function as the environment variable named by its ``env`` key
+    (the stack injects it, or the provider's adapter fetched it before calling run_task).
+    """
+    declared = spec.compute.config.get("env")
+    if not isinstance(declared, Mapping):
+        return []
+    names = sorted(
+        k for k, v in declared.items() if isinstance(v, Mapping) and "secret" in v and env.get(k)
+    )
+    register(env[k] for k in names)
+    return names
+
+
 def _total_bytes(written: Iterable[Mapping[str, Any]]) -> int | None:
     """Bytes of all outputs; None (unknown) if any output's size could not be measured."""
     sizes = [w["bytes"] for w in written]
     return None if any(b is None for b in sizes) else sum(sizes)
 
 
-__all__ = ["load_bundle_pipeline", "load_task", "read_inputs", "run_task", "write_outputs"]
+__all__ = [
+    "load_bundle_pipeline",
+    "load_task",
+    "read_inputs",
+    "register_secrets",
+    "run_task",
+    "write_outputs",
+]

@@ -46,7 +46,7 @@ def test_exported_objects_belong_to_glacier() -> None:
 def test_errors_module_surface() -> None:
     assert glacier.errors.__all__ == [
         "CompilationError", "CycleError", "DefinitionError", "DuplicateProducerError", "GlacierError",
-        "InputError", "PipelineReferenceError", "ProviderNotInstalledError", "SchemaError", "TaskFailedError",
+        "InputError", "MissingSecretError", "PipelineReferenceError", "ProviderNotInstalledError", "SchemaError", "TaskFailedError",
         "TaskSchemaError", "WriteConflictError",
     ]  # fmt: skip
     for name in glacier.errors.__all__:

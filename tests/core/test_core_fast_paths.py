@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import inspect
+import os
 import subprocess
 import sys
 import textwrap
@@ -162,6 +163,7 @@ def test_a_local_run_never_imports_pydantic_and_default_compute_is_shared(tmp_pa
         text=True,
         cwd=ROOT,
         check=False,
+        env={**os.environ, "TOKEN": "local-token-value"},  # a local run needs its secrets
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"

@@ -165,12 +165,22 @@ def acquire(path: str) -> Lock | None:
 
 
 def holder_of(path: str) -> str:
-    """Who holds the lock at ``path``, for error messages."""
+    """Who holds the lock at ``path``, and when it counts as stale if its holder cannot be
+    seen from here (for error messages)."""
     try:
-        found = read_holder(path)
+        seen = _read_with_mtime(path)
     except OSError:
-        found = None
-    return found.describe() if found is not None else "an unknown process"
+        seen = None
+    found = None if seen is None else _parse(seen[0])
+    if seen is None or found is None:
+        return "an unknown process"
+    if _same_namespace(found) and found.start is not None:
+        return found.describe()
+    age = max(0.0, time.time() - seen[1])
+    return (
+        f"{found.describe()}, refreshed {age:.0f}s ago; it is taken over once it goes "
+        f"{STALE_AFTER:g}s without a refresh"
+    )
 
 
 def stale_reason(found: Holder | None, age: float, text: str = "") -> str | None:
@@ -256,23 +266,44 @@ def _create(path: str, holder: Holder) -> bool:
 def _break(path: str, seen: str) -> bool:
     """Remove the stale lock ``path`` whose content was ``seen``; False if it changed first.
 
-    Renaming is the atomic step: of two processes breaking one lock, one renames it and the
-    other finds nothing. What was renamed is checked to be the lock judged stale; a new lock
-    that replaced it meanwhile is put back (hard link: never over a third lock).
+    Breakers take turns through ``<lock>.breaking`` (created exclusively), and the one whose
+    turn it is reads the lock again: a breaker that read the stale lock before another broke
+    it and took the lock sees the new holder and leaves it. Renaming the lock aside, then
+    checking what was renamed, is a second guard (a new lock renamed by mistake is put back,
+    by hard link: never over a third lock).
     """
-    aside = f"{path}.{os.urandom(6).hex()}.stale"
+    guard = f"{path}.breaking"
     try:
-        os.rename(path, aside)
-    except FileNotFoundError:
+        os.close(os.open(guard, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:
+        seen_guard = _read_with_mtime(guard)
+        if seen_guard is not None and time.time() - seen_guard[1] > _BREAK_SECONDS:
+            _remove(guard)  # left by a breaker killed in the middle
+        time.sleep(0.01)  # another breaker's turn: it takes microseconds
         return False
-    moved = _read_with_mtime(aside)
-    if moved is not None and moved[0] != seen:
-        with contextlib.suppress(OSError):
-            os.link(aside, path)
+    try:
+        current = _read_with_mtime(path)
+        if current is None or current[0] != seen:
+            return False
+        aside = f"{path}.{os.urandom(6).hex()}.stale"
+        try:
+            os.rename(path, aside)
+        except FileNotFoundError:
+            return False
+        moved = _read_with_mtime(aside)
+        if moved is not None and moved[0] != seen:
+            with contextlib.suppress(OSError):
+                os.link(aside, path)
+            _remove(aside)
+            return False
         _remove(aside)
-        return False
-    _remove(aside)
-    return True
+        return True
+    finally:
+        _remove(guard)
+
+
+#: A ``.breaking`` guard older than this was left by a breaker that died while breaking.
+_BREAK_SECONDS = 10.0
 
 
 class _Heartbeat:

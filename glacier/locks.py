@@ -18,12 +18,17 @@ Whether a lock still holds, as seen by the process that wants it:
   :data:`STALE_AFTER` seconds is stale. Old pid-only locks are judged by their pid, and by the
   heartbeat window since they are never touched.
 
-A stale lock is broken with a warning naming it and its holder: renamed aside to a unique
-name (only one of two breakers can rename it), then checked to be the very file judged stale
-(a live lock that replaced it in the meantime is put back). Locks are created atomically: the
-record is written to a private file, which is hard-linked to the lock's name (fails if it
-exists; ``O_CREAT|O_EXCL`` on filesystems without hard links). A holder whose lock was broken
-finds out before it publishes anything: :meth:`Lock.held` checks the token in the file.
+A lock naming this very process that no live :class:`Lock` of this process holds was left by
+a run interrupted while releasing it (a notebook keeps the process): it is stale too.
+
+A stale lock is broken with a warning naming it and its holder. Breakers take turns through
+``<lock>.breaking``; the one whose turn it is breaks the lock only if it still holds the record
+judged stale (renamed aside to a unique name, then checked; a live lock renamed by mistake is
+put back), then creates its own like anyone else: of many runs breaking one stale lock, one gets
+it. Locks are created atomically: the record is written to a private file, which is hard-linked
+to the lock's name (fails if it exists; ``O_CREAT|O_EXCL`` on filesystems without hard links).
+A holder whose lock was broken finds out before it publishes anything: :meth:`Lock.held`
+checks the token in the file.
 """
 
 from __future__ import annotations
@@ -63,9 +68,10 @@ class Holder:
         text = f"process {self.pid}"
         if self.host is not None:
             text += f" on host {self.host!r}"
-        if self.since is not None:
-            when = dt.datetime.fromtimestamp(self.since, dt.timezone.utc)
-            text += f" since {when:%Y-%m-%d %H:%M:%S} UTC"
+        if isinstance(self.since, int | float):
+            with contextlib.suppress(ValueError, OverflowError, OSError):  # a garbled record
+                when = dt.datetime.fromtimestamp(self.since, dt.timezone.utc)
+                text += f" since {when:%Y-%m-%d %H:%M:%S} UTC"
         return text
 
 
@@ -93,12 +99,14 @@ def process_start(pid: int) -> str | None:
 
 
 def _running(pid: int) -> bool:
+    if pid <= 0:  # kill(0 or -1, 0) would ask about process groups
+        return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return False
-    except (PermissionError, OverflowError):
-        return pid > 0
+    except PermissionError:  # it exists, as another user's process
+        return True
     return True
 
 

@@ -18,9 +18,11 @@ outputs are all ephemeral has nothing to keep: it runs when a task reading its o
 and always when one of them is read by no task (its data is only in ``result[name]``).
 
 The state file is a cache: damaged, foreign or of another version, it is ignored with a
-warning (every task runs) and rewritten atomically after the run. A run holds
-``<root>/state/<pipeline>.lock`` while it reads, runs and saves, so a second run of the same
-pipeline on the same root is refused with WriteConflictError instead of interleaving.
+warning (every task runs) and rewritten atomically after the run, also after an interrupted
+run (the tasks that committed skip next time). A run holds ``<root>/state/<pipeline>.lock``
+(``glacier.locks``) while it reads, runs and saves, so a second run of the same pipeline on the
+same root is refused with WriteConflictError instead of interleaving, and a run whose lock was
+broken as stale does not save over the state of the run that broke it.
 """
 
 from __future__ import annotations

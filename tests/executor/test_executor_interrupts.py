@@ -84,7 +84,7 @@ def test_a_task_thread_still_running_after_the_interrupt_starts_no_write(workdir
     raw = Dataset("raw")
     a = Dataset("a", storage=ObjectStorage())
     b, c = Dataset("b", storage=ObjectStorage()), Dataset("c", storage=ObjectStorage())
-    finished = threading.Event()
+    started, finished = threading.Event(), threading.Event()
     p = Pipeline(name="threads")
 
     @p.task()
@@ -94,11 +94,13 @@ def test_a_task_thread_still_running_after_the_interrupt_starts_no_write(workdir
     @p.task()
     def interrupt_b(x: Annotated[pl.DataFrame, a]) -> b:
         if not finished.is_set():
+            started.wait(30)  # interrupted while slow_c runs
             raise KeyboardInterrupt
         return x
 
     @p.task()
     def slow_c(x: Annotated[pl.DataFrame, a]) -> c:
+        started.set()
         time.sleep(0.5)
         finished.set()
         return x

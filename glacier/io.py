@@ -5,8 +5,9 @@ complete or not at all.
 
 - Local paths: the data goes to a hidden temporary *folder* in the destination folder
   (``.<file>.<random>.tmp/<file>``), is checked there, and the file is renamed over the
-  destination (``os.replace`` is atomic on one filesystem). A ``.<file>.lock`` created with
-  ``open(..., "x")`` stops two writers of the same dataset.
+  destination (``os.replace`` is atomic on one filesystem). A ``.<file>.lock``
+  (``glacier.locks``) stops two writers of the same dataset; a write publishes only while it
+  still holds its lock.
 - Why a folder: when one sink of a ``pl.collect_all`` fails, Polars returns the error while
   the query's other sinks may still be running, and they can create or finish their files
   *after* the caller removed them. Aborting removes the temporary folder (until it is gone),
@@ -29,7 +30,6 @@ every output of a task before it publishes any.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import importlib.util
 import io
@@ -37,13 +37,14 @@ import os
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from glacier import locks
 from glacier.errors import DefinitionError, GlacierError, SchemaError, WriteConflictError
 from glacier.ir import DatasetIR
+from glacier.locks import Lock
 from glacier.schema import non_nullable_columns, polars_schema, schema_mismatches
 
 #: URL schemes Polars' cloud IO understands, by provider.
@@ -267,7 +268,7 @@ class PendingWrite:
     frame: pl.LazyFrame | pl.DataFrame
     sink: pl.LazyFrame | None = None
     temp: str | None = None
-    lock: str | None = None
+    lock: Lock | None = None
     _done: bool = field(default=False, repr=False)
     _verified: bool = field(default=False, repr=False)
     _rows: int | None = field(default=None, repr=False)
@@ -344,7 +345,7 @@ class PendingWrite:
 
     def _release(self) -> None:
         if self.lock is not None and not self._done:
-            _remove(self.lock)
+            self.lock.release()
         self._done = True
 
 
@@ -494,6 +495,7 @@ def _publish(p: PendingWrite) -> WriteResult:
     assert p._rows is not None
     temp = _temp_file(p)
     size = os.path.getsize(temp)
+    _check_lock(p)
     os.replace(temp, p.uri)
     _remove_until_gone(p.temp or "")
     p.temp = None
@@ -541,92 +543,31 @@ def _write_delta(p: PendingWrite) -> WriteResult:
     return WriteResult(p.uri, df.height, size)
 
 
-def _acquire_lock(ds: DatasetIR, uri: str) -> str:
-    """Create ``.<file>.lock`` exclusively; a lock whose writer process is gone is taken over."""
-    lock = os.path.join(os.path.dirname(os.path.abspath(uri)), f".{os.path.basename(uri)}.lock")
-    if acquire_lock(lock):
+def _acquire_lock(ds: DatasetIR, uri: str) -> Lock:
+    """Create ``.<file>.lock`` exclusively; a lock whose writer is gone is broken (see
+    glacier.locks for how a live writer is told from a dead one)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(uri)), f".{os.path.basename(uri)}.lock")
+    lock = locks.acquire(path)
+    if lock is not None:
         return lock
     msg = (
-        f"dataset {ds.name!r}: another writer is writing {uri} (lock {lock} held by process "
-        f"{lock_owner(lock)}); wait for it to finish, or delete the lock if no run is active"
+        f"dataset {ds.name!r}: another writer is writing {uri} (lock {path} held by "
+        f"{locks.holder_of(path)}); wait for it to finish, or delete the lock if no run is active"
     )
     raise WriteConflictError(msg)
 
 
-def acquire_lock(lock: str) -> bool:
-    """Create the lock file ``lock`` holding this process's pid; False if a live process holds it.
-
-    The file appears with its pid already in it (written to a private file, then hard-linked
-    to ``lock``, which fails if ``lock`` exists): a lock created with ``open(..., "x")`` is
-    empty for a moment, and a second writer reading it then would take it for a dead
-    writer's and take it over. A lock whose process is gone is taken over by renaming it
-    away first (only one taker can rename it) and checking that what was renamed is the dead
-    writer's lock; a live lock renamed by mistake (another taker won the race) is put back.
-    OSError (other than the lock existing) is the caller's: the folder is not writable.
-    """
-    for _ in range(3):
-        if _create_lock(lock):
-            return True
-        owner = lock_owner(lock)
-        if owner is not None and _alive(owner):
-            return False  # a live writer (this process included: one write at a time)
-        aside = f"{lock}.{os.urandom(6).hex()}.stale"
-        try:
-            os.rename(lock, aside)
-        except FileNotFoundError:
-            continue  # released or taken over meanwhile: try again
-        taken = lock_owner(aside)
-        if taken != owner and taken is not None and _alive(taken):
-            with contextlib.suppress(OSError):
-                os.link(aside, lock)  # not the dead lock we saw: give it back
-            _remove(aside)
-            return False
-        _remove(aside)
-    return False
-
-
-def release_lock(lock: str) -> None:
-    """Remove a lock this process holds (a missing lock is fine)."""
-    if lock_owner(lock) in (os.getpid(), None):
-        _remove(lock)
-
-
-def _create_lock(lock: str) -> bool:
-    """Atomically create ``lock`` with this pid in it; False if it exists."""
-    private = f"{lock}.{os.getpid()}.{os.urandom(6).hex()}.new"
-    with open(private, "x") as fh:
-        fh.write(str(os.getpid()))
-    try:
-        os.link(private, lock)
-    except FileExistsError:
-        return False
-    except OSError:  # a filesystem without hard links: exclusive create, then write
-        try:
-            with open(lock, "x") as fh:
-                fh.write(str(os.getpid()))
-        except FileExistsError:
-            return False
-    finally:
-        _remove(private)
-    return True
-
-
-def lock_owner(lock: str) -> int | None:
-    """The pid written in a lock file, or None (no lock, or no pid in it)."""
-    try:
-        return int(Path(lock).read_text().strip() or "0") or None
-    except (OSError, ValueError):
-        return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _check_lock(p: PendingWrite) -> None:
+    """Publish only while this write still holds its lock: a lock judged stale and broken by
+    another writer means two writers, and the other one's data must not be overwritten."""
+    if p.lock is None or p.lock.held():
+        return
+    msg = (
+        f"dataset {p.ds.name!r}: the write lock {p.lock.path} was broken while this run was "
+        f"writing {p.uri} (now held by {locks.holder_of(p.lock.path)}), so this write was not "
+        "published; the data there is the other writer's. Run again once it has finished"
+    )
+    raise WriteConflictError(msg)
 
 
 def _remove_until_gone(path: str) -> None:
@@ -655,17 +596,14 @@ def _remove(path: str) -> None:
 __all__ = [
     "PendingWrite",
     "WriteResult",
-    "acquire_lock",
     "check_all",
     "check_nulls",
     "commit_all",
     "conform",
     "dataset_uri",
     "exists",
-    "lock_owner",
     "prepare_write",
     "provider_of",
-    "release_lock",
     "scan_dataset",
     "write_dataset",
 ]

@@ -7,6 +7,8 @@ the compiler for that provider; the others ignore them.
 from __future__ import annotations
 
 import os
+import re
+import urllib.parse
 from typing import ClassVar, Literal
 
 from glacier.model import Field, field_validator
@@ -40,6 +42,51 @@ def folder_prefix(prefix: str) -> str:
     mean the folder ``"raw/"`` (so compiled stacks and remote runs agree on every key)."""
     cleaned = prefix.strip("/")
     return f"{cleaned}/" if cleaned else ""
+
+
+#: The storage class for each provider's object store, named in LocalFS's error for a URL.
+PROVIDER_STORAGE = {
+    "aws": "glacier_aws.storage.S3",
+    "gcp": "glacier_gcp.storage.GCS",
+    "azure": "glacier_azure.storage.BlobStorage",
+}
+_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+)://")  # two letters at least: C:// is a drive
+
+
+def local_folder(path: str) -> str:
+    """``path`` when it is a folder path on this machine; a ValueError naming the right storage
+    class for a URL (``s3://``, ``gs://``, ``http://``...) and the plain path for ``file://``.
+
+    A URL given to LocalFS used to be handed to Polars as is: a default local run then wrote
+    to the real bucket, and ``file:///abs`` became the relative folder ``./file:/abs``.
+    """
+    match = _URL.match(path)
+    if match is None:
+        return path
+    scheme = match.group(1).lower()
+    if scheme == "file":
+        parsed = urllib.parse.urlsplit(path)
+        plain = urllib.parse.unquote(parsed.path)
+        if parsed.netloc not in ("", "localhost"):
+            plain = f"//{parsed.netloc}{plain}"
+        msg = (
+            f"base_path must be a plain folder path, found the file URL {path!r}; "
+            f"write LocalFS({plain!r})"
+        )
+        raise ValueError(msg)
+    from glacier.io import SCHEMES  # the URL schemes of each provider's object store
+
+    provider = SCHEMES.get(scheme)
+    if provider is not None:
+        use = f"for {scheme}:// data use {PROVIDER_STORAGE[provider]}(...) or ObjectStorage()"
+    else:
+        classes = ", ".join(PROVIDER_STORAGE.values())
+        use = f"copy the data to a folder here, or use ObjectStorage() or {classes} for cloud data"
+    msg = (
+        f"base_path must be a folder on this machine, found the URL {path!r}; {use} "
+        "(LocalFS never touches remote storage)"
+    )
+    raise ValueError(msg)
 
 
 class StorageResource(Resource):
@@ -108,7 +155,7 @@ class LocalFS(StorageResource):
     def _non_empty(cls, v: str) -> str:
         if not v.strip():
             raise ValueError("base_path must be a non-empty folder path")
-        return v
+        return local_folder(v)
 
     def describe(self) -> str:
         return "local fs"

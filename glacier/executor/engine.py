@@ -91,6 +91,8 @@ class Engine:
         self.dead: set[str] = set()  # tasks that failed or could not run
         self._pool: Any = None  # a ThreadPoolExecutor, made on first need
         self._open: list[PendingWrite] = []  # every write prepared in this run
+        self._stopping = False  # interrupted (or a bug): no new write may start
+        self._open_lock = threading.Lock()
 
     # -- the stage loop ------------------------------------------------------------------------
 
@@ -99,14 +101,17 @@ class Engine:
             self._run_stages()
             self.flush()
         except BaseException:
-            # an interrupt (Ctrl-C in a notebook) or a bug: release every lock and temporary
-            # folder, or this process would find its own locks on the next run
+            # an interrupt (Ctrl-C, SIGTERM) or a bug: release every lock and temporary folder.
+            # Task threads still running cannot start a write after this (see _prepare), so
+            # they need not be waited for
+            with self._open_lock:
+                self._stopping = True
             for w in self._open:
                 w.abort()
             raise
         finally:
             if self._pool is not None:
-                self._pool.shutdown()
+                self._pool.shutdown(wait=not self._stopping, cancel_futures=self._stopping)
                 self._pool = None
 
     def _run_stages(self) -> None:
@@ -209,6 +214,8 @@ class Engine:
         return None
 
     def _call_once(self, t: Task) -> Called:
+        if self._stopping:  # a retry in a task thread after the run was interrupted
+            raise KeyboardInterrupt(f"task {t.name!r}: the run was interrupted")
         inputs = {i.dataset.name: self.frames[i.dataset.name] for i in t.inputs}
         outputs = run_with_deadline(
             lambda: call_task(t, inputs, self.params.get(t.name), self.env.get(t.name)),
@@ -346,8 +353,11 @@ class Engine:
 
     def _prepare(self, name: str, frame: Frame) -> PendingWrite:
         ds, uri, opts = self.targets[name]
-        write = prepare_write(ds, frame, uri, opts)
-        self._open.append(write)  # list.append is atomic: pool threads call this too
+        with self._open_lock:  # pool threads call this too
+            if self._stopping:
+                raise KeyboardInterrupt(f"dataset {name!r}: the run was interrupted")
+            write = prepare_write(ds, frame, uri, opts)
+            self._open.append(write)
         return write
 
 

@@ -24,6 +24,7 @@ from glacier.errors import (
     TaskSchemaError,
 )
 from glacier.executor.engine import Engine, Frame, Progress
+from glacier.executor.interrupts import stop_on_signals
 from glacier.executor.local_env import task_environments
 from glacier.executor.locations import Locator
 from glacier.executor.result import RunResult, TaskResult
@@ -108,12 +109,14 @@ class LocalExecutor:
         frames, source_fps = _load_sources(spec, locator, locations, inputs)
         # the run lock is held from before the state is read until it is saved: two runs of
         # this pipeline on this root never interleave their writes or their state
-        with StateStore(root_dir, spec.name) as state:
-            engine = self._run_tasks(
-                chosen, spec, state, frames, source_fps, locator, locations, task_params, force
-            )
-            state.prune({t.name for t in pipeline.tasks})
-            state.save()
+        with stop_on_signals(), StateStore(root_dir, spec.name) as state:
+            try:
+                engine = self._run_tasks(
+                    chosen, spec, state, frames, source_fps, locator, locations, task_params, force
+                )
+            finally:  # interrupted too: the tasks that committed are recorded and skip next time
+                state.prune({t.name for t in pipeline.tasks})
+                state.save()
         results = engine.results
         result = _result(spec, results, engine, locator, locations, frames, inputs)
         result.seconds = time.perf_counter() - started
@@ -158,15 +161,17 @@ class LocalExecutor:
         engine = self._engine(
             chosen, spec, run_set, frames, locator, locations, task_params, results
         )
-        with _progress(self.progress, [t.name for t in spec.tasks if t.name in run_set]) as bar:
-            engine.progress = bar
-            engine.run()
-        for t in spec.tasks:
-            if results[t.name].status == "succeeded":
-                ins = stored(t.input_datasets, produced_only=True)
-                state.record(t.name, fps[t.name], stored(t.outputs), ins)
-            elif results[t.name].status == "failed":
-                state.forget(t.name)
+        try:
+            with _progress(self.progress, [t.name for t in spec.tasks if t.name in run_set]) as bar:
+                engine.progress = bar
+                engine.run()
+        finally:  # an interrupted run records what it committed
+            for t in spec.tasks:
+                if results[t.name].status == "succeeded":
+                    ins = stored(t.input_datasets, produced_only=True)
+                    state.record(t.name, fps[t.name], stored(t.outputs), ins)
+                elif results[t.name].status == "failed":
+                    state.forget(t.name)
         return engine
 
     def _engine(

@@ -18,9 +18,11 @@ outputs are all ephemeral has nothing to keep: it runs when a task reading its o
 and always when one of them is read by no task (its data is only in ``result[name]``).
 
 The state file is a cache: damaged, foreign or of another version, it is ignored with a
-warning (every task runs) and rewritten atomically after the run. A run holds
-``<root>/state/<pipeline>.lock`` while it reads, runs and saves, so a second run of the same
-pipeline on the same root is refused with WriteConflictError instead of interleaving.
+warning (every task runs) and rewritten atomically after the run, also after an interrupted
+run (the tasks that committed skip next time). A run holds ``<root>/state/<pipeline>.lock``
+(``glacier.locks``) while it reads, runs and saves, so a second run of the same pipeline on the
+same root is refused with WriteConflictError instead of interleaving, and a run whose lock was
+broken as stale does not save over the state of the run that broke it.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ from typing import Any
 
 import polars as pl
 
+from glacier import locks
 from glacier.errors import GlacierError, WriteConflictError
-from glacier.io import acquire_lock, lock_owner, release_lock
 from glacier.ir import PipelineIR, TaskIR
 
 Fingerprint = str | None
@@ -137,7 +139,7 @@ class StateStore:
         self.lock = self.path.with_suffix(".lock")
         self.pipeline = pipeline
         self.data: dict[str, Any] = {}
-        self._locked = False
+        self._lock: locks.Lock | None = None
 
     def open(self) -> StateStore:
         """Take the run lock (WriteConflictError if another run holds it), then read."""
@@ -147,25 +149,24 @@ class StateStore:
             )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            locked = acquire_lock(str(self.lock))
+            self._lock = locks.acquire(str(self.lock))
         except OSError as exc:
             raise self._unwritable(exc) from exc
-        if not locked:
+        if self._lock is None:
             msg = (
                 f"pipeline {self.pipeline!r} is already running on {self.path.parent.parent} "
-                f"(lock {self.lock} held by process {lock_owner(str(self.lock))}); wait for it "
+                f"(lock {self.lock} held by {locks.holder_of(str(self.lock))}); wait for it "
                 "to finish, or delete the lock if no run is active"
             )
             raise WriteConflictError(msg)
-        self._locked = True
         self.data = self._load()
         return self
 
     def close(self) -> None:
         """Release the run lock."""
-        if self._locked:
-            release_lock(str(self.lock))
-            self._locked = False
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def __enter__(self) -> StateStore:
         return self.open()
@@ -253,17 +254,35 @@ class StateStore:
     def save(self) -> None:
         """Written atomically: a private temporary file renamed over the state file, so a
         crash leaves the old state or the new one. Not fsynced: the file is a cache (a damaged
-        one is ignored with a warning and every task runs), and an fsync cost ~10 ms per run."""
+        one is ignored with a warning and every task runs), and an fsync cost ~10 ms per run.
+
+        Saved only while this run still holds the run lock: a lock judged stale and broken by
+        another run (see glacier.locks) means that run's state is the one to keep."""
+        self._check_lock()
         temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
         text = json.dumps({"version": STATE_VERSION, "tasks": self.data}, indent=1, sort_keys=True)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _write_new(temp, text)
             os.replace(temp, self.path)
-        except OSError as exc:
+        except BaseException as exc:  # an interrupt too: no temporary file stays behind
             with contextlib.suppress(OSError):
                 temp.unlink()
-            raise self._unwritable(exc) from exc
+            if isinstance(exc, OSError):
+                raise self._unwritable(exc) from exc
+            raise
+
+    def _check_lock(self) -> None:
+        if self._lock is not None and self._lock.held():
+            return
+        now = f"now held by {locks.holder_of(str(self.lock))}" if self.lock.exists() else "gone"
+        msg = (
+            f"pipeline {self.pipeline!r}: the run state {self.path} was not saved, because this "
+            f"run no longer holds its run lock {self.lock} ({now}; another run judged it stale "
+            "and broke it). The datasets this run wrote are intact; the next run checks them "
+            "against the state and reruns what it cannot vouch for"
+        )
+        raise WriteConflictError(msg)
 
 
 def _write_new(path: Path, text: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -218,13 +219,13 @@ def test_a_run_lock_left_by_a_killed_process_is_taken_over(workdir, orders):
 def test_taking_over_a_stale_lock_gives_back_a_live_one_that_replaced_it(workdir, monkeypatch):
     """Two takers saw the same dead lock; the first replaced it with its own live lock before
     the second renamed it away: the second must put it back and back off."""
-    import glacier.io as gio
+    import glacier.locks as glocks
 
     lock = workdir / ".x.lock"
     lock.write_text("1")  # the first taker's lock (pid 1: a live process)
-    seen = iter([999999999])  # what the second taker read before the first one's takeover
-    real = gio.lock_owner
-    monkeypatch.setattr(gio, "lock_owner", lambda path: next(seen, None) or real(path))
-    assert gio.acquire_lock(str(lock)) is False
+    seen = iter([("999999999", time.time())])  # what the second taker read before the takeover
+    real = glocks._read_with_mtime
+    monkeypatch.setattr(glocks, "_read_with_mtime", lambda path: next(seen, None) or real(path))
+    assert glocks.acquire(str(lock)) is None
     assert lock.read_text() == "1"
     assert leftovers(workdir) == [".x.lock"]

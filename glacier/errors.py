@@ -9,10 +9,11 @@ Hierarchy::
     │   └── glacier.resources.ResourceError  bad resource arguments (also a pydantic
     │                            ValidationError; defined in glacier.resource_error and loaded
     │                            on first use, to keep this module and local runs plain)
-    ├── SchemaError              data written to a dataset does not match its schema
+    ├── SchemaError              data written to a dataset, or a source's data, does not match
+    │                            its declared schema
     ├── InputError               a source dataset has no data for a run
     ├── WriteConflictError       another writer holds a dataset's write lock, or another run
-    │                            of the pipeline holds its run lock
+    │                            of the pipeline holds its run lock (the only retryable one)
     ├── TaskFailedError          a task raised during a run (the cause is chained)
     │   └── TaskSchemaError      ... because its output broke a schema (also a SchemaError)
     ├── CompilationError         a pipeline cannot be compiled for the chosen target
@@ -20,13 +21,25 @@ Hierarchy::
     └── PipelineReferenceError  a REF on the command line does not name a pipeline
 
 Messages name the object, say what was expected and what was found, and give the fix.
+
+Retrying: each class says whether the same call can succeed when tried again
+(``retryable``). Glacier's errors are deterministic (not retried) except
+``WriteConflictError``: another writer may finish. :func:`is_retryable` classifies any
+exception a task attempt raised, Polars' and Python's included; a task's ``retries`` are
+spent only on retryable failures.
 """
 
 from __future__ import annotations
 
+import sys
+from typing import ClassVar
+
 
 class GlacierError(Exception):
     """Base class of every error Glacier raises on purpose."""
+
+    #: Whether trying the same call again can succeed (see :func:`is_retryable`).
+    retryable: ClassVar[bool] = False
 
 
 class DefinitionError(GlacierError):
@@ -46,7 +59,7 @@ class DuplicateProducerError(DefinitionError):
 
 
 class SchemaError(GlacierError):
-    """Data written to a dataset does not match the dataset's declared schema."""
+    """Data written to a dataset, or read from a source, does not match its declared schema."""
 
 
 class InputError(GlacierError):
@@ -55,6 +68,8 @@ class InputError(GlacierError):
 
 class WriteConflictError(GlacierError):
     """Another process is writing the same dataset (its lock file is held)."""
+
+    retryable: ClassVar[bool] = True  # the other writer may finish meanwhile
 
 
 class TaskFailedError(GlacierError):
@@ -84,6 +99,49 @@ class ProviderNotInstalledError(CompilationError):
 
 class PipelineReferenceError(GlacierError):
     """A ``file.py[:attr]`` or ``module[:attr]`` reference does not name a pipeline."""
+
+
+#: Polars errors that a query raises the same way every time: a missing column, a wrong type,
+#: an invalid plan. Polars' ``ComputeError`` is not here: it also reports failed reads
+#: (network, object stores), which are worth trying again.
+_POLARS_DETERMINISTIC = (
+    "ColumnNotFoundError",
+    "DuplicateError",
+    "InvalidOperationError",
+    "NoDataError",
+    "OutOfBoundsError",
+    "RowsError",
+    "SQLInterfaceError",
+    "SQLSyntaxError",
+    "SchemaError",
+    "SchemaFieldNotFoundError",
+    "ShapeError",
+    "StringCacheMismatchError",
+    "StructFieldNotFoundError",
+)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether a task attempt that raised ``exc`` can succeed when tried again.
+
+    An exception class (or instance) with a bool ``retryable`` attribute says so itself:
+    Glacier's errors do, and so can a user's own exception classes. Polars errors that fail
+    the same way on every run (a missing column, a type or plan error) are not retryable.
+    Anything else is: I/O, network and timeout errors (``OSError``), Polars'
+    ``ComputeError`` (it also reports failed reads), and exceptions Glacier cannot classify,
+    since the task asked for retries.
+    """
+    flag = getattr(exc, "retryable", None)
+    if isinstance(flag, bool):
+        return flag
+    polars_errors = sys.modules.get("polars.exceptions")  # not imported: not a Polars error
+    if polars_errors is not None:
+        deterministic = tuple(
+            cls for name in _POLARS_DETERMINISTIC if (cls := getattr(polars_errors, name, None))
+        )
+        if isinstance(exc, deterministic):
+            return False
+    return True
 
 
 __all__ = [

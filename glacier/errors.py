@@ -102,10 +102,10 @@ class PipelineReferenceError(GlacierError):
 
 
 #: Polars errors that a query raises the same way every time: a missing column, a wrong type,
-#: an invalid plan. Polars' ``ComputeError`` is not here: it also reports failed reads
-#: (network, object stores), which are worth trying again.
+#: an invalid plan, data that cannot be parsed as its declared type.
 _POLARS_DETERMINISTIC = (
     "ColumnNotFoundError",
+    "ComputeError",
     "DuplicateError",
     "InvalidOperationError",
     "NoDataError",
@@ -119,6 +119,22 @@ _POLARS_DETERMINISTIC = (
     "StringCacheMismatchError",
     "StructFieldNotFoundError",
 )
+#: Words of a Polars ComputeError that reports a failed read or write rather than a bad
+#: query (Polars 1.x raised ComputeError for object-store failures; 2.x raises OSError).
+_TRANSIENT_WORDS = (
+    "object-store",
+    "object store",
+    "connection",
+    "timed out",
+    "timeout",
+    "os error",
+    "i/o error",
+    "io error",
+    "temporarily",
+    "throttl",
+    "too many requests",
+    "service unavailable",
+)
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -126,22 +142,26 @@ def is_retryable(exc: BaseException) -> bool:
 
     An exception class (or instance) with a bool ``retryable`` attribute says so itself:
     Glacier's errors do, and so can a user's own exception classes. Polars errors that fail
-    the same way on every run (a missing column, a type or plan error) are not retryable.
-    Anything else is: I/O, network and timeout errors (``OSError``), Polars'
-    ``ComputeError`` (it also reports failed reads), and exceptions Glacier cannot classify,
-    since the task asked for retries.
+    the same way on every run (a missing column, a type, plan or parse error) are not
+    retryable, except a ``ComputeError`` reporting a failed read (network, object store).
+    Anything else is: I/O, network and timeout errors (``OSError``), and exceptions Glacier
+    cannot classify, since the task asked for retries.
     """
     flag = getattr(exc, "retryable", None)
     if isinstance(flag, bool):
         return flag
     polars_errors = sys.modules.get("polars.exceptions")  # not imported: not a Polars error
-    if polars_errors is not None:
-        deterministic = tuple(
-            cls for name in _POLARS_DETERMINISTIC if (cls := getattr(polars_errors, name, None))
-        )
-        if isinstance(exc, deterministic):
-            return False
-    return True
+    if polars_errors is None:
+        return True
+    deterministic = tuple(
+        cls for name in _POLARS_DETERMINISTIC if (cls := getattr(polars_errors, name, None))
+    )
+    if not isinstance(exc, deterministic):
+        return True
+    if isinstance(exc, polars_errors.ComputeError):
+        text = str(exc).lower()
+        return any(word in text for word in _TRANSIENT_WORDS)
+    return False
 
 
 __all__ = [

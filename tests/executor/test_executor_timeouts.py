@@ -4,6 +4,7 @@ import, in a stoppable thread for the others."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from glacier import Dataset, LocalExecutor, Pipeline
 from glacier.errors import TaskFailedError
+from glacier.loader import load_pipeline
 from glacier.storage import ObjectStorage
 
 pytestmark = pytest.mark.slow  # worker processes, and waits for what must not happen
@@ -125,3 +127,76 @@ def test_a_worker_does_not_retry_a_missing_column_but_retries_an_os_error(workdi
     assert tasks["missing_column"].attempts == 1
     assert tasks["flaky_disk"].status == "succeeded" and tasks["flaky_disk"].attempts == 2
     assert timed.lines().count("flaky") == 2
+
+
+def test_a_task_built_by_a_function_runs_in_a_worker_through_the_pipelines_ref(workdir):
+    Path("built.py").write_text(BUILT)
+    pipeline = load_pipeline("built.py:build")  # the REF lets a worker build it again
+    result = pipeline.run(inputs={"raw": RAW})
+    assert set(result["out"].collect()["pid"]) != {os.getpid()}
+
+
+def test_a_module_edited_since_it_was_imported_runs_the_imported_code_in_this_process(
+    workdir, monkeypatch
+):
+    monkeypatch.syspath_prepend(str(workdir))
+    Path("edited_tasks.py").write_text(EDITED.format(value=1))
+    module = importlib.import_module("edited_tasks")
+    Path("edited_tasks.py").write_text(EDITED.format(value=1000))  # not reloaded
+    result = module.pipeline.run(inputs={"raw": RAW})
+    out = result["out"].collect()
+    assert set(out["value"]) == {1} and set(out["pid"]) == {os.getpid()}
+
+
+def test_a_late_in_process_stop_is_warned_about(workdir, monkeypatch):
+    monkeypatch.setattr("glacier.executor.timeouts._GRACE", 0.1)
+    raw = Dataset("raw")
+    p = Pipeline(name="stubborn")
+
+    @p.task(timeout=0.1)
+    def stubborn(r: raw) -> None:
+        time.sleep(1.0)
+
+    with (
+        pytest.warns(RuntimeWarning, match=r"task 'stubborn' passed its timeout and has not"),
+        pytest.raises(TaskFailedError, match=r"TimeoutError"),
+    ):
+        p.run(inputs={"raw": RAW})
+
+
+BUILT = """
+import os
+
+import polars as pl
+
+from glacier import Dataset, Pipeline
+from glacier.storage import ObjectStorage
+
+
+def build():
+    raw, out = Dataset("raw"), Dataset("out", storage=ObjectStorage())
+    p = Pipeline(name="built")
+
+    @p.task(timeout=60)
+    def stamp(r: raw) -> out:
+        return r.with_columns(pid=pl.lit(os.getpid()))
+
+    return p
+"""
+
+EDITED = """
+import os
+
+import polars as pl
+
+from glacier import Dataset, Pipeline
+from glacier.storage import ObjectStorage
+
+raw, out = Dataset("raw"), Dataset("out", storage=ObjectStorage())
+pipeline = Pipeline(name="edited")
+
+
+@pipeline.task(timeout=60)
+def stamp(r: raw) -> out:
+    return r.with_columns(value=pl.lit({value}), pid=pl.lit(os.getpid()))
+"""

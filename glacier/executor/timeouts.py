@@ -164,7 +164,11 @@ def run_stoppable(fn: Callable[[Attempt], Any], seconds: float, what: str, why: 
     TimeoutError. ``why``: why it runs in this process (for the warning of a late stop)."""
     attempt = Attempt(fn)
     attempt.thread.start()
-    attempt.thread.join(seconds)
+    try:
+        attempt.thread.join(seconds)
+    except BaseException:  # Ctrl-C while waiting: the attempt does not outlive the run either
+        attempt.stop(what, why)
+        raise
     if attempt.thread.is_alive():
         attempt.stop(what, why)
         msg = f"{what} did not finish within its timeout of {seconds:g}s; the attempt was stopped"

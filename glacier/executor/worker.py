@@ -218,7 +218,7 @@ def main(request_path: str) -> int:
     try:
         task = _find(request["where"], request["code"])
         inputs = {n: _load(how, value) for n, (how, value) in request["inputs"].items()}
-    except Exception as exc:
+    except BaseException as exc:  # a module exiting at import included: run it in the parent
         _report(folder, {"unavailable": f"{type(exc).__name__}: {exc}"})
         return 0
     from glacier.invoke import call_task

@@ -217,13 +217,7 @@ class Engine:
 
     def _call_once(self, t: Task) -> Called:
         inputs = {i.dataset.name: self.frames[i.dataset.name] for i in t.inputs}
-        check_sources(
-            (i.dataset.name, ds.schema_, frame, "read as a DataFrame")
-            for i in t.inputs
-            if (ds := self.sources.get(i.dataset.name)) is not None
-            and i.frame == "eager"
-            and isinstance(frame := inputs[i.dataset.name], pl.DataFrame)
-        )  # a file source's nulls are counted once it is in memory (cheap there)
+        self._check_eager_sources(t, inputs)
         if t.timeout is None:
             outputs = call_task(t, inputs, self.params.get(t.name))
         else:
@@ -240,6 +234,17 @@ class Engine:
                 w.abort()
             raise
         return called
+
+    def _check_eager_sources(self, t: Task, inputs: Mapping[str, Frame]) -> None:
+        """A source the task reads as a DataFrame is in memory now, where counting its nulls
+        costs nothing (a file source's were not counted before the run: a pass over it)."""
+        check_sources(
+            (name, self.sources[name].schema_, inputs[name], "read as a DataFrame")
+            for i in t.inputs
+            if (name := i.dataset.name) in self.sources
+            and i.frame == "eager"
+            and isinstance(inputs[name], pl.DataFrame)
+        )
 
     def _backoff(self, attempt: int) -> float:
         return float(min(self.retry_delay * 2**attempt, 60.0))

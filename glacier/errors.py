@@ -120,7 +120,7 @@ _POLARS_DETERMINISTIC = (
     "StructFieldNotFoundError",
 )
 #: Words of a Polars ComputeError that reports a failed read or write rather than a bad
-#: query (Polars 1.x raised ComputeError for object-store failures; 2.x raises OSError).
+#: query (older Polars reported some object-store failures so; Polars 2 raises OSError).
 _TRANSIENT_WORDS = (
     "object-store",
     "object store",

@@ -9,11 +9,12 @@ Hierarchy::
     │   └── glacier.resources.ResourceError  bad resource arguments (also a pydantic
     │                            ValidationError; defined in glacier.resource_error and loaded
     │                            on first use, to keep this module and local runs plain)
-    ├── SchemaError              data written to a dataset does not match its schema
+    ├── SchemaError              data written to a dataset, or a source's data, does not match
+    │                            its declared schema
     ├── InputError               a source dataset has no data for a run
     ├── MissingSecretError       a task's Secret has no local value (environment or .env)
     ├── WriteConflictError       another writer holds a dataset's write lock, or another run
-    │                            of the pipeline holds its run lock
+    │                            of the pipeline holds its run lock (the only retryable one)
     ├── TaskFailedError          a task raised during a run (the cause is chained)
     │   └── TaskSchemaError      ... because its output broke a schema (also a SchemaError)
     ├── CompilationError         a pipeline cannot be compiled for the chosen target
@@ -21,13 +22,25 @@ Hierarchy::
     └── PipelineReferenceError  a REF on the command line does not name a pipeline
 
 Messages name the object, say what was expected and what was found, and give the fix.
+
+Retrying: each class says whether the same call can succeed when tried again
+(``retryable``). Glacier's errors are deterministic (not retried) except
+``WriteConflictError``: another writer may finish. :func:`is_retryable` classifies any
+exception a task attempt raised, Polars' and Python's included; a task's ``retries`` are
+spent only on retryable failures.
 """
 
 from __future__ import annotations
 
+import sys
+from typing import ClassVar
+
 
 class GlacierError(Exception):
     """Base class of every error Glacier raises on purpose."""
+
+    #: Whether trying the same call again can succeed (see :func:`is_retryable`).
+    retryable: ClassVar[bool] = False
 
 
 class DefinitionError(GlacierError):
@@ -47,7 +60,7 @@ class DuplicateProducerError(DefinitionError):
 
 
 class SchemaError(GlacierError):
-    """Data written to a dataset does not match the dataset's declared schema."""
+    """Data written to a dataset, or read from a source, does not match its declared schema."""
 
 
 class InputError(GlacierError):
@@ -61,6 +74,8 @@ class MissingSecretError(GlacierError):
 
 class WriteConflictError(GlacierError):
     """Another process is writing the same dataset (its lock file is held)."""
+
+    retryable: ClassVar[bool] = True  # the other writer may finish meanwhile
 
 
 class TaskFailedError(GlacierError):
@@ -90,6 +105,69 @@ class ProviderNotInstalledError(CompilationError):
 
 class PipelineReferenceError(GlacierError):
     """A ``file.py[:attr]`` or ``module[:attr]`` reference does not name a pipeline."""
+
+
+#: Polars errors that a query raises the same way every time: a missing column, a wrong type,
+#: an invalid plan, data that cannot be parsed as its declared type.
+_POLARS_DETERMINISTIC = (
+    "ColumnNotFoundError",
+    "ComputeError",
+    "DuplicateError",
+    "InvalidOperationError",
+    "NoDataError",
+    "OutOfBoundsError",
+    "RowsError",
+    "SQLInterfaceError",
+    "SQLSyntaxError",
+    "SchemaError",
+    "SchemaFieldNotFoundError",
+    "ShapeError",
+    "StringCacheMismatchError",
+    "StructFieldNotFoundError",
+)
+#: Words of a Polars ComputeError that reports a failed read or write rather than a bad
+#: query (older Polars reported some object-store failures so; Polars 2 raises OSError).
+_TRANSIENT_WORDS = (
+    "object-store",
+    "object store",
+    "connection",
+    "timed out",
+    "timeout",
+    "os error",
+    "i/o error",
+    "io error",
+    "temporarily",
+    "throttl",
+    "too many requests",
+    "service unavailable",
+)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether a task attempt that raised ``exc`` can succeed when tried again.
+
+    An exception class (or instance) with a bool ``retryable`` attribute says so itself:
+    Glacier's errors do, and so can a user's own exception classes. Polars errors that fail
+    the same way on every run (a missing column, a type, plan or parse error) are not
+    retryable, except a ``ComputeError`` reporting a failed read (network, object store).
+    Anything else is: I/O, network and timeout errors (``OSError``), and exceptions Glacier
+    cannot classify, since the task asked for retries.
+    """
+    flag = getattr(exc, "retryable", None)
+    if isinstance(flag, bool):
+        return flag
+    polars_errors = sys.modules.get("polars.exceptions")  # not imported: not a Polars error
+    if polars_errors is None:
+        return True
+    deterministic = tuple(
+        cls for name in _POLARS_DETERMINISTIC if (cls := getattr(polars_errors, name, None))
+    )
+    if not isinstance(exc, deterministic):
+        return True
+    if isinstance(exc, polars_errors.ComputeError):
+        text = str(exc).lower()
+        return any(word in text for word in _TRANSIENT_WORDS)
+    return False
 
 
 __all__ = [

@@ -50,7 +50,11 @@ def _bind_inputs(task: Task, inputs: Mapping[str, Frame]) -> dict[str, Frame]:
             raise InputError(msg)
         frame = inputs[name]
         if inp.frame == "eager":
-            kwargs[inp.param] = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+            # a clone per reader (cheap: it shares the buffers), so no task changes what
+            # another task, or the caller who passed the frame, sees
+            kwargs[inp.param] = (
+                frame.collect() if isinstance(frame, pl.LazyFrame) else frame.clone()
+            )
         else:
             kwargs[inp.param] = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
     return kwargs
@@ -103,10 +107,10 @@ def call_task(
     """Run ``task.fn`` on ``inputs`` (keyed by dataset name); ``{dataset: frame}`` it produced.
 
     Inputs annotated ``Annotated[pl.DataFrame, ds]`` arrive as DataFrames (a LazyFrame given
-    here is collected; the executor passes already-collected frames to share them). ``env``
-    (the task's environment in a local run, secrets resolved) is set in ``os.environ`` while
-    the function runs, and only then (see glacier.environ); in the cloud the function's own
-    environment holds it.
+    here is collected; the executor passes already-collected frames to share them, and each
+    task gets its own clone). ``env`` (the task's environment in a local run, secrets
+    resolved) is set in ``os.environ`` while the function runs, and only then (see
+    glacier.environ); in the cloud the function's own environment holds it.
     """
     kwargs: dict[str, Any] = _bind_inputs(task, inputs)
     kwargs.update(bind_params(task, params))

@@ -2,7 +2,8 @@
 
 A schema may be declared as ``{"col": pl.Int64}``, a ``pl.Schema``, or a pydantic model
 class. All three become a :class:`~glacier.ir.SchemaIR` whose dtypes are encoded as JSON
-(so the IR stays plain data) and decoded back to Polars dtypes for enforcement.
+(so the IR stays plain data) and decoded back to Polars dtypes for enforcement: when a
+dataset is written (``glacier.io``) and when a source is read (:func:`check_sources`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import decimal
 import sys
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import polars as pl
 
+from glacier.errors import InputError, SchemaError
 from glacier.ir import ColumnIR, SchemaIR
 
 _PY_TO_POLARS: dict[Any, pl.DataType] = {
@@ -181,3 +183,51 @@ def schema_mismatches(spec: SchemaIR, found: pl.Schema) -> list[str]:
 
 def non_nullable_columns(spec: SchemaIR) -> list[str]:
     return [c.name for c in spec.columns if not c.nullable]
+
+
+def null_problems(spec: SchemaIR, frame: pl.DataFrame) -> list[str]:
+    """Nulls in the non-Optional columns of an in-memory frame (counting them costs nothing:
+    Polars keeps each column's null count)."""
+    problems = []
+    for column in non_nullable_columns(spec):
+        count = frame[column].null_count() if column in frame.columns else 0
+        if count:
+            problems.append(
+                f"column {column!r}: expected no nulls (the schema field is not Optional), "
+                f"found {count} null value(s)"
+            )
+    return problems
+
+
+def check_sources(
+    sources: Iterable[tuple[str, SchemaIR | None, pl.LazyFrame | pl.DataFrame, str]],
+) -> None:
+    """One SchemaError listing every way the sources' data breaks their declared schemas.
+
+    ``sources``: ``(dataset name, declared schema, frame, where the data is)``. Column names
+    and dtypes come from the frame's schema (a scan reads only file metadata); nulls are
+    counted where the data is in memory already. Reading a file's data to count nulls would
+    cost a pass over it, so a non-Optional column of a file source is checked when a task
+    reads it as a DataFrame, and in the end by the schema of what is written from it.
+    """
+    found = []
+    for name, spec, frame, where in sources:
+        if spec is None:
+            continue
+        try:
+            schema = frame.collect_schema()
+        except Exception as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            msg = f"source dataset {name!r} ({where}) cannot be read: {reason}"
+            raise InputError(msg) from exc
+        problems = schema_mismatches(spec, schema)
+        if isinstance(frame, pl.DataFrame):
+            problems += null_problems(spec, frame)
+        if problems:
+            found.append(
+                f"source dataset {name!r} ({where}) does not match its declared schema: "
+                + "; ".join(problems)
+            )
+    if found:
+        msg = f"{'; '.join(found)}. Fix the source data, or change the Dataset's schema"
+        raise SchemaError(msg)

@@ -3,7 +3,8 @@
 Modules: ``local`` (the run: sources, incremental decisions, results), ``engine`` (tasks into
 as few Polars queries as possible), ``state`` (fingerprints and the state file),
 ``locations`` (where each dataset lives), ``result`` (``RunResult``/``TaskResult``),
-``progress`` (live terminal progress with rich).
+``progress`` (live terminal progress with rich), ``timeouts`` and ``worker`` (attempts of
+tasks with a timeout, ended when it passes).
 """
 
 from __future__ import annotations

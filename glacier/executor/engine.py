@@ -5,9 +5,14 @@ only builds a lazy plan, so nothing is computed until a *flush*: every storage-b
 built so far becomes a lazy sink and all sinks run as one ``pl.collect_all`` query, which lets
 Polars optimise across task boundaries and compute shared subplans once. A flush happens at
 the end, and before a stage whose tasks take a DataFrame input (``Annotated[pl.DataFrame,
-ds]``): that input is collected once, in the same query as the pending sinks, and shared by
-every task that reads it. A pipeline whose intermediates are all ephemeral and lazy is one
-Polars query.
+ds]``): that input is collected once, in the same query as the pending sinks, and every task
+that reads it gets its own clone (buffers shared, so no task sees another's changes). A
+pipeline whose intermediates are all ephemeral and lazy is one Polars query.
+
+A task with a timeout runs each attempt apart (``glacier.executor.timeouts``): its call and
+its outputs are computed within the timeout, or the attempt is ended before it is retried or
+the run goes on. Only failures that can succeed when tried again are retried
+(``glacier.errors.is_retryable``).
 
 When a fused query fails, nothing it wrote is kept and the same tasks run again one at a time
 (each with its own retries), so the error names the task that caused it and every task that
@@ -16,29 +21,27 @@ can finish does.
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
-from glacier.errors import DefinitionError, GlacierError, SchemaError, TaskFailedError
+from glacier.errors import GlacierError, is_retryable
 from glacier.executor.result import TaskResult
+from glacier.executor.timeouts import TimedAttempts
 from glacier.invoke import call_task
 from glacier.io import PendingWrite, check_all, commit_all, prepare_write, run_writes
 from glacier.ir import DatasetIR
 from glacier.redact import redact, redact_exception
+from glacier.schema import check_sources
 from glacier.task import Task
 
 Frame = pl.LazyFrame | pl.DataFrame
 #: ds name -> (dataset spec, uri, storage options) for storage-backed datasets
 Targets = Mapping[str, tuple[DatasetIR, str, dict[str, str] | None]]
-#: deterministic failures: the same call fails the same way (TaskFailedError: the task
-#: returned the wrong number or type of frames, see glacier.invoke.check_outputs)
-_NO_RETRY = (SchemaError, DefinitionError, TaskFailedError)
 
 
 @dataclass
@@ -74,7 +77,11 @@ class Engine:
         max_workers: int | None = None,
         retry_delay: float = 1.0,
         env: Mapping[str, Mapping[str, str]] | None = None,
+        ref: str | None = None,
+        sources: Mapping[str, DatasetIR] | None = None,
     ) -> None:
+        """``ref``: the pipeline's REF (how a worker process finds tasks with a timeout);
+        ``sources``: source datasets, whose nulls are checked where a task reads them eagerly."""
         self.tasks = {t.name: t for t in tasks}
         self.env = env or {}  # per task: its environment variables, secrets resolved
         self.stages = [[n for n in s if n in self.tasks] for s in stages]
@@ -85,6 +92,8 @@ class Engine:
         self.progress = progress or Progress()
         self.max_workers = max_workers
         self.retry_delay = retry_delay
+        self.timed = TimedAttempts(ref)
+        self.sources = sources or {}
         self.pending: list[Called] = []
         self.queries = 0
         self.producer = {o.name: t.name for t in tasks for o in t.outputs}
@@ -152,7 +161,9 @@ class Engine:
         """
         shared = len(runnable) > 1
         futures = {
-            t.name: self._threads().submit(self._call, t) for t in runnable if shared and _eager(t)
+            t.name: self._threads().submit(self._call, t)
+            for t in runnable
+            if shared and (_eager(t) or t.timeout is not None)
         }
         called: dict[str, Called | None] = {}
         for t in runnable:
@@ -184,10 +195,10 @@ class Engine:
         for name, frame in called.outputs.items():
             self.frames[name] = frame
         if called.task.timeout is not None and called.writes:
-            # alone, so its deadline bounds only its own query: fused with other pending
-            # sinks, a slow neighbour would time it out and be computed twice
+            # its outputs were computed within its timeout: written at once, alone, the work
+            # is kept whatever its stage neighbours' fused query does
             others, self.pending = self.pending, [called]
-            self.flush(deadline=called.task.timeout)
+            self.flush()
             self.pending = others + self.pending
         else:
             self.pending.append(called)
@@ -203,7 +214,7 @@ class Engine:
             try:
                 called = self._call_once(t)
             except Exception as exc:
-                if isinstance(exc, _NO_RETRY) or attempt == t.retries:
+                if not is_retryable(exc) or attempt == t.retries:
                     result.seconds += time.perf_counter() - started
                     self._fail(t.name, exc)
                     return None
@@ -217,11 +228,12 @@ class Engine:
         if self._stopping:  # a retry in a task thread after the run was interrupted
             raise KeyboardInterrupt(f"task {t.name!r}: the run was interrupted")
         inputs = {i.dataset.name: self.frames[i.dataset.name] for i in t.inputs}
-        outputs = run_with_deadline(
-            lambda: call_task(t, inputs, self.params.get(t.name), self.env.get(t.name)),
-            t.timeout,
-            f"task {t.name!r}",
-        )
+        self._check_eager_sources(t, inputs)
+        params, env = self.params.get(t.name), self.env.get(t.name)
+        if t.timeout is None:
+            outputs = call_task(t, inputs, params, env)
+        else:
+            outputs = self.timed.run(t, inputs, params, env)
         called = Called(t, outputs)
         try:
             for name, frame in outputs.items():
@@ -234,6 +246,17 @@ class Engine:
                 w.abort()
             raise
         return called
+
+    def _check_eager_sources(self, t: Task, inputs: Mapping[str, Frame]) -> None:
+        """A source the task reads as a DataFrame is in memory now, where counting its nulls
+        costs nothing (a file source's were not counted before the run: a pass over it)."""
+        check_sources(
+            (name, self.sources[name].schema_, inputs[name], "read as a DataFrame")
+            for i in t.inputs
+            if (name := i.dataset.name) in self.sources
+            and i.frame == "eager"
+            and isinstance(inputs[name], pl.DataFrame)
+        )
 
     def _backoff(self, attempt: int) -> float:
         return float(min(self.retry_delay * 2**attempt, 60.0))
@@ -248,7 +271,7 @@ class Engine:
 
     # -- flushing: one Polars query for everything pending -------------------------------------
 
-    def flush(self, materialize: Sequence[str] = (), deadline: float | None = None) -> None:
+    def flush(self, materialize: Sequence[str] = ()) -> None:
         """Run every pending sink (and collect ``materialize``) as one query, then commit."""
         pending, self.pending = self.pending, []
         writes = [w for c in pending for w in c.writes]
@@ -258,12 +281,7 @@ class Engine:
         if any(w.query is not None for w in writes) or lazy_extras:
             self.queries += 1
             try:
-                frames = run_with_deadline(
-                    lambda: run_writes(writes, lazy_extras),
-                    deadline,
-                    "query",
-                    on_late=lambda: _abort(pending),
-                )
+                frames = run_writes(writes, lazy_extras)
             except Exception:
                 _abort(pending)
                 self._one_by_one(pending, materialize)
@@ -324,17 +342,11 @@ class Engine:
             try:
                 called = self._rebuild(called)
                 self.queries += 1
-                current = called
-                run_with_deadline(
-                    functools.partial(_collect_alone, current),
-                    t.timeout,
-                    f"task {t.name!r}",
-                    on_late=functools.partial(_abort, [current]),
-                )
+                _collect_alone(called)
             except Exception as exc:
                 _abort([called])
                 result.seconds += time.perf_counter() - started
-                if isinstance(exc, _NO_RETRY) or attempt == t.retries:
+                if not is_retryable(exc) or attempt == t.retries:
                     self._fail(t.name, exc)
                     return
                 result.attempts += 1
@@ -383,41 +395,3 @@ def _abort(pending: Sequence[Called]) -> None:
     for called in pending:
         for w in called.writes:
             w.abort()
-
-
-def run_with_deadline(
-    fn: Callable[[], Any],
-    seconds: float | None,
-    what: str,
-    on_late: Callable[[], None] | None = None,
-) -> Any:
-    """``fn()``, or TimeoutError after ``seconds``.
-
-    Python cannot stop a running thread, so on timeout the work is abandoned: it finishes in
-    the background and ``on_late`` then cleans up what it wrote (temporary files).
-    """
-    if seconds is None:
-        return fn()
-    box: dict[str, Any] = {}
-    lock = threading.Lock()
-
-    def work() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:
-            box["error"] = exc
-        with lock:
-            box["done"] = True
-            if box.get("late") and on_late is not None:
-                on_late()
-
-    worker = threading.Thread(target=work, daemon=True, name=f"glacier-deadline:{what}")
-    worker.start()
-    worker.join(seconds)
-    with lock:
-        if not box.get("done"):
-            box["late"] = True
-            raise TimeoutError(f"{what} did not finish within its timeout of {seconds:g}s")
-    if "error" in box:
-        raise box["error"]
-    return box["value"]

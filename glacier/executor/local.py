@@ -32,6 +32,7 @@ from glacier.executor.state import StateStore, source_fingerprint, task_fingerpr
 from glacier.invoke import bind_params
 from glacier.io import exists, is_remote, require_format_packages, scan_dataset
 from glacier.ir import DatasetIR, PipelineIR
+from glacier.schema import check_sources
 
 if TYPE_CHECKING:
     from glacier.pipeline import Pipeline
@@ -201,6 +202,8 @@ class LocalExecutor:
             retry_delay=self.retry_delay,
             # a missing secret is one error here, before any task runs
             env=task_environments([t for t in chosen.tasks if t.name in run_set], chosen),
+            ref=chosen.source,
+            sources={d.name: d for d in spec.sources},
         )
 
 
@@ -246,7 +249,8 @@ def _load_sources(
     locations: Mapping[str, str | None],
     inputs: dict[str, InputValue],
 ) -> tuple[dict[str, Frame], dict[str, str | None]]:
-    """A frame and a fingerprint for every source; InputError before any task runs."""
+    """A frame and a fingerprint for every source; InputError (no data) or SchemaError (data
+    that breaks the source's declared schema) before any task runs."""
     sources = {d.name: d for d in spec.sources}
     frames: dict[str, Frame] = {}
     fps: dict[str, str | None] = {}
@@ -254,7 +258,18 @@ def _load_sources(
         if not ds.consumers:
             continue
         frames[name], fps[name] = _source(ds, inputs.get(name), locations[name], locator)
+    check_sources(
+        (name, sources[name].schema_, frame, _where(inputs.get(name), locations[name]))
+        for name, frame in frames.items()
+    )
     return frames, fps
+
+
+def _where(value: InputValue | None, uri: str | None) -> str:
+    """Where a source's data comes from, for messages."""
+    if isinstance(value, pl.DataFrame | pl.LazyFrame):
+        return f"the {type(value).__name__} given in inputs="
+    return f"at {os.fspath(value) if value is not None else uri}"
 
 
 def _source(

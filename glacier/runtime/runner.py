@@ -27,6 +27,7 @@ from glacier.ir import PipelineIR, TaskIR
 from glacier.pipeline import Pipeline
 from glacier.redact import redacting, register
 from glacier.runtime.locations import check_run_id, resolve_locations
+from glacier.schema import check_sources
 from glacier.task import Task
 
 if TYPE_CHECKING:
@@ -179,7 +180,8 @@ def read_inputs(
     locations: Mapping[str, str],
     storage_options: Mapping[str, str] | None = None,
 ) -> dict[str, pl.LazyFrame]:
-    """A LazyFrame per input dataset; an unreadable input is an InputError naming it."""
+    """A LazyFrame per input dataset; an unreadable input is an InputError naming it, a
+    source that breaks its declared schema (column names, dtypes) a SchemaError."""
     manifest = _as_ir(manifest)
     frames: dict[str, pl.LazyFrame] = {}
     for name in spec.input_datasets:
@@ -193,6 +195,8 @@ def read_inputs(
             reason = _first_line(exc)
             msg = f"task {spec.name!r}: cannot read input dataset {name!r} at {uri} ({reason}); {origin}"
             raise InputError(msg) from exc
+        if ds.is_source:  # what a task wrote was checked then; a source is checked here
+            check_sources([(name, ds.schema_, frame, f"at {uri}, read by task {spec.name!r}")])
         frames[name] = frame
     return frames
 

@@ -72,7 +72,7 @@ def test_independent_branches_run_in_parallel_and_share_one_dataframe(workdir, o
     seen: list[int] = []
     result = samples.branches(barrier, seen).run(inputs={"src": orders})
     assert result.ok
-    assert len(seen) == 2 and seen[0] == seen[1]  # materialized once, shared
+    assert len(seen) == 2 and seen[0] == seen[1]  # materialized once: the same buffers
     assert result["left"].collect().height + result["right"].collect().height == orders.height
 
 

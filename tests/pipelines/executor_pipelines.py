@@ -94,10 +94,17 @@ def chain(hook: Callable[[str], Any] = lambda name: None, retries: int = 0) -> P
     return p
 
 
+def _address(df: pl.DataFrame, column: str) -> int:
+    """The memory address of a column's values (the same for two frames sharing them)."""
+    return int(df.to_arrow().column(column).chunk(0).buffers()[1].address)
+
+
 def branches(barrier: threading.Barrier, seen: list[int]) -> Pipeline:
     """Two independent tasks that each wait for the other: they only finish if run in parallel.
 
-    Both read ``shared`` as a DataFrame; ``seen`` collects ``id()`` of what each received.
+    Both read ``shared`` as a DataFrame; ``seen`` collects where the data of the ``double``
+    column each received lives (each task gets its own DataFrame, over the same buffers when
+    ``shared`` was computed once).
     """
     src = Dataset("src")
     shared = Dataset("shared")
@@ -113,13 +120,13 @@ def branches(barrier: threading.Barrier, seen: list[int]) -> Pipeline:
 
     @p.task()
     def go_left(df: Annotated[pl.DataFrame, shared]) -> left:
-        seen.append(id(df))
+        seen.append(_address(df, "double"))
         barrier.wait()
         return df.filter(pl.col("id") % 2 == 0)
 
     @p.task()
     def go_right(df: Annotated[pl.DataFrame, shared]) -> right:
-        seen.append(id(df))
+        seen.append(_address(df, "double"))
         barrier.wait()
         return df.filter(pl.col("id") % 2 == 1)
 

@@ -1,0 +1,331 @@
+"""One attempt of a task in a process of its own, which Glacier kills when the attempt's
+timeout passes (see ``glacier.executor.timeouts`` for when this is used).
+
+The process is started fresh (``python -c``, never ``fork``: forking a process whose Polars
+thread pool runs can deadlock) in a session of its own, so killing its process group also
+ends what the task started. Parent and worker talk through files in a scratch folder:
+
+- ``request.pickle``: how to find the task (module and qualified name, or the pipeline's
+  REF), a fingerprint of its code, its params, and its inputs: a LazyFrame as its pickled
+  Polars plan, a DataFrame (or a plan that holds Python functions and cannot be pickled)
+  as an Arrow IPC file.
+- ``ready``: created once the task is found and its inputs are read; the timeout counts
+  from there, so starting Python and importing the task's module do not eat into it.
+- ``output-<dataset>.arrow``: each output, computed by the worker (one Polars query).
+- ``report.pickle``: the outputs, or the error (pickled when it can be, else its type,
+  message and whether it is retryable), or why the worker could not find the same task
+  (then the parent runs the attempt in its own process instead).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+import traceback
+import types
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from glacier.errors import is_retryable
+
+if TYPE_CHECKING:
+    from glacier.task import Task
+
+#: Seconds a worker may take to start: import Python, Polars, the task's module, read inputs.
+STARTUP_LIMIT = 120.0
+
+_BOOT = (
+    "import json, sys; sys.path[:] = json.loads(sys.argv[2]); "
+    "from glacier.executor.worker import main; sys.exit(main(sys.argv[1]))"
+)
+
+
+class WorkerUnavailable(Exception):
+    """A worker process cannot run this task's attempt (it cannot find the same task)."""
+
+
+class WorkerError(Exception):
+    """An error a worker reported that could not be unpickled here: its type and message."""
+
+    def __init__(self, message: str, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class RemoteTraceback(Exception):
+    """The worker's traceback, chained to the error it raised (as concurrent.futures does)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+# -- the parent's side -----------------------------------------------------------------------
+
+
+def run_in_worker(
+    task: Task,
+    where: tuple[str, ...],
+    inputs: Mapping[str, pl.LazyFrame | pl.DataFrame],
+    params: Mapping[str, Any] | None,
+    folder: str,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, pl.DataFrame]:
+    """The task's outputs, computed in a worker process within ``task.timeout`` seconds.
+
+    ``folder``: an empty scratch folder the caller removes afterwards. Raises TimeoutError
+    once the worker is killed and reaped, WorkerUnavailable when it cannot find the task, or
+    the task's own error. ``env`` (the task's environment, secrets resolved) reaches the worker
+    as its process environment, never through the request file on disk.
+    """
+    assert task.timeout is not None
+    request = {
+        "where": where,
+        "code": code_fingerprint(task.fn),
+        "inputs": _ship_inputs(inputs, folder),
+        "params": dict(params or {}),
+    }
+    try:
+        data = pickle.dumps(request)
+    except Exception as exc:
+        msg = f"its params cannot be pickled for a worker process ({type(exc).__name__}: {exc})"
+        raise WorkerUnavailable(msg) from exc
+    path = os.path.join(folder, "request.pickle")
+    Path(path).write_bytes(data)
+    if not sys.executable:
+        raise WorkerUnavailable("this Python cannot start another (sys.executable is empty)")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _BOOT, path, json.dumps(sys.path)],
+        stdin=subprocess.DEVNULL,
+        start_new_session=os.name == "posix",
+        env={**os.environ, **env} if env else None,
+    )
+    try:
+        _wait(proc, folder, task.timeout, task.name)
+    finally:
+        _end(proc)  # killed (with what it started) unless it already exited; always reaped
+    return _outputs(folder, task.name, proc.returncode)
+
+
+def _ship_inputs(
+    inputs: Mapping[str, pl.LazyFrame | pl.DataFrame], folder: str
+) -> dict[str, tuple[str, Any]]:
+    shipped: dict[str, tuple[str, Any]] = {}
+    for name, frame in inputs.items():
+        if isinstance(frame, pl.LazyFrame):
+            try:
+                shipped[name] = ("plan", pickle.dumps(frame))
+                continue
+            except Exception:  # Python functions in the plan: send its data instead
+                pass
+        path = os.path.join(folder, f"input-{name}.arrow")
+        if isinstance(frame, pl.DataFrame):
+            frame.write_ipc(path)
+        else:
+            frame.sink_ipc(path)
+        shipped[name] = ("ipc", path)
+    return shipped
+
+
+def _wait(proc: subprocess.Popen[bytes], folder: str, seconds: float, name: str) -> None:
+    """Until the worker exits; TimeoutError once it has run ``seconds`` after being ready."""
+    ready, started = os.path.join(folder, "ready"), time.monotonic()
+    while not os.path.exists(ready):
+        if proc.poll() is not None:
+            return  # it exited before it was ready: its report says why
+        if time.monotonic() - started > STARTUP_LIMIT:
+            msg = (
+                f"task {name!r}: its worker process did not start within {STARTUP_LIMIT:g}s "
+                "(starting Python, importing the task's module, reading its inputs)"
+            )
+            raise TimeoutError(msg)
+        time.sleep(0.005)
+    try:
+        proc.wait(seconds)
+    except subprocess.TimeoutExpired:
+        msg = (
+            f"task {name!r} did not finish within its timeout of {seconds:g}s; "
+            "its worker process was killed"
+        )
+        raise TimeoutError(msg) from None
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    """Kill the worker and its process group if it still runs, and reap it."""
+    if proc.poll() is None:
+        try:
+            if os.name == "posix":
+                os.killpg(proc.pid, signal.SIGKILL)  # its own session: the task's children too
+            else:
+                proc.kill()
+        except (ProcessLookupError, PermissionError):
+            proc.kill()
+    proc.wait()
+
+
+def _outputs(folder: str, name: str, returncode: int) -> dict[str, pl.DataFrame]:
+    path = Path(folder, "report.pickle")
+    if not path.exists():
+        how = (
+            f"was killed by signal {-returncode}"
+            if returncode < 0
+            else f"exited with code {returncode}"
+        )
+        msg = (
+            f"task {name!r}: its worker process {how} before it reported a result (out of "
+            "memory, or the task ended the process)"
+        )
+        raise ChildProcessError(msg)
+    report = pickle.loads(path.read_bytes())
+    if "unavailable" in report:
+        raise WorkerUnavailable(report["unavailable"])
+    if "error" in report:
+        raise _error_from(report)
+    return {n: pl.read_ipc(p) for n, p in report["outputs"].items()}
+
+
+def _error_from(report: Mapping[str, Any]) -> BaseException:
+    exc: Any = None
+    if report.get("pickled") is not None:
+        try:
+            exc = pickle.loads(report["pickled"])
+        except Exception:
+            exc = None
+    if not isinstance(exc, BaseException):
+        exc = WorkerError(f"{report['type']}: {report['error']}", report["retryable"])
+    exc.__cause__ = RemoteTraceback(report["traceback"])
+    return exc  # type: ignore[no-any-return]
+
+
+# -- the worker's side -----------------------------------------------------------------------
+
+
+def main(request_path: str) -> int:
+    """Run one attempt as the request says; write the report. The exit code is for people."""
+    folder = os.path.dirname(request_path)
+    request = pickle.loads(Path(request_path).read_bytes())
+    try:
+        task = _find(request["where"], request["code"])
+        inputs = {n: _load(how, value) for n, (how, value) in request["inputs"].items()}
+    except BaseException as exc:  # a module exiting at import included: run it in the parent
+        _report(folder, {"unavailable": f"{type(exc).__name__}: {exc}"})
+        return 0
+    from glacier.invoke import call_task
+
+    Path(folder, "ready").touch()
+    try:
+        outputs = call_task(task, inputs, request["params"])
+        paths = _write(outputs, folder)
+    except BaseException as exc:
+        _report(folder, _describe(exc))
+        return 1
+    _report(folder, {"outputs": paths})
+    return 0
+
+
+def _find(where: tuple[str, ...], code: str) -> Task:
+    from glacier.task import Task
+
+    obj: Any
+    if where[0] == "ref":
+        from glacier.loader import load_pipeline
+
+        _, ref, name = where
+        obj = load_pipeline(ref).dag.tasks.get(name)
+    else:
+        _, module, qualname, name = where
+        obj = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    if not isinstance(obj, Task) or obj.name != name:
+        raise LookupError(f"{':'.join(where[1:-1])} is not task {name!r}")
+    if code_fingerprint(obj.fn) != code:
+        msg = f"the code of task {name!r} imported from {where[1]} differs from the running code (edited since it was imported?)"
+        raise LookupError(msg)
+    return obj
+
+
+def _load(how: str, value: Any) -> pl.LazyFrame:
+    return pl.scan_ipc(value) if how == "ipc" else pickle.loads(value)  # type: ignore[no-any-return]
+
+
+def _write(outputs: Mapping[str, pl.LazyFrame | pl.DataFrame], folder: str) -> dict[str, str]:
+    """Every output as an Arrow IPC file; the lazy ones as one Polars query."""
+    paths = {name: os.path.join(folder, f"output-{name}.arrow") for name in outputs}
+    sinks = []
+    for name, frame in outputs.items():
+        if isinstance(frame, pl.DataFrame):
+            frame.write_ipc(paths[name])
+        else:
+            sinks.append(frame.sink_ipc(paths[name], lazy=True))
+    if sinks:
+        pl.collect_all(sinks)
+    return paths
+
+
+def _describe(exc: BaseException) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "type": type(exc).__qualname__,
+        "error": str(exc),
+        "retryable": is_retryable(exc),
+        "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+        "pickled": None,
+    }
+    with contextlib.suppress(Exception):  # else sent as type and message (WorkerError)
+        report["pickled"] = pickle.dumps(exc)
+    return report
+
+
+def _report(folder: str, report: Mapping[str, Any]) -> None:
+    """Write the report whole: the parent reads it only after this process exited."""
+    Path(folder, "report.pickle").write_bytes(pickle.dumps(dict(report)))
+
+
+# -- telling one function's code from another's --------------------------------------------
+
+
+def code_fingerprint(fn: Callable[..., Any]) -> str:
+    """A digest of a function's code, and of the functions it wraps (``__wrapped__``).
+
+    The same in any process running the same source with the same Python: bytecode, names,
+    and constants (sets sorted: their order varies with string hashing).
+    """
+    digest = hashlib.sha256()
+    seen: set[int] = set()
+    current: Any = fn
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        code = getattr(current, "__code__", None)
+        if isinstance(code, types.CodeType):
+            _digest_code(digest, code)
+        current = getattr(current, "__wrapped__", None)
+    return digest.hexdigest()
+
+
+def _digest_code(digest: Any, code: types.CodeType) -> None:
+    digest.update(code.co_code)
+    digest.update(repr((code.co_name, code.co_names, code.co_varnames, code.co_freevars)).encode())
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _digest_code(digest, const)
+        elif isinstance(const, frozenset):
+            digest.update(repr(sorted(map(repr, const))).encode())
+        else:
+            digest.update(repr(const).encode())
+
+
+__all__ = ["WorkerError", "WorkerUnavailable", "code_fingerprint", "run_in_worker"]

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from glacier.compilation.cron import check_schedule
 from glacier.compute import ComputeResource
 from glacier.dataset import Dataset
 from glacier.errors import DefinitionError
@@ -26,50 +27,6 @@ if TYPE_CHECKING:
     from glacier.spec import PipelineSpec
 
 _PIPELINE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")
-_CRON_FIELD = re.compile(r"[0-9A-Za-z*/,?#LW-]{1,64}")
-_CRON_NAMES = re.compile(r"[A-Za-z]+")
-_CRON_WORDS = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-               "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN", "L", "W", "LW"}  # fmt: skip
-
-
-#: (field name, lowest, highest value) of the five cron fields, in order.
-_CRON_RANGES = (("minute", 0, 59), ("hour", 0, 23), ("day-of-month", 1, 31), ("month", 1, 12),
-                ("day-of-week", 0, 7))  # fmt: skip
-_CRON_NUMBER = re.compile(r"[0-9]+")
-
-
-def _cron_out_of_range(fields: list[str]) -> str | None:
-    """The first number outside its field's range, described, or None.
-
-    Only values are checked: a step (``*/90``) or an nth weekday (``MON#2``) is not a value.
-    """
-    for text, (what, low, high) in zip(fields, _CRON_RANGES, strict=True):
-        for part in text.split(","):
-            values = part.split("/")[0].split("#")[0]
-            for number in _CRON_NUMBER.findall(values):
-                if not low <= int(number) <= high:
-                    return f"{what} {number} is out of range ({low}-{high})"
-    return None
-
-
-def check_schedule(schedule: object, pipeline: str) -> str | None:
-    """A five-field cron expression (minute hour day-of-month month day-of-week), or None."""
-    if schedule is None:
-        return None
-    fields = schedule.split(" ") if isinstance(schedule, str) else []
-    ok = len(fields) == 5 and all(_CRON_FIELD.fullmatch(f) for f in fields)
-    ok = ok and all(w.upper() in _CRON_WORDS for f in fields for w in _CRON_NAMES.findall(f))
-    problem = _cron_out_of_range(fields) if ok else None
-    if not ok or problem:
-        msg = (
-            f"pipeline {pipeline!r}: schedule {schedule!r} is not a cron expression"
-            + (f" ({problem})" if problem else "")
-            + "; expected five space-separated fields (minute hour day-of-month month "
-            "day-of-week), e.g. '0 2 * * *'"
-        )
-        raise DefinitionError(msg)
-    assert isinstance(schedule, str)
-    return schedule
 
 
 def _task_list(tasks: object, pipeline: str) -> Iterable[Task]:
@@ -109,7 +66,7 @@ class Pipeline:
             )
             raise DefinitionError(msg)
         self.name = name
-        self.schedule = check_schedule(schedule, name)
+        self.schedule = check_schedule(schedule, f"pipeline {name!r}")
         if not isinstance(description, str):
             raise DefinitionError(
                 f"pipeline {name!r}: description must be a str, found {description!r}"

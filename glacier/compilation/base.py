@@ -64,10 +64,8 @@ def paused_gc() -> Iterator[None]:
 class Compiler(ABC):
     """Compiles a pipeline into Pulumi projects. Subclass per provider."""
 
-    #: The provider name this compiler targets ("aws", "gcp", ...).
+    #: The name of the provider this compiler targets (its registry key).
     provider: ClassVar[str]
-    #: Rough internet egress price per GB out of this provider (cross-cloud warnings).
-    egress_cost_per_gb_usd: ClassVar[float] = 0.09
 
     def targets(self) -> tuple[str, ...]:
         """Providers this compiler can place resources on."""

@@ -30,19 +30,25 @@ class ResolvedResource:
 
 @dataclass(frozen=True)
 class CrossCloudTransfer:
-    """A dataset written on one provider and read on another (egress is billed)."""
+    """A dataset written on one provider and read on another (egress is billed).
+
+    ``est_cost_per_gb_usd`` is the egress price the source provider declares, or None when no
+    registered provider has that name (a compiler used without its provider package).
+    """
 
     dataset: str
     producer: str
     consumer: str
     from_provider: str
     to_provider: str
-    est_cost_per_gb_usd: float
+    est_cost_per_gb_usd: float | None
 
     def __str__(self) -> str:
+        price = self.est_cost_per_gb_usd
+        cost = "egress price unknown" if price is None else f"est. ${price:.2f}/GB egress"
         return (
             f"{self.dataset}: {self.producer} ({self.from_provider}) -> {self.consumer} "
-            f"({self.to_provider}), est. ${self.est_cost_per_gb_usd:.2f}/GB egress"
+            f"({self.to_provider}), {cost}"
         )
 
 

@@ -135,7 +135,9 @@ def test_other_dags_add_the_fewest_waits() -> None:
 
 
 def test_the_dag_becomes_nested_sequences_and_parallel_branches() -> None:
-    plan = plan_dag(shapes.multi_stage().spec().tasks)  # a -> (b, c, d); b -> e; (c, e) -> f; d -> g
+    plan = plan_dag(
+        shapes.multi_stage().spec().tasks
+    )  # a -> (b, c, d); b -> e; (c, e) -> f; d -> g
 
     def shape(node: Any) -> Any:
         if isinstance(node, Seq):

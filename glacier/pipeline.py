@@ -20,6 +20,7 @@ from glacier.errors import DefinitionError
 from glacier.graph import DAG, build_dag
 from glacier.ir import PipelineIR
 from glacier.task import Task, _caller_scope, task
+from glacier.validated import Validated, build_ir
 
 if TYPE_CHECKING:
     from glacier.compilation import Compiler, Infrastructure
@@ -76,7 +77,7 @@ class Pipeline:
         self._source: str | None = None
         self._tasks: dict[int, Task] = {}  # by id(): registration order, O(1) membership
         self._dag: DAG | None = None
-        self._ir: PipelineIR | None = None
+        self._validated: Validated | None = None
         self._spec: PipelineSpec | None = None
         for t in _task_list(tasks, name):
             self.add(t)
@@ -92,7 +93,7 @@ class Pipeline:
         # validates or draws its pipeline at import) must not be served stale.
         if value != self._source:
             self._source = value
-            self._ir = self._spec = None
+            self._validated = self._spec = None
 
     # -- declaring -------------------------------------------------------------------------
 
@@ -104,7 +105,7 @@ class Pipeline:
         if id(t) not in self._tasks:
             self._tasks[id(t)] = t
             self._dag = None
-            self._ir = self._spec = None
+            self._validated = self._spec = None
         return t
 
     def task(
@@ -249,21 +250,21 @@ class Pipeline:
     def ir(self) -> PipelineIR:
         """The same IR as :meth:`spec`, as plain dataclasses (see glacier.ir): what local runs
         read, without importing pydantic."""
-        if self._ir is None:
+        return self.validated().ir
+
+    def validated(self) -> Validated:
+        """The validated DAG and IR, frozen: what executors and compilers take."""
+        if self._validated is None:
             dag = self.dag
-            self._ir = PipelineIR(
+            ir = build_ir(
+                dag,
                 name=self.name,
                 schedule=self.schedule,
                 description=self.description,
                 source=self.source,
-                datasets=tuple(
-                    ds.to_ir(producer=dag.producer.get(n), consumers=dag.consumers[n])
-                    for n, ds in dag.datasets.items()
-                ),
-                tasks=tuple(t.to_ir(upstream=dag.upstream[n]) for n, t in dag.tasks.items()),
-                stages=dag.stages,
             )
-        return self._ir
+            self._validated = Validated(dag=dag, ir=ir, module=self.module, declared=self)
+        return self._validated
 
     # -- doing -----------------------------------------------------------------------------
 
@@ -277,14 +278,14 @@ class Pipeline:
         return render(self.ir(), format or "mermaid")
 
     def run(self, executor: Executor | None = None, **options: Any) -> RunResult:
-        """Run the pipeline (locally on Polars by default). See API.md section 7."""
+        """Run the pipeline (``LocalExecutor()`` by default: on this machine, with Polars)."""
         from glacier.executor import LocalExecutor
 
         return (executor or LocalExecutor()).run(self, **options)
 
     def compile(self, compiler: Compiler) -> Infrastructure:
-        """Compile to infrastructure code with a provider compiler. See API.md section 8."""
-        self.validate()
+        """Compile to infrastructure code with a provider compiler (``AWSCompiler(...)``,
+        ``MultiCloudCompiler(...)``)."""
         return compiler.compile(self)
 
     def __repr__(self) -> str:

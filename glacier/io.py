@@ -69,7 +69,7 @@ def _filesystem(uri: str, options: Mapping[str, str] | None) -> Any | None:
     own cloud IO reads and writes it (the provider decides: an emulator or private endpoint
     its native client cannot reach takes a Python filesystem instead)."""
     provider = provider_for_url(uri)
-    return None if provider is None or not options else provider.filesystem(options)
+    return None if provider is None else provider.filesystem(options or {})
 
 
 #: Formats whose Polars readers and writers need a package beyond Polars: (module, extra).

@@ -284,8 +284,8 @@ class Pipeline:
         return (executor or LocalExecutor()).run(self, **options)
 
     def compile(self, compiler: Compiler) -> Infrastructure:
-        """Compile to infrastructure code with a provider compiler (``AWSCompiler(...)``,
-        ``MultiCloudCompiler(...)``)."""
+        """Compile to infrastructure code with a provider's compiler or a
+        ``MultiCloudCompiler``."""
         return compiler.compile(self)
 
     def __repr__(self) -> str:

@@ -4,7 +4,8 @@ The core never names a cloud. What one cloud knows (its URL schemes and storage 
 name rules, limits and prices, its compiler, the package and entry point its functions run
 from) lives in its provider package, behind :class:`Provider`. A package plugs in by
 exposing an object that satisfies it under the ``glacier.providers`` entry-point group
-(:mod:`glacier.compilation.registry`); ``glacier_aws.provider`` is the reference.
+(:mod:`glacier.compilation.registry`); each built-in provider package's ``provider``
+module is a worked example.
 
 Everything crossing this boundary is plain data (strings, numbers, mappings, the IR's
 dataclasses), so a provider needs nothing from the core beyond the names imported here.

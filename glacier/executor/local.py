@@ -40,7 +40,7 @@ class LocalExecutor:
 
     ``storage="local"`` (default) keeps storage-backed datasets under ``root``;
     ``storage="remote"`` reads and writes their real object URLs with ``storage_options``
-    per provider (``{"aws": {...}, "gcp": {...}, "azure": {...}}``) and ``remote_base`` as the
+    per provider name (``{"<provider>": {...}}``) and ``remote_base`` as the
     URL folder for generic ``ObjectStorage`` datasets. Remote runs always run every selected
     task: object stores give no cheap fingerprint of what is there.
     """

@@ -29,7 +29,8 @@ ENTRY_POINT_GROUP = "glacier.providers"
 
 #: The providers of Glacier's own distribution (also declared as entry points in its
 #: pyproject.toml): their import path and the pip extra with their deploy-time SDKs. Listed
-#: here too so an install whose entry-point metadata predates one of them still finds it.
+#: here too because some installs carry no such metadata: a function bundle vendors the
+#: packages as plain source, and an editable install may predate an entry point.
 BUILTIN_PROVIDERS: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
     {
         "aws": ("glacier_aws:AWSProvider", "glacier[aws]"),

@@ -100,6 +100,7 @@ def get_provider(name: str) -> Provider:
         msg = f"unknown provider {name!r}; known providers: {known}"
         raise ProviderNotInstalledError(msg)
     _registry[name] = _load(name, target, extra or f"glacier[{name}]")
+    _by_scheme.cache_clear()  # a provider that appeared since the index was built
     return _registry[name]
 
 

@@ -222,15 +222,9 @@ class Pipeline:
     def select(self, *datasets: Dataset | str) -> Pipeline:
         """A new pipeline with only the tasks needed to produce ``datasets``."""
         names = [d if isinstance(d, str) else d.name for d in datasets]
-        unknown = [n for n in names if n not in self.dag.datasets]
-        if unknown:
-            known = ", ".join(self.dag.datasets)
-            raise DefinitionError(
-                f"pipeline {self.name!r} has no dataset {unknown[0]!r}; datasets: {known}"
-            )
-        needed = self.dag.required_for(names)
+        chosen = self.validated().select(names)
         sub = Pipeline(
-            [t for n, t in self.dag.tasks.items() if n in needed],
+            list(chosen.dag.tasks.values()),
             name=self.name,
             schedule=self.schedule,
             description=self.description,

@@ -14,11 +14,11 @@ complete or not at all.
   and Polars does not create missing parent folders, so a late sink cannot recreate anything:
   no temporary or partial file survives a failed write, whatever the timing. Temporary folders
   left by a killed process are swept by the next writer holding the dataset's lock.
-- Object stores (``s3://``, ``az://``, ``gs://``...): one object PUT / multipart upload
+- Object stores (any ``scheme://`` URL a provider claims): one object PUT / multipart upload
   completes atomically, but a Polars *sink* to an object store finishes its upload even when
   its query fails midway (the object would hold partial rows). So the frame is computed
   first, checked, and uploaded whole at commit through Polars' cloud IO.
-  Bytes written are measured where Glacier sees them (local files, gcsfs uploads, Delta add
+  Bytes written are measured where Glacier sees them (local files, fsspec uploads, Delta add
   actions) and reported as None (unknown) for Polars' native cloud writes.
 - Delta tables commit through their transaction log (readers see the old version until then).
 
@@ -42,22 +42,11 @@ from typing import Any
 import polars as pl
 
 from glacier import locks
-from glacier.errors import DefinitionError, GlacierError, SchemaError, WriteConflictError
+from glacier.compilation.registry import provider_for_url
+from glacier.errors import DefinitionError, SchemaError, WriteConflictError
 from glacier.ir import DatasetIR
 from glacier.locks import Lock
 from glacier.schema import non_nullable_columns, polars_schema, schema_mismatches
-
-#: URL schemes Polars' cloud IO understands, by provider.
-SCHEMES: dict[str, str] = {
-    "s3": "aws",
-    "s3a": "aws",
-    "gs": "gcp",
-    "gcs": "gcp",
-    "az": "azure",
-    "azure": "azure",
-    "abfs": "azure",
-    "abfss": "azure",
-}
 
 
 @dataclass(frozen=True)
@@ -73,39 +62,15 @@ def is_remote(uri: str) -> bool:
     return "://" in uri and not uri.startswith("file://")
 
 
-def provider_of(uri: str) -> str | None:
-    """The provider whose object store a URL points at (``s3://`` -> ``aws``), or None."""
-    return SCHEMES.get(uri.split("://", 1)[0].lower()) if is_remote(uri) else None
-
-
-def dataset_uri(ds: DatasetIR, base: str) -> str:
-    """``<base>/<name>.<ext>`` for a local folder or a URL base (s3://, gs://, az://, abfs://)."""
-    base = str(base)
-    return f"{base.rstrip('/')}/{ds.name}.{ds.extension}" if base else f"{ds.name}.{ds.extension}"
-
-
 # -- reading ---------------------------------------------------------------------------------
 
 
-def _uses_fsspec(uri: str, options: Mapping[str, str] | None) -> bool:
-    """gs:// with a custom ``endpoint_url`` goes through gcsfs (emulators, private endpoints).
-
-    Polars' native GCS client needs a signing service account and an endpoint with
-    ETag/HEAD/XML multipart support, which GCS stand-ins lack; gcsfs speaks the JSON API.
-    """
-    return provider_of(uri) == "gcp" and bool(options) and "endpoint_url" in (options or {})
-
-
-def _gcsfs(options: Mapping[str, str]) -> Any:
-    try:
-        import gcsfs  # imported lazily: only the endpoint_url route needs it
-    except ImportError as exc:
-        msg = (
-            "gs:// with a custom endpoint_url goes through gcsfs, which is not installed; "
-            "install it: pip install 'glacier[gcsfs]'"
-        )
-        raise GlacierError(msg) from exc
-    return gcsfs.GCSFileSystem(**dict(options))
+def _filesystem(uri: str, options: Mapping[str, str] | None) -> Any | None:
+    """The fsspec filesystem ``uri``'s provider needs for ``options``, or None when Polars'
+    own cloud IO reads and writes it (the provider decides: an emulator or private endpoint
+    its native client cannot reach takes a Python filesystem instead)."""
+    provider = provider_for_url(uri)
+    return None if provider is None else provider.filesystem(options or {})
 
 
 #: Formats whose Polars readers and writers need a package beyond Polars: (module, extra).
@@ -131,9 +96,9 @@ def scan_dataset(
     """A LazyFrame over the dataset stored at ``uri`` in the dataset's format."""
     opts = dict(storage_options) if storage_options else None
     dtypes = _text_dtypes(ds)
-    if _uses_fsspec(uri, opts):
-        assert opts is not None
-        data = io.BytesIO(_gcsfs(opts).cat_file(uri))
+    fs = _filesystem(uri, opts)
+    if fs is not None:
+        data = io.BytesIO(fs.cat_file(uri))
         return _scan(ds.format, data, None, dtypes)
     return _scan(ds.format, uri, opts, dtypes)
 
@@ -199,14 +164,15 @@ def exists(
 ) -> bool:
     """Whether data in format ``fmt`` is stored at ``uri``.
 
-    Local paths and gcsfs routes are checked directly; other URLs are probed by reading the
+    Local paths and fsspec routes are checked directly; other URLs are probed by reading the
     schema with the format's own scanner (a csv or ndjson object is not valid parquet).
     """
     if not is_remote(uri):
         return os.path.exists(uri)
     opts = dict(storage_options) if storage_options else None
-    if _uses_fsspec(uri, opts):
-        return bool(_gcsfs(opts or {}).exists(uri))
+    fs = _filesystem(uri, opts)
+    if fs is not None:
+        return bool(fs.exists(uri))
     try:
         _scan(fmt, uri, opts).collect_schema()
     except Exception:
@@ -504,16 +470,17 @@ def _publish(p: PendingWrite) -> WriteResult:
 
 def _write_remote(p: PendingWrite) -> WriteResult:
     """An object-store write of the computed frame: one PUT or multipart upload, visible whole
-    or not at all. Polars' object store reports no size; gcsfs uploads are measured."""
+    or not at all. Polars' object store reports no size; fsspec uploads are measured."""
     df = p.frame if isinstance(p.frame, pl.DataFrame) else p.frame.collect()
-    if not _uses_fsspec(p.uri, p.options):
+    fs = _filesystem(p.uri, p.options)
+    if fs is None:
         # a sink, not DataFrame.write_*: write_ndjson takes no storage_options in Polars 2.x
         pl.collect_all([_sink(p.ds.format, df.lazy(), p.uri, p.options)])
         return WriteResult(p.uri, df.height, None)
     buffer = io.BytesIO()
     _write_frame(p.ds.format, df, buffer)
     data = buffer.getvalue()
-    _gcsfs(p.options or {}).pipe_file(p.uri, data)  # one upload: visible whole or not at all
+    fs.pipe_file(p.uri, data)  # one upload: visible whole or not at all
     return WriteResult(p.uri, df.height, len(data))
 
 
@@ -600,10 +567,8 @@ __all__ = [
     "check_nulls",
     "commit_all",
     "conform",
-    "dataset_uri",
     "exists",
     "prepare_write",
-    "provider_of",
     "scan_dataset",
     "write_dataset",
 ]

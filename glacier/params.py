@@ -18,7 +18,7 @@ import functools
 import json
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from glacier.errors import DefinitionError
@@ -26,7 +26,6 @@ from glacier.errors import DefinitionError
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
 
-    from glacier.pipeline import Pipeline
     from glacier.task import Task
 
 _UNCHECKED = (typing.Any, object)
@@ -48,17 +47,17 @@ def check_params(task: Task, values: Mapping[str, Any]) -> None:
         raise DefinitionError(msg)
 
 
-def parse_cli_params(pipeline: Pipeline, texts: Mapping[str, str]) -> dict[str, Any]:
+def parse_cli_params(tasks: Iterable[Task], texts: Mapping[str, str]) -> dict[str, Any]:
     """``{"task.param": text}`` from ``--param`` as typed values, each parsed per annotation.
 
     A key that names no task or parameter is passed on as JSON or text: the run refuses it
     with the message that lists what exists.
     """
-    tasks = {t.name: t for t in pipeline.tasks}
+    by_name = {t.name: t for t in tasks}
     values: dict[str, Any] = {}
     for key, text in texts.items():
         name, _, param = key.partition(".")
-        task = tasks.get(name)
+        task = by_name.get(name)
         if task is None or param not in {p.name for p in task.params}:
             values[key] = _json_or_text(text)
             continue

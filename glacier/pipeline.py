@@ -13,12 +13,14 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from glacier.compilation.cron import check_schedule
 from glacier.compute import ComputeResource
 from glacier.dataset import Dataset
 from glacier.errors import DefinitionError
 from glacier.graph import DAG, build_dag
 from glacier.ir import PipelineIR
 from glacier.task import Task, _caller_scope, task
+from glacier.validated import Validated, build_ir
 
 if TYPE_CHECKING:
     from glacier.compilation import Compiler, Infrastructure
@@ -26,71 +28,6 @@ if TYPE_CHECKING:
     from glacier.spec import PipelineSpec
 
 _PIPELINE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")
-_CRON_FIELD = re.compile(r"[0-9A-Za-z*/,?#LW-]{1,64}")
-_CRON_NAMES = re.compile(r"[A-Za-z]+")
-_CRON_WORDS = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-               "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN", "L", "W", "LW"}  # fmt: skip
-
-
-#: (field name, lowest, highest value) of the five cron fields, in order.
-_CRON_RANGES = (("minute", 0, 59), ("hour", 0, 23), ("day-of-month", 1, 31), ("month", 1, 12),
-                ("day-of-week", 0, 7))  # fmt: skip
-_CRON_NUMBER = re.compile(r"[0-9]+")
-
-
-def _cron_out_of_range(fields: list[str]) -> str | None:
-    """The first number outside its field's range, described, or None.
-
-    Only values are checked: a step (``*/90``) or an nth weekday (``MON#2``) is not a value.
-    """
-    for text, (what, low, high) in zip(fields, _CRON_RANGES, strict=True):
-        for part in text.split(","):
-            values = part.split("/")[0].split("#")[0]
-            for number in _CRON_NUMBER.findall(values):
-                if not low <= int(number) <= high:
-                    return f"{what} {number} is out of range ({low}-{high})"
-    return None
-
-
-def _cron_bad_step(fields: list[str]) -> str | None:
-    """The first step that is not a whole number of at least 1, described, or None.
-
-    ``*/0`` never advances: cron implementations reject it or loop, so it is refused here
-    rather than at deploy time (or never).
-    """
-    for text, (what, _, _) in zip(fields, _CRON_RANGES, strict=True):
-        for part in text.split(","):
-            base, *steps = part.split("/")
-            if not steps:
-                continue
-            step = steps[0]
-            if len(steps) > 1 or not base:
-                return f"{what} {part!r} has a malformed step; expected VALUES/STEP such as '*/5'"
-            if not step.isdigit():
-                return f"{what} step {step!r} in {part!r} is not a whole number"
-            if int(step) == 0:
-                return f"{what} step 0 in {part!r} never advances; a step must be 1 or more"
-    return None
-
-
-def check_schedule(schedule: object, pipeline: str) -> str | None:
-    """A five-field cron expression (minute hour day-of-month month day-of-week), or None."""
-    if schedule is None:
-        return None
-    fields = schedule.split(" ") if isinstance(schedule, str) else []
-    ok = len(fields) == 5 and all(_CRON_FIELD.fullmatch(f) for f in fields)
-    ok = ok and all(w.upper() in _CRON_WORDS for f in fields for w in _CRON_NAMES.findall(f))
-    problem = (_cron_bad_step(fields) or _cron_out_of_range(fields)) if ok else None
-    if not ok or problem:
-        msg = (
-            f"pipeline {pipeline!r}: schedule {schedule!r} is not a cron expression"
-            + (f" ({problem})" if problem else "")
-            + "; expected five space-separated fields (minute hour day-of-month month "
-            "day-of-week), e.g. '0 2 * * *'"
-        )
-        raise DefinitionError(msg)
-    assert isinstance(schedule, str)
-    return schedule
 
 
 def _task_list(tasks: object, pipeline: str) -> Iterable[Task]:
@@ -130,7 +67,7 @@ class Pipeline:
             )
             raise DefinitionError(msg)
         self.name = name
-        self.schedule = check_schedule(schedule, name)
+        self.schedule = check_schedule(schedule, f"pipeline {name!r}")
         if not isinstance(description, str):
             raise DefinitionError(
                 f"pipeline {name!r}: description must be a str, found {description!r}"
@@ -140,7 +77,7 @@ class Pipeline:
         self._source: str | None = None
         self._tasks: dict[int, Task] = {}  # by id(): registration order, O(1) membership
         self._dag: DAG | None = None
-        self._ir: PipelineIR | None = None
+        self._validated: Validated | None = None
         self._spec: PipelineSpec | None = None
         for t in _task_list(tasks, name):
             self.add(t)
@@ -156,7 +93,7 @@ class Pipeline:
         # validates or draws its pipeline at import) must not be served stale.
         if value != self._source:
             self._source = value
-            self._ir = self._spec = None
+            self._validated = self._spec = None
 
     # -- declaring -------------------------------------------------------------------------
 
@@ -168,7 +105,7 @@ class Pipeline:
         if id(t) not in self._tasks:
             self._tasks[id(t)] = t
             self._dag = None
-            self._ir = self._spec = None
+            self._validated = self._spec = None
         return t
 
     def task(
@@ -285,15 +222,9 @@ class Pipeline:
     def select(self, *datasets: Dataset | str) -> Pipeline:
         """A new pipeline with only the tasks needed to produce ``datasets``."""
         names = [d if isinstance(d, str) else d.name for d in datasets]
-        unknown = [n for n in names if n not in self.dag.datasets]
-        if unknown:
-            known = ", ".join(self.dag.datasets)
-            raise DefinitionError(
-                f"pipeline {self.name!r} has no dataset {unknown[0]!r}; datasets: {known}"
-            )
-        needed = self.dag.required_for(names)
+        chosen = self.validated().select(names)
         sub = Pipeline(
-            [t for n, t in self.dag.tasks.items() if n in needed],
+            list(chosen.dag.tasks.values()),
             name=self.name,
             schedule=self.schedule,
             description=self.description,
@@ -313,21 +244,21 @@ class Pipeline:
     def ir(self) -> PipelineIR:
         """The same IR as :meth:`spec`, as plain dataclasses (see glacier.ir): what local runs
         read, without importing pydantic."""
-        if self._ir is None:
+        return self.validated().ir
+
+    def validated(self) -> Validated:
+        """The validated DAG and IR, frozen: what executors and compilers take."""
+        if self._validated is None:
             dag = self.dag
-            self._ir = PipelineIR(
+            ir = build_ir(
+                dag,
                 name=self.name,
                 schedule=self.schedule,
                 description=self.description,
                 source=self.source,
-                datasets=tuple(
-                    ds.to_ir(producer=dag.producer.get(n), consumers=dag.consumers[n])
-                    for n, ds in dag.datasets.items()
-                ),
-                tasks=tuple(t.to_ir(upstream=dag.upstream[n]) for n, t in dag.tasks.items()),
-                stages=dag.stages,
             )
-        return self._ir
+            self._validated = Validated(dag=dag, ir=ir, module=self.module, declared=self)
+        return self._validated
 
     # -- doing -----------------------------------------------------------------------------
 
@@ -341,14 +272,14 @@ class Pipeline:
         return render(self.ir(), format or "mermaid")
 
     def run(self, executor: Executor | None = None, **options: Any) -> RunResult:
-        """Run the pipeline (locally on Polars by default). See API.md section 7."""
+        """Run the pipeline (``LocalExecutor()`` by default: on this machine, with Polars)."""
         from glacier.executor import LocalExecutor
 
         return (executor or LocalExecutor()).run(self, **options)
 
     def compile(self, compiler: Compiler) -> Infrastructure:
-        """Compile to infrastructure code with a provider compiler. See API.md section 8."""
-        self.validate()
+        """Compile to infrastructure code with a provider's compiler or a
+        ``MultiCloudCompiler``."""
         return compiler.compile(self)
 
     def __repr__(self) -> str:

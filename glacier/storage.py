@@ -74,9 +74,10 @@ def local_folder(path: str) -> str:
             f"write LocalFS({plain!r})"
         )
         raise ValueError(msg)
-    from glacier.io import SCHEMES  # the URL schemes of each provider's object store
+    from glacier.compilation.registry import provider_for_url  # providers know their schemes
 
-    provider = SCHEMES.get(scheme)
+    found = provider_for_url(path)
+    provider = None if found is None else found.name
     if provider is not None:
         use = f"for {scheme}:// data use {PROVIDER_STORAGE[provider]}(...) or ObjectStorage()"
     else:

@@ -14,8 +14,8 @@ from dataclasses import replace
 
 from glacier.compilation.base import CompileInput, Compiler, StackBuild
 from glacier.compilation.infrastructure import DatasetPlan, ResolvedResource, Stack, TaskPlan
+from glacier.compilation.projection import upstream_on
 from glacier.errors import CompilationError
-from glacier.spec import PipelineSpec, TaskSpec
 from glacier_aws.cost import monthly_cost
 from glacier_aws.model import AWSModel, ModelOptions, build_model
 from glacier_aws.policy import execution_statements
@@ -26,10 +26,9 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 
 
 class AWSCompiler(Compiler):
-    """Compile a pipeline to an AWS stack. See API.md sections 6 and 8."""
+    """Compile a pipeline to an AWS stack (S3, Lambda or Fargate, Step Functions)."""
 
     provider = "aws"
-    egress_cost_per_gb_usd = 0.09
 
     def __init__(
         self,
@@ -66,11 +65,18 @@ class AWSCompiler(Compiler):
 
     def build_stack(self, job: CompileInput) -> StackBuild:
         spec = job.spec
-        aws_tasks = set(job.placement.tasks_on("aws"))
+        upstream = upstream_on(spec.tasks, job.placement, "aws")
         stages = tuple(
-            s for s in (tuple(n for n in st if n in aws_tasks) for st in spec.stages) if s
+            s for s in (tuple(n for n in st if n in upstream) for st in spec.stages) if s
         )
-        aws_spec = spec.model_copy(update={"tasks": _aws_tasks(spec, aws_tasks), "stages": stages})
+        tasks = tuple(
+            t
+            if t.upstream == upstream[t.name]
+            else t.model_copy(update={"upstream": upstream[t.name]})
+            for t in spec.tasks
+            if t.name in upstream
+        )
+        aws_spec = spec.model_copy(update={"tasks": tasks, "stages": stages})
         model = build_model(aws_spec, job.placement, self.options)
         model = replace(model, spec=aws_spec)
         files = project_files(spec, dict(job.source.files), bool(model.containers))
@@ -112,29 +118,6 @@ _RETENTION_DAYS = (
     3288,
     3653,
 )
-
-
-def _aws_tasks(spec: PipelineSpec, aws_tasks: set[str]) -> tuple[TaskSpec, ...]:
-    """The AWS tasks, each with its nearest AWS upstream tasks: through a task placed on
-    another provider, an AWS task still runs after the AWS tasks that one waits for."""
-    by_name = {t.name: t for t in spec.tasks}
-    nearest: dict[str, frozenset[str]] = {}
-
-    def on_aws(name: str) -> frozenset[str]:
-        if name not in nearest:
-            found: set[str] = set()
-            for up in by_name[name].upstream:
-                found |= {up} if up in aws_tasks else on_aws(up)
-            nearest[name] = frozenset(found)
-        return nearest[name]
-
-    return tuple(
-        t
-        if set(t.upstream) <= aws_tasks
-        else t.model_copy(update={"upstream": tuple(sorted(on_aws(t.name)))})
-        for t in spec.tasks
-        if t.name in aws_tasks
-    )
 
 
 def resources(model: AWSModel) -> tuple[ResolvedResource, ...]:

@@ -7,8 +7,7 @@ stored dataset holds ``ASSUMED_GB_PER_DATASET``. Good enough to compare designs,
 
 from __future__ import annotations
 
-import re
-
+from glacier.compilation.cron import Cron
 from glacier_aws.model import AWSModel
 
 LAMBDA_GB_SECOND_USD = {"arm64": 0.0000133334, "x86_64": 0.0000166667}
@@ -23,36 +22,22 @@ ASSUMED_GB_PER_DATASET = 1.0
 UNSCHEDULED_RUNS_PER_MONTH = 30
 
 
-def _field_count(field: str, size: int) -> float:
-    """How many values of a cron field fire (an approximation for lists/ranges/steps)."""
-    if field in ("*", "?"):
-        return size
-    count = 0.0
-    for item in field.split(","):
-        step_match = re.fullmatch(r"(.+)/(\d+)", item)
-        base, step = (step_match.group(1), int(step_match.group(2))) if step_match else (item, 1)
-        bounds = re.fullmatch(r"(\d+)-(\d+)", base)
-        if base == "*":
-            count += size / step
-        elif bounds:
-            count += (int(bounds.group(2)) - int(bounds.group(1))) // step + 1
-        else:
-            count += 1
-    return min(count, size)
-
-
 def runs_per_month(schedule: str | None) -> float:
-    """Scheduled runs in a 30-day month (30 when there is no schedule: one manual run a day)."""
+    """Scheduled runs in a 30-day month (30 when there is no schedule: one manual run a day).
+
+    Counts the values each field of the parsed schedule selects: a restricted day-of-week
+    fires on that share of a month's days, else a restricted day-of-month on that many days.
+    """
     if not schedule:
         return UNSCHEDULED_RUNS_PER_MONTH
-    minute, hour, dom, month, dow = schedule.split()
-    per_day = _field_count(minute, 60) * _field_count(hour, 24)
+    cron = Cron.parse(schedule)
+    per_day = cron.minute.count() * cron.hour.count()
     days = 30.0
-    if dow not in ("*", "?"):
-        days = 30 * _field_count(dow, 7) / 7
-    elif dom not in ("*", "?"):
-        days = _field_count(dom, 30)
-    return per_day * days * _field_count(month, 12) / 12
+    if cron.day_of_week.restricted:
+        days = 30 * cron.day_of_week.count() / 7
+    elif cron.day_of_month.restricted:
+        days = min(cron.day_of_month.count(), 30)
+    return per_day * days * cron.month.count() / 12
 
 
 def monthly_cost(model: AWSModel) -> tuple[float, str]:

@@ -1,56 +1,26 @@
-"""Where each dataset of a compiled pipeline lives in S3: one layout shared by compiler and runtime.
+"""Where each dataset of a compiled pipeline lives in S3: the shared key layout on buckets.
 
-The compiler derives bucket policies and IAM scopes from these keys and the runtime reads and
-writes exactly these URIs, so both must come from one function. Kept free of pulumi and boto3:
-it runs inside Lambda too.
-
-Layout:
-
-- a storage-backed dataset is one object (or, for ``delta``, one folder) per dataset:
-  ``s3://<bucket>/<prefix><name>.<ext>``; ``S3(bucket, prefix)`` datasets use their prefix,
-  generic ``ObjectStorage`` datasets get a bucket of their own and no prefix;
-- an ephemeral dataset lives in the pipeline's intermediate bucket under a per-run folder,
-  ``s3://<intermediate>/runs/{run_id}/<name>.<ext>``, so concurrent runs never share data and a
-  lifecycle rule on ``runs/`` expires it.
+The compiler derives bucket policies and IAM scopes from these locations and the runtime
+reads and writes exactly these URIs (passed in ``GLACIER_LOCATIONS``), so both come from
+one function. The keys are :mod:`glacier.compilation.layout`'s; this module only puts them
+in buckets: a storage-backed dataset in its own bucket (``S3(bucket, prefix)`` datasets in
+theirs, generic ``ObjectStorage`` datasets in one the stack creates for them), an ephemeral
+one in the pipeline's intermediate bucket. Kept free of pulumi and boto3: it runs inside
+Lambda too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from glacier.compilation.layout import LaidOut, cloud_key
 from glacier.errors import CompilationError
-from glacier.runtime.locations import RUN_ID_PLACEHOLDER, check_run_id, resolve_location
-from glacier.spec import DatasetSpec, PipelineSpec, TaskSpec
-
-#: Key prefix of ephemeral datasets in the intermediate bucket (target of the expiry rule).
-EPHEMERAL_PREFIX = "runs/"
+from glacier.spec import PipelineSpec, TaskSpec
 
 
-def normalize_prefix(prefix: str) -> str:
-    """``"raw"``, ``"/raw"`` and ``"raw/"`` all mean the folder ``"raw/"``; ``""`` is the bucket root."""
-    cleaned = prefix.strip("/")
-    return f"{cleaned}/" if cleaned else ""
-
-
-def dataset_key(ds: DatasetSpec, prefix: str = "") -> str:
-    """The object key of a dataset: ``"<prefix><name>.<ext>"`` (the prefix as a folder)."""
-    return f"{normalize_prefix(prefix)}{ds.name}.{ds.extension}"
-
-
-def storage_prefix(ds: DatasetSpec) -> str:
-    """The key prefix a dataset's storage declares (``S3(prefix=...)``), or ``""``."""
-    if ds.storage is None:
-        return ""
-    return str(ds.storage.option("prefix", ""))
-
-
-def dataset_location(ds: DatasetSpec, bucket: str) -> str:
-    """The ``s3://`` URI template of one dataset in ``bucket`` (see the module docstring)."""
-    if ds.ephemeral:
-        key = f"{EPHEMERAL_PREFIX}{RUN_ID_PLACEHOLDER}/{dataset_key(ds)}"
-    else:
-        key = dataset_key(ds, storage_prefix(ds))
-    return f"s3://{bucket}/{key}"
+def dataset_location(ds: LaidOut, bucket: str) -> str:
+    """The ``s3://`` URI template of one dataset in ``bucket``."""
+    return f"s3://{bucket}/{cloud_key(ds)}"
 
 
 def dataset_locations(spec: PipelineSpec, buckets: Mapping[str, str]) -> dict[str, str]:
@@ -78,15 +48,4 @@ def task_locations(task: TaskSpec, locations: Mapping[str, str]) -> dict[str, st
     return {name: locations[name] for name in sorted(set(names))}
 
 
-__all__ = [
-    "EPHEMERAL_PREFIX",
-    "RUN_ID_PLACEHOLDER",
-    "check_run_id",
-    "dataset_key",
-    "dataset_location",
-    "dataset_locations",
-    "normalize_prefix",
-    "resolve_location",
-    "storage_prefix",
-    "task_locations",
-]
+__all__ = ["dataset_location", "dataset_locations", "task_locations"]

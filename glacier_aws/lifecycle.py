@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from glacier.compilation.layout import stored_key
 from glacier.errors import CompilationError
 from glacier.spec import DatasetSpec
-from glacier_aws.layout import dataset_key, storage_prefix
 
 #: Storage classes AWS only lets objects enter after 30 days in STANDARD.
 _THIRTY_DAY_MINIMUM = ("STANDARD_IA", "ONEZONE_IA")
@@ -46,7 +46,7 @@ def _dataset_rule(ds: DatasetSpec) -> dict[str, Any] | None:
     retention = ds.storage.option("retention_days") if ds.storage is not None else None
     if cls is None and retention is None:
         return None
-    key = dataset_key(ds, storage_prefix(ds))
+    key = stored_key(ds)
     rule: dict[str, Any] = {
         "id": f"dataset-{ds.name}",
         "status": "Enabled",

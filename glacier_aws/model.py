@@ -3,7 +3,7 @@
 ``build_model`` turns the placed IR into buckets, per-task deployments (packaging, limits,
 environment) and per-task IAM statements. The program generator prints this model and the
 plan reports it, so what ``glacier plan`` shows is exactly what ``pulumi up`` deploys.
-Every cloud name is checked here (see :mod:`glacier.compilation.naming`).
+Every cloud name is checked here (see :mod:`glacier_aws.naming`).
 """
 
 from __future__ import annotations
@@ -16,29 +16,28 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from glacier.compilation.infrastructure import CompilationWarning
-from glacier.compilation.naming import (
-    AUTONAME_SUFFIX,
-    ECR_REPOSITORY,
-    IAM_ROLE,
-    LAMBDA_FUNCTION,
-    S3_BUCKET,
-    STATE_MACHINE,
-    check,
-    kebab,
-)
+from glacier.compilation.naming import AUTONAME_SUFFIX, check, kebab
 from glacier.compilation.resolve import Placement
 from glacier.errors import CompilationError
 from glacier.spec import DatasetSpec, PipelineSpec, TaskSpec
 from glacier_aws.compute import LAMBDA_MAX_MEMORY, LAMBDA_MAX_TIMEOUT, fargate_size
 from glacier_aws.layout import dataset_locations
 from glacier_aws.lifecycle import bucket_lifecycle, check_readable
-from glacier_aws.naming import Namer
+from glacier_aws.naming import (
+    ECR_REPOSITORY,
+    IAM_ROLE,
+    LAMBDA_FUNCTION,
+    S3_BUCKET,
+    STATE_MACHINE,
+    Namer,
+)
 from glacier_aws.policy import Statement, task_statements
+from glacier_aws.provider import LIMITS
 
 Packaging = Literal["lambda", "fargate"]
 RESERVED_ENV_PREFIX = "GLACIER_"
 #: Lambda refuses a function whose environment variables (names and values) exceed 4 KB.
-LAMBDA_MAX_ENV_BYTES = 4096
+LAMBDA_MAX_ENV_BYTES = LIMITS["function_environment_bytes"]
 #: Lambda's rule for environment variable names, and the names its runtime reserves.
 LAMBDA_ENV_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]+")
 LAMBDA_RESERVED_ENV = frozenset(

@@ -1,8 +1,10 @@
-"""Least-privilege IAM statements derived from the data flow.
+"""Least-privilege IAM statements: the data flow's grants, in IAM's terms.
 
-A task may read exactly its inputs' objects, write (and read back) exactly its outputs'
-objects (keys, not buckets; ephemeral data only under ``runs/*/``), write its own log group
-and read its own secrets. ``"*"`` appears only for X-Ray and ECR's token call, which AWS does not let you scope.
+The data grants come from :mod:`glacier.compilation.grants` (a task reads exactly its inputs'
+objects, writes and reads back exactly its outputs', lists only their keys); this module
+renders them as S3 statements on keys, not buckets (ephemeral data only under ``runs/*/``),
+and adds what only AWS needs: a task writes its own log group and reads its own secrets.
+``"*"`` appears only for X-Ray and ECR's token call, which AWS does not let you scope.
 Statements reference generated variables (``Arn``) and are rendered twice: as code by the
 program generator and as text by ``glacier plan``.
 """
@@ -10,9 +12,11 @@ program generator and as text by ``glacier plan``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
+
+from glacier.compilation.grants import Grant, Mode, task_grants
 
 if TYPE_CHECKING:
     from glacier_aws.model import TaskDeploy
@@ -76,37 +80,28 @@ class Statement:
         return text
 
 
-def _pattern(key: str, fmt: str) -> list[str]:
-    """Object key patterns for a dataset key: one object, or a folder for delta tables."""
-    key = key.replace("{run_id}", "*")
-    return [f"{key}/*"] if fmt == "delta" else [key]
-
-
-def _data_statements(
-    d: TaskDeploy, formats: Mapping[str, str], names: tuple[str, ...], write: bool
-) -> list[Statement]:
-    if not names:
+def _data_statements(grants: Sequence[Grant], mode: Mode) -> list[Statement]:
+    """The ``mode`` (read or write) grants as one object statement, plus one ListBucket
+    statement per bucket for the list grants of the same datasets."""
+    objects = [g for g in grants if g.mode == mode]
+    if not objects:
         return []
-    objects: list[Arn] = []
+    datasets = {g.dataset for g in objects}
     listing: dict[str, list[str]] = {}
-    for name in names:
-        bucket, key = d.locations[name]
-        fmt = formats[name]
-        objects.extend(Arn("objects", bucket, p) for p in _pattern(key, fmt))
-        if not write or fmt == "delta":
-            prefix = key.replace("{run_id}", "*")
-            listing.setdefault(bucket, []).extend([prefix, f"{prefix}/*"])
-    if write:
+    for g in grants:
+        if g.mode == "list" and g.dataset in datasets:
+            listing.setdefault(g.container, []).extend([g.pattern, f"{g.pattern}/*"])
+    if mode == "write":
         # GetObject: the runtime reads each written object back to count its rows (Polars'
         # native S3 writes report none), and Delta reads its log; Delta also deletes files.
-        delta = any(formats[n] == "delta" for n in names)
-        actions = ("s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject") + (
-            ("s3:DeleteObject",) if delta else ()
-        )
+        delete = ("s3:DeleteObject",) if any(g.folder for g in objects) else ()
+        actions = ("s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject", *delete)
         sid = "WriteOutputs"
     else:
         actions, sid = ("s3:GetObject",), "ReadInputs"
-    found = [Statement(sid, actions, tuple(objects))]
+    found = [
+        Statement(sid, actions, tuple(Arn("objects", g.container, g.pattern) for g in objects))
+    ]
     for i, bucket in enumerate(sorted(listing)):
         condition = {"StringLike": {"s3:prefix": sorted(set(listing[bucket]))}}
         found.append(
@@ -120,13 +115,14 @@ def _data_statements(
 def task_statements(
     d: TaskDeploy, formats: Mapping[str, str], secrets: Mapping[str, str]
 ) -> tuple[Statement, ...]:
-    """The task role's statements: its data, and for Lambda its logs, secrets and tracing.
+    """The task role's statements: its data grants (see :mod:`glacier.compilation.grants`),
+    and for Lambda its logs, secrets and tracing.
 
     ``formats`` maps every dataset name to its format (built once per pipeline: looking
     datasets up in the spec per task made compiling a wide pipeline quadratic).
     """
-    found = _data_statements(d, formats, d.task.input_datasets, write=False)
-    found += _data_statements(d, formats, d.task.outputs, write=True)
+    grants = task_grants(d.task.input_datasets, d.task.outputs, d.locations, formats)
+    found = _data_statements(grants, "read") + _data_statements(grants, "write")
     if d.packaging == "lambda":
         found.append(
             Statement(

@@ -21,6 +21,7 @@ from glacier.compilation.naming import AUTONAME_SUFFIX, kebab
 from glacier.errors import CompilationError
 from glacier_aws.model import AWSModel, BucketPlan, TaskDeploy
 from glacier_aws.policy import Arn, Statement, execution_statements
+from glacier_aws.provider import LIMITS
 from glacier_aws.stepfunctions import (
     fargate_task,
     lambda_task,
@@ -230,7 +231,7 @@ def state_machine_json(model: AWSModel) -> tuple[str, dict[str, Ref]]:
 
 
 #: Step Functions refuses a definition longer than this many characters.
-MAX_DEFINITION_CHARS = 1_048_576
+MAX_DEFINITION_CHARS = LIMITS["orchestrator_definition_chars"]
 #: A placeholder in ``state_machine.json``: ``"${var}"`` or ``"${var.attr}"``.
 PLACEHOLDER = re.compile(r'"\$\{([A-Za-z_][A-Za-z0-9_.]*)\}"')
 #: The longest fixed parts of the ARNs placeholders stand for: partition (aws-us-gov), the

@@ -3,27 +3,22 @@
 A stack is a complete Pulumi Python project: ``Pulumi.yaml``, ``requirements.txt`` (the
 deploy-time tools), the support modules from :mod:`glacier_aws.stack`, and ``app/``, the
 bundle every task runs from: ``manifest.json`` (the IR), the user's pipeline modules, the
-vendored ``glacier`` and ``glacier_aws`` packages and ``requirements.txt`` (what the bundle
-needs on Lambda, pinned to the versions this compile ran with, so the cloud runs what was
-tested locally).
+vendored ``glacier`` package and the packages of every installed provider, and
+``requirements.txt`` (what the bundle needs on Lambda, pinned to the versions this compile ran
+with, so the cloud runs what was tested locally).
 """
 
 from __future__ import annotations
 
+import importlib
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-import glacier
 import glacier_aws
-import glacier_azure
-import glacier_gcp
+from glacier.compilation.registry import installed_providers
 from glacier.spec import PipelineSpec
 
-#: Packages copied into app/ (the runtime imports them; they are not on PyPI as such). The GCP
-#: and Azure packages are small and come along so a multi-cloud pipeline module, which
-#: declares their storage and compute, imports in the bundle too.
-VENDORED = (glacier, glacier_aws, glacier_gcp, glacier_azure)
 #: The bundle's runtime dependencies (glacier's own, minus the terminal-only ones).
 BUNDLE_REQUIREMENTS = ("polars", "pydantic", "typing-extensions")
 STACK_MODULES = {
@@ -38,12 +33,23 @@ def _read(path: Path) -> str:
         return fh.read()
 
 
-@lru_cache(maxsize=1)
-def vendored_files() -> tuple[tuple[str, str], ...]:
+def vendored_packages() -> tuple[str, ...]:
+    """The packages copied into app/ (the runtime imports them; they are not on PyPI as such):
+    the core, and every installed provider's package, as the provider registry lists them.
+
+    Every provider, not only those the pipeline places resources on: a pipeline module may
+    declare another provider's storage or compute it does not use, and the bundle must still
+    import it. Provider packages are small (declarations, no SDKs).
+    """
+    return ("glacier", *sorted({p.package for p in installed_providers()}))
+
+
+@lru_cache(maxsize=4)
+def vendored_files(packages: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """``(app/<pkg>/<path>, text)`` for every source file of the vendored packages."""
     files = []
-    for package in VENDORED:
-        root = Path(package.__file__ or "").parent
+    for name in packages:
+        root = Path(importlib.import_module(name).__file__ or "").parent
         for path in sorted(root.rglob("*")):
             if path.suffix in (".py", ".typed") and "__pycache__" not in path.parts:
                 rel = path.relative_to(root.parent).as_posix()
@@ -121,10 +127,10 @@ def project_files(
     }
     files.update(stack_modules())
     files.update({f"app/{rel}": text for rel, text in user_files.items()})
-    files.update(vendored_files())
+    files.update(vendored_files(vendored_packages()))
     if containers:
         files["app/Dockerfile"] = DOCKERFILE
     return files
 
 
-__all__ = ["VENDORED", "bundle_requirements", "project_files", "vendored_files"]
+__all__ = ["bundle_requirements", "project_files", "vendored_files", "vendored_packages"]

@@ -14,8 +14,9 @@ Shape of the machine (ARCHITECTURE.md, "Cloud runtime and orchestration")::
                         Task error or Step Functions error? --task--> Failed (its own name)
                                                             --States.*--> Failed in Step Functions
 
-:func:`dag_plan` turns the DAG into nested sequences and parallel parts: a task is a Task
-state named after it, a sequence chains its parts, a parallel part is a Parallel state
+:func:`glacier.compilation.planning.plan_dag` turns the DAG into nested sequences and
+parallel parts; here a task is a Task state named after it, a sequence chains its parts, a
+parallel part is a Parallel state
 ("Parallel N") whose branches start with no reports, followed by Pass states ("Parallel N
 reports") merging the branches' reports into ``$.tasks``. The state output is
 ``{"run_id": ..., "tasks": {task: {status, rows, bytes, seconds}}}``: compact reports, not
@@ -24,12 +25,12 @@ whole Lambda responses, so the payload stays far below the 256 KB limit.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
+from glacier.compilation.planning import Node, Par, Seq, branch_label, plan_dag
 from glacier.errors import CompilationError
 from glacier.spec import PipelineSpec, TaskSpec
 from glacier_aws.schedule import schedule_expression
@@ -203,162 +204,13 @@ _FAIL_STATES: dict[str, dict[str, Any]] = {
 }
 
 
-# -- the DAG as nested sequences and parallel branches ------------------------------------
-
-
-@dataclass(frozen=True)
-class Seq:
-    """Run ``items`` one after another."""
-
-    items: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Par:
-    """Run ``branches`` at the same time; done when all are."""
-
-    branches: tuple[Node, ...]
-
-
-Node = Union[TaskSpec, Seq, Par]
-
-#: Deeper than this many nested Parallel states or fallback cuts, a part of the DAG runs
-#: level by level (a guard for pathological shapes; series-parallel DAGs this deep are rare).
-MAX_NESTING = 64
-
-
-def dag_plan(spec: PipelineSpec) -> Node:
-    """The tasks as nested sequences and parallel branches, each starting when its upstream
-    tasks are done.
-
-    A series-parallel DAG (every fan-out and fan-in nests: chains, diamonds, independent
-    branches of different lengths) is expressed exactly: no task waits for a task it does not
-    depend on. Otherwise, where no exact split exists, a level cut is taken (the one adding
-    the fewest waits at that point, a greedy choice): a task may then wait for an unrelated
-    task of an earlier level, never for more than a stage-by-stage run would make it.
-    """
-    tasks = list(spec.tasks)
-    index = {t.name: i for i, t in enumerate(tasks)}
-    upstream = [tuple(index[u] for u in t.upstream) for t in tasks]
-    ancestors = [0] * len(tasks)  # bit i: task i must finish first
-    for i, ups in enumerate(upstream):  # spec.tasks is in topological order
-        for u in ups:
-            ancestors[i] |= ancestors[u] | (1 << u)
-    planner = _Planner(tasks, upstream, ancestors)
-    return planner.plan(list(range(len(tasks))), 0)
-
-
-@dataclass
-class _Planner:
-    tasks: list[TaskSpec]
-    upstream: list[tuple[int, ...]]
-    ancestors: list[int]
-
-    def plan(self, nodes: list[int], nesting: int) -> Node:
-        """``nodes``: indices in topological order."""
-        if len(nodes) == 1:
-            return self.tasks[nodes[0]]
-        parts = self._components(nodes)
-        if len(parts) > 1:
-            return Par(tuple(self.plan(part, nesting + 1) for part in parts))
-        levels = self._levels(nodes)
-        if nesting > MAX_NESTING:
-            return Seq(tuple(self._level(level) for level in levels))
-        segments, exact = self._split(levels)
-        items: list[Node] = []
-        for segment in segments:
-            # An exact segment has no exact cut of its own, so it plans to one task, parallel
-            # parts or a fallback split: only those nest deeper.
-            part = self.plan(segment, nesting if exact else nesting + 1)
-            items.extend(part.items if isinstance(part, Seq) else (part,))
-        return Seq(tuple(items))
-
-    def _level(self, level: list[int]) -> Node:
-        if len(level) == 1:
-            return self.tasks[level[0]]
-        return Par(tuple(self.tasks[i] for i in level))
-
-    def _components(self, nodes: list[int]) -> list[list[int]]:
-        """Weakly connected parts of ``nodes``, each in topological order, by first task."""
-        inside = set(nodes)
-        parent = {n: n for n in nodes}
-
-        def root(n: int) -> int:
-            while parent[n] != n:
-                parent[n] = parent[parent[n]]
-                n = parent[n]
-            return n
-
-        for n in nodes:
-            for u in self.upstream[n]:
-                if u in inside:
-                    parent[root(u)] = root(n)
-        groups: dict[int, list[int]] = {}
-        for n in nodes:
-            groups.setdefault(root(n), []).append(n)
-        return sorted(groups.values(), key=lambda g: g[0])
-
-    def _levels(self, nodes: list[int]) -> list[list[int]]:
-        """``nodes`` by longest distance from a root of their own sub-DAG."""
-        inside = set(nodes)
-        depth: dict[int, int] = {}
-        for n in nodes:
-            depth[n] = max((depth[u] + 1 for u in self.upstream[n] if u in inside), default=0)
-        levels: list[list[int]] = [[] for _ in range(max(depth.values()) + 1)]
-        for n in nodes:
-            levels[depth[n]].append(n)
-        return levels
-
-    def _split(self, levels: list[list[int]]) -> tuple[list[list[int]], bool]:
-        """Consecutive groups of levels such that every task of a group waits only for tasks
-        it depends on in the groups before it (True); or, when no such split exists, two
-        groups (False): for parts of up to ``_SCORED_PART`` tasks, at the level cut that adds
-        the fewest waits, else after the first level."""
-        masks = [sum(1 << n for n in level) for level in levels]
-        after_common = [0] * len(levels)  # ancestors every task of levels k.. shares
-        common = -1
-        for k in range(len(levels) - 1, 0, -1):
-            for n in levels[k]:
-                common &= self.ancestors[n]
-            after_common[k] = common
-        before, exact = 0, []
-        for k in range(1, len(levels)):
-            before |= masks[k - 1]
-            if before & ~after_common[k] == 0:
-                exact.append(k)
-        cuts = exact or [self._fewest_waits(levels, masks)]
-        bounds = [0, *cuts, len(levels)]
-        groups = [
-            sorted(n for level in levels[a:b] for n in level) for a, b in itertools.pairwise(bounds)
-        ]
-        return groups, bool(exact)
-
-    def _fewest_waits(self, levels: list[list[int]], masks: list[int]) -> int:
-        if sum(map(len, levels)) > _SCORED_PART:
-            return 1
-        best, best_k, before = -1, 1, 0
-        for k in range(1, len(levels)):
-            before |= masks[k - 1]
-            waits = sum(
-                (before & ~self.ancestors[n]).bit_count() for level in levels[k:] for n in level
-            )
-            if best < 0 or waits < best:
-                best, best_k = waits, k
-        return best_k
-
-
-#: Parts of a non-series-parallel DAG up to this size choose their cut by counting the waits
-#: each would add; larger ones cut after their first level (keeps compiling linear-ish).
-_SCORED_PART = 256
-
-
 #: JSON merges one Pass state nests at most (Step Functions allows 10 nested intrinsics).
 _MERGES_PER_STATE = 9
 
 
 @dataclass
 class _Renderer:
-    """ASL states for a :func:`dag_plan`: sequences chain, parallel parts become Parallel states.
+    """ASL states for a :func:`~glacier.compilation.planning.plan_dag`: sequences chain, parallel parts become Parallel states.
 
     Every scope's state data is ``{"run_id", "tasks"}``. A task adds its compact report to
     ``$.tasks``; a Parallel state starts each branch with no reports and merges the branches'
@@ -370,7 +222,9 @@ class _Renderer:
     accumulate: bool
     parallels: int = 0
 
-    def render(self, node: Node, next_: str | None, top: bool) -> tuple[str, dict[str, Any]]:
+    def render(
+        self, node: Node[TaskSpec], next_: str | None, top: bool
+    ) -> tuple[str, dict[str, Any]]:
         """(first state, states) running ``node`` then ``next_`` (None: end of its branch)."""
         if isinstance(node, Seq):
             states: dict[str, Any] = {}
@@ -395,7 +249,9 @@ class _Renderer:
         _end_or_next(state, next_)
         return task.name, {task.name: state}
 
-    def _parallel(self, node: Par, next_: str | None, top: bool) -> tuple[str, dict[str, Any]]:
+    def _parallel(
+        self, node: Par[TaskSpec], next_: str | None, top: bool
+    ) -> tuple[str, dict[str, Any]]:
         self.parallels += 1
         name = f"Parallel {self.parallels}"
         branches = []
@@ -456,20 +312,10 @@ def _json_merge(paths: list[str]) -> str:
     return merged
 
 
-def _parallel_comment(node: Par, shown: int = 6) -> str:
-    names = [_names(b) for b in node.branches]
+def _parallel_comment(node: Par[TaskSpec], shown: int = 6) -> str:
+    names = [branch_label(b) for b in node.branches]
     more = f"; and {len(names) - shown} more" if len(names) > shown else ""
     return f"{len(names)} branches: " + "; ".join(names[:shown]) + more
-
-
-def _names(node: Node) -> str:
-    """A short description of a branch: its first and last task."""
-    if isinstance(node, Seq):
-        first, last = _names(node.items[0]), _names(node.items[-1])
-        return f"{first.split(' ')[0]} ... {last.split(' ')[-1]}"
-    if isinstance(node, Par):
-        return " | ".join(_names(b) for b in node.branches)
-    return node.name
 
 
 def _end_or_next(state: dict[str, Any], next_: str | None) -> None:
@@ -511,7 +357,7 @@ def _start_states(first: str) -> dict[str, dict[str, Any]]:
 
 
 def state_machine_definition(spec: PipelineSpec, task_resource: TaskResource) -> dict[str, Any]:
-    """The ASL definition running ``spec``'s DAG (see :func:`dag_plan`), with retries and a
+    """The ASL definition running ``spec``'s DAG (see :mod:`glacier.compilation.planning`), with retries and a
     failure path.
 
     ``task_resource(task)`` returns the Task state's ``Resource`` and ``Parameters`` (see
@@ -519,7 +365,7 @@ def state_machine_definition(spec: PipelineSpec, task_resource: TaskResource) ->
     one, Lambda and ECS results are reduced to a compact report by a built-in selector.
     """
     renderer = _Renderer(task_resource, accumulate=len(spec.tasks) <= MAX_ACCUMULATED_REPORTS)
-    first, states = renderer.render(dag_plan(spec), "Succeeded", top=True)
+    first, states = renderer.render(plan_dag(spec.tasks), "Succeeded", top=True)
     _link(states, "Succeeded")
     return {
         "Comment": (
@@ -540,9 +386,6 @@ __all__ = [
     "LAMBDA_INVOKE",
     "MAX_ACCUMULATED_REPORTS",
     "NON_RETRYABLE_ERRORS",
-    "Par",
-    "Seq",
-    "dag_plan",
     "fargate_task",
     "lambda_task",
     "schedule_expression",

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from glacier.compilation.naming import S3_BUCKET, S3_KEY_PREFIX
 from glacier.model import field_validator, model_validator
 from glacier.storage import AWS_STORAGE_CLASSES, StorageResource, folder_prefix, one_of
+from glacier_aws.naming import S3_BUCKET, S3_KEY_PREFIX
 
 
 class S3(StorageResource):

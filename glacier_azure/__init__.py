@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from glacier.compilation.registry import unbuilt_compiler
+from glacier.compilation.registry import no_compiler_class
+from glacier_azure.provider import AzureProvider
 
 
 def _not_built(what: str) -> NoReturn:
-    raise unbuilt_compiler(
+    raise no_compiler_class(
         what, "Azure", "glacier_azure", "BlobStorage, AzureFunction and ContainerApp"
     )
 
 
 class AzureCompiler:
-    """API.md section 6 names it; it is not built in this version (see the module docstring)."""
+    """Named by the public API; not built in this version (see the module docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         _not_built("AzureCompiler(...)")
@@ -30,4 +31,4 @@ class AzureCompiler:
         _not_built("AzureCompiler.from_env()")
 
 
-__all__ = ["AzureCompiler"]
+__all__ = ["AzureCompiler", "AzureProvider"]

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from glacier.compilation.naming import AZURE_CONTAINER, AZURE_STORAGE_ACCOUNT, OBJECT_KEY_PREFIX
+from glacier.compilation.naming import OBJECT_KEY_PREFIX
 from glacier.model import field_validator
 from glacier.storage import AZURE_TIERS, StorageResource, folder_prefix, one_of
+from glacier_azure.naming import AZURE_CONTAINER, AZURE_STORAGE_ACCOUNT
 
 
 class BlobStorage(StorageResource):

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from glacier.compilation.registry import unbuilt_compiler
+from glacier.compilation.registry import no_compiler_class
+from glacier_gcp.provider import GCPProvider
 
 
 def _not_built(what: str) -> NoReturn:
-    raise unbuilt_compiler(what, "GCP", "glacier_gcp", "GCS, CloudFunction and CloudRun")
+    raise no_compiler_class(what, "GCP", "glacier_gcp", "GCS, CloudFunction and CloudRun")
 
 
 class GCPCompiler:
-    """API.md section 6 names it; it is not built in this version (see the module docstring)."""
+    """Named by the public API; not built in this version (see the module docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         _not_built("GCPCompiler(...)")
@@ -28,4 +29,4 @@ class GCPCompiler:
         _not_built("GCPCompiler.from_env()")
 
 
-__all__ = ["GCPCompiler"]
+__all__ = ["GCPCompiler", "GCPProvider"]

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from glacier.compilation.naming import GCS_BUCKET, OBJECT_KEY_PREFIX
+from glacier.compilation.naming import OBJECT_KEY_PREFIX
 from glacier.model import field_validator
 from glacier.storage import GCP_STORAGE_CLASSES, StorageResource, folder_prefix, one_of
+from glacier_gcp.naming import GCS_BUCKET
 
 _LOCATION = re.compile(r"[A-Za-z]+[A-Za-z0-9-]*[A-Za-z0-9]")
 

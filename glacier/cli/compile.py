@@ -12,19 +12,24 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from glacier.compilation import Compiler, Infrastructure, MultiCloudCompiler, get_provider
+from glacier.compilation import (
+    Compiler,
+    Infrastructure,
+    MultiCloudCompiler,
+    available_providers,
+    get_provider,
+)
 from glacier.errors import CompilationError
 from glacier.loader import load_pipeline
 from glacier.pipeline import Pipeline
-
-TARGETS = ("aws", "gcp", "azure", "multi")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "ref", metavar="REF", help="path/to/file.py[:attr] or package.module[:attr]"
     )
-    parser.add_argument("--target", required=True, choices=TARGETS, help="the cloud to compile for")
+    targets = [*available_providers(), "multi"]  # every provider the registry knows
+    parser.add_argument("--target", required=True, choices=targets, help="the cloud to compile for")
     parser.add_argument(
         "--default",
         metavar="PROVIDER",

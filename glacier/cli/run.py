@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(args.ref)
     inputs = _pairs(args.input, "--input", "NAME=PATH, e.g. --input orders=data/orders.parquet")
     raw = _pairs(args.param, "--param", "TASK.PARAM=VALUE, e.g. --param split.min_total=5")
-    params = parse_cli_params(pipeline, raw)
+    params = parse_cli_params(pipeline.tasks, raw)
     executor = LocalExecutor(
         storage="remote" if args.remote else "local",
         root=args.root,

@@ -1,14 +1,20 @@
-"""Compiling pipelines to infrastructure code: the provider-neutral machinery.
+"""Compiling pipelines to infrastructure code: the provider-neutral core.
 
-Provider packages (``glacier_aws``, ...) implement :class:`Compiler`; this package holds what
-they share: the plugin registry, resource placement, the safe code generator, cloud naming
-rules and the :class:`Infrastructure` result. It imports no cloud SDK.
+Provider packages implement :class:`Provider` (what the core asks of a cloud) and
+:class:`Compiler`; this package holds what every cloud shares, once: the plugin registry
+(``registry``), resource placement (``resolve``) and each provider's share of the DAG
+(``projection``), planning the DAG into sequences and parallel branches (``planning``), data
+grants from the data flow (``grants``), the key layout (``layout``), parsed schedules
+(``cron``), naming rules (``naming``), the safe code generator (``codegen``) and the
+:class:`Infrastructure` result. It never names a cloud and imports no cloud SDK.
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
+
+from glacier.compilation.provider import Price
 
 # Eager: light, and ``registry``/``resolve`` must be those objects, not the submodules of
 # the same names.
@@ -67,6 +73,7 @@ __all__ = [
     "Infrastructure",
     "MultiCloudCompiler",
     "Placement",
+    "Price",
     "Provider",
     "ResolvedResource",
     "Stack",

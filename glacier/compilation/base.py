@@ -1,7 +1,8 @@
 """The ``Compiler`` base every provider compiler (and ``MultiCloudCompiler``) builds on.
 
-``compile(pipeline)`` does the provider-neutral work once: validate, take the IR, work out
-where the pipeline's code lives (for the function bundle), and place every resource. A
+``compile(pipeline)`` takes the pipeline's validated snapshot (its DAG and IR, see
+:mod:`glacier.validated`) once and does the provider-neutral work: work out where the
+pipeline's code lives (for the function bundle), and place every resource. A
 provider compiler only implements :meth:`Compiler.build_stack`, which turns the tasks and
 datasets placed on it into a :class:`~glacier.compilation.infrastructure.Stack`. A
 multi-cloud compiler calls ``build_stack`` on each provider with a shared placement.
@@ -14,15 +15,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from glacier.compilation.infrastructure import CompilationWarning, Infrastructure, Stack
 from glacier.compilation.resolve import Placement, resolve
 from glacier.compilation.sources import PipelineSource, locate_source
 from glacier.spec import PipelineSpec
-
-if TYPE_CHECKING:
-    from glacier.pipeline import Pipeline
+from glacier.validated import Validated, Validates
 
 
 @dataclass(frozen=True)
@@ -64,10 +63,8 @@ def paused_gc() -> Iterator[None]:
 class Compiler(ABC):
     """Compiles a pipeline into Pulumi projects. Subclass per provider."""
 
-    #: The provider name this compiler targets ("aws", "gcp", ...).
+    #: The name of the provider this compiler targets (its registry key).
     provider: ClassVar[str]
-    #: Rough internet egress price per GB out of this provider (cross-cloud warnings).
-    egress_cost_per_gb_usd: ClassVar[float] = 0.09
 
     def targets(self) -> tuple[str, ...]:
         """Providers this compiler can place resources on."""
@@ -77,12 +74,15 @@ class Compiler(ABC):
         """Where generic resources go."""
         return self.provider
 
-    def compile(self, pipeline: Pipeline) -> Infrastructure:
+    def compile(self, pipeline: Validates) -> Infrastructure:
         """Compile ``pipeline``; raises CompilationError naming anything it cannot place."""
+        return self.compile_validated(pipeline.validated())
+
+    def compile_validated(self, validated: Validated) -> Infrastructure:
+        """Compile a validated pipeline (its DAG and IR)."""
         with paused_gc():
-            pipeline.validate()
-            source = locate_source(pipeline)
-            spec = source.rewrite(pipeline.spec())
+            source = locate_source(validated)
+            spec = source.rewrite(PipelineSpec.from_ir(validated.ir))
             placement = resolve(spec, self.default_target(), self.targets())
             job = CompileInput(spec=spec, placement=placement, source=source)
             return self.compile_placed(job)

@@ -1,4 +1,5 @@
-"""What a compiler returns: stacks of files, the resolved resources, warnings and a plan.
+"""What a compiler returns: stacks of files, the resolved resources, warnings, and their
+human-readable views (``summary()``, ``plan()``, the README).
 
 ``Infrastructure.write(dir)`` never leaves a half-written stack behind: every stack is built
 in a temporary folder next to its destination and renamed into place, so a crash or a full
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -30,19 +32,25 @@ class ResolvedResource:
 
 @dataclass(frozen=True)
 class CrossCloudTransfer:
-    """A dataset written on one provider and read on another (egress is billed)."""
+    """A dataset written on one provider and read on another (egress is billed).
+
+    ``est_cost_per_gb_usd`` is the egress price the source provider declares, or None when no
+    registered provider has that name (a compiler used without its provider package).
+    """
 
     dataset: str
     producer: str
     consumer: str
     from_provider: str
     to_provider: str
-    est_cost_per_gb_usd: float
+    est_cost_per_gb_usd: float | None
 
     def __str__(self) -> str:
+        price = self.est_cost_per_gb_usd
+        cost = "egress price unknown" if price is None else f"est. ${price:.2f}/GB egress"
         return (
             f"{self.dataset}: {self.producer} ({self.from_provider}) -> {self.consumer} "
-            f"({self.to_provider}), est. ${self.est_cost_per_gb_usd:.2f}/GB egress"
+            f"({self.to_provider}), {cost}"
         )
 
 
@@ -138,7 +146,7 @@ def _swap_in(built: Path, dest: Path) -> None:
 
 @dataclass
 class Infrastructure:
-    """The result of ``pipeline.compile(compiler)``. See API.md section 8."""
+    """The result of ``pipeline.compile(compiler)``: one stack per provider, plus warnings."""
 
     pipeline: str
     stacks: dict[str, Stack]
@@ -159,20 +167,15 @@ class Infrastructure:
 
     def summary(self) -> str:
         """Resources per provider, cross-cloud transfers and the estimated monthly cost."""
-        from glacier.compilation.report import summary
-
-        return summary(self)
+        return _summary(self)
 
     def plan(self) -> str:
         """The summary plus every task's packaging and permissions (``glacier plan``)."""
-        from glacier.compilation.report import plan
-
-        return plan(self)
+        return _plan(self)
 
     def readme(self) -> str:
-        from glacier.compilation.report import readme
-
-        return readme(self)
+        """The README written next to the stacks: what is there and how to deploy it."""
+        return _readme(self)
 
     def write(self, directory: str | os.PathLike[str]) -> Path:
         """Write ``<dir>/<provider>/...`` per stack and ``<dir>/README.md``; returns ``dir``.
@@ -200,6 +203,96 @@ class Infrastructure:
             readme_tmp.unlink(missing_ok=True)
             raise
         return root
+
+
+# -- human-readable views: summary(), plan() and the README ---------------------------------
+
+
+def _resources(infra: Infrastructure) -> list[str]:
+    lines = ["Resources by provider:"]
+    for provider in sorted(infra.stacks):
+        stack = infra.stacks[provider]
+        counts = Counter(r.kind for r in stack.resources)
+        detail = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+        lines.append(
+            f"  {provider}: {len(stack.resources)} resources" + (f" ({detail})" if detail else "")
+        )
+    return lines
+
+
+def _transfers(infra: Infrastructure) -> list[str]:
+    if not infra.transfers:
+        return []
+    return ["CROSS-PROVIDER DATA TRANSFERS DETECTED"] + [f"  - {t}" for t in infra.transfers]
+
+
+def _warnings(infra: Infrastructure) -> list[str]:
+    others = [w for w in infra.warnings if w not in infra.transfers]
+    return ["Warnings:"] + [f"  - {w}" for w in others] if others else []
+
+
+def _cost(infra: Infrastructure) -> list[str]:
+    lines = [f"Estimated monthly cost: ${infra.monthly_cost_usd:,.2f}"]
+    for provider in sorted(infra.stacks):
+        stack = infra.stacks[provider]
+        if stack.cost_assumptions:
+            lines.append(f"  {provider}: ${stack.monthly_cost_usd:,.2f} ({stack.cost_assumptions})")
+    return lines
+
+
+def _summary(infra: Infrastructure) -> str:
+    """Resources per provider, cross-cloud transfers, warnings and the cost estimate."""
+    blocks = [
+        [f"Pipeline {infra.pipeline!r}: {len(infra.stacks)} stack(s)"],
+        _resources(infra),
+        _transfers(infra),
+        _warnings(infra),
+        _cost(infra),
+    ]
+    return "\n\n".join("\n".join(b) for b in blocks if b) + "\n"
+
+
+def _tasks(infra: Infrastructure) -> list[str]:
+    lines = ["Tasks:"]
+    for provider in sorted(infra.stacks):
+        for t in infra.stacks[provider].tasks:
+            lines.append(f"  {t.task} ({t.provider}): {t.packaging} - {t.reason}")
+            lines.append("    permissions:")
+            lines.extend(f"      {p}" for p in t.permissions)
+    return lines
+
+
+def _datasets(infra: Infrastructure) -> list[str]:
+    lines = ["Datasets:"]
+    for provider in sorted(infra.stacks):
+        for d in infra.stacks[provider].datasets:
+            note = f" ({d.note})" if d.note else ""
+            lines.append(f"  {d.dataset} ({d.provider}): {d.location}{note}")
+    return lines if len(lines) > 1 else []
+
+
+def _plan(infra: Infrastructure) -> str:
+    """``summary()`` plus where each dataset lives and, per task, packaging and permissions."""
+    resources = ["Resources:"] + [f"  {r.provider} {r.kind} {r.name}" for r in infra.resources]
+    blocks = [_datasets(infra), _tasks(infra), resources]
+    return _summary(infra) + "\n" + "\n\n".join("\n".join(b) for b in blocks if b) + "\n"
+
+
+def _readme(infra: Infrastructure) -> str:
+    """The README written next to the stacks: what is there and how to deploy it."""
+    lines = [
+        "# Generated infrastructure",
+        "",
+        "Generated by `glacier compile`. Do not edit: change the pipeline and compile again.",
+        "",
+        "Deploy a stack with:",
+        "",
+        "```",
+    ]
+    for provider in sorted(infra.stacks):
+        lines.append(f"cd {provider} && pulumi stack init dev && pulumi up")
+    lines += ["```", "", "```", _summary(infra).rstrip("\n"), "```", ""]
+    return "\n".join(lines)
 
 
 __all__ = [

@@ -16,11 +16,13 @@ from glacier.compilation.infrastructure import (
     CrossCloudTransfer,
     Infrastructure,
 )
+from glacier.compilation.projection import crossings
+from glacier.compilation.registry import egress_price
 from glacier.errors import CompilationError
 
 
 class MultiCloudCompiler(Compiler):
-    """Compile across providers. See API.md section 8."""
+    """Compile across providers: one stack per provider, one shared placement."""
 
     provider = "multi"
 
@@ -75,36 +77,23 @@ class MultiCloudCompiler(Compiler):
         return Infrastructure(pipeline=job.spec.name, stacks=stacks, warnings=warnings)
 
     def transfers(self, job: CompileInput) -> list[CrossCloudTransfer]:
-        """Every (dataset, reader) pair whose data lives on another provider than the reader."""
+        """Every (dataset, writer or reader) pair whose ends are on different providers, with
+        the egress price of the provider the data leaves (see
+        :mod:`glacier.compilation.projection`)."""
         found = []
-        where = job.placement
-        for ds in job.spec.datasets:
-            home = where.datasets[ds.name]
-            producer = ds.producer or "(source)"
-            if ds.producer is not None and where.tasks[ds.producer] != home:
-                found.append(
-                    self._transfer(
-                        ds.name, producer, f"{ds.name} storage", where.tasks[ds.producer], home
-                    )
+        for c in crossings(job.spec.datasets, job.placement):
+            price = egress_price(c.from_provider)
+            found.append(
+                CrossCloudTransfer(
+                    dataset=c.dataset,
+                    producer=c.producer,
+                    consumer=c.consumer,
+                    from_provider=c.from_provider,
+                    to_provider=c.to_provider,
+                    est_cost_per_gb_usd=None if price is None else price.usd,
                 )
-            for consumer in ds.consumers:
-                if where.tasks[consumer] != home:
-                    found.append(
-                        self._transfer(ds.name, producer, consumer, home, where.tasks[consumer])
-                    )
+            )
         return found
-
-    def _transfer(
-        self, ds: str, producer: str, consumer: str, src: str, dst: str
-    ) -> CrossCloudTransfer:
-        return CrossCloudTransfer(
-            dataset=ds,
-            producer=producer,
-            consumer=consumer,
-            from_provider=src,
-            to_provider=dst,
-            est_cost_per_gb_usd=self.providers[src].egress_cost_per_gb_usd,
-        )
 
 
 __all__ = ["MultiCloudCompiler"]

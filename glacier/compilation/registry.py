@@ -1,46 +1,36 @@
 """The provider plugin registry (entry-point group ``glacier.providers``).
 
 Modelled on fsspec's ``registry.py``: an internal dict of loaded providers, exposed
-read-only as :data:`registry` (a ``MappingProxyType``); built-in providers listed as lazy
-``module:attr`` paths with the extra that installs them; and any installed distribution can
-add a provider by declaring an entry point, with no change to the core::
+read-only as :data:`registry` (a ``MappingProxyType``); the providers that ship in Glacier's
+own distribution listed as lazy ``module:attr`` paths with the pip extra that installs their
+SDKs; and any installed distribution can add a provider by declaring an entry point, with no
+change to the core::
 
     [project.entry-points."glacier.providers"]
     mycloud = "glacier_mycloud:MyCloudProvider"
 
-Importing a provider is deferred until it is asked for, so ``import glacier`` never pulls in
-a cloud package.
+A provider is imported when it is first asked for. Everything the core wants from a cloud
+goes through here: :func:`get_provider` by name, :func:`provider_for_url` by URL scheme, and
+:func:`egress_price`.
 """
 
 from __future__ import annotations
 
 import importlib
+from functools import cache
 from importlib.metadata import entry_points
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any
 
-from glacier.errors import CompilationError, ProviderNotInstalledError
-
-if TYPE_CHECKING:
-    from glacier.compilation.base import Compiler
+from glacier.compilation.provider import Price, Provider
+from glacier.errors import CompilationError, GlacierError, ProviderNotInstalledError
 
 ENTRY_POINT_GROUP = "glacier.providers"
 
-
-@runtime_checkable
-class Provider(Protocol):
-    """What a provider package registers: its name, a compiler factory and its egress price."""
-
-    name: str
-    #: Rough internet egress price, used for cross-cloud transfer warnings.
-    egress_cost_per_gb_usd: float
-
-    def compiler(self) -> Compiler:
-        """A compiler configured from the environment (``XCompiler.from_env()``)."""
-        ...
-
-
-#: Providers Glacier ships, as lazy import paths plus the pip extra that installs them.
+#: The providers of Glacier's own distribution (also declared as entry points in its
+#: pyproject.toml): their import path and the pip extra with their deploy-time SDKs. Listed
+#: here too because some installs carry no such metadata: a function bundle vendors the
+#: packages as plain source, and an editable install may predate an entry point.
 BUILTIN_PROVIDERS: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
     {
         "aws": ("glacier_aws:AWSProvider", "glacier[aws]"),
@@ -60,6 +50,7 @@ def register_provider(name: str, provider: Provider | str, *, clobber: bool = Fa
         msg = f"provider {name!r} is already registered; pass clobber=True to replace it"
         raise ValueError(msg)
     _registry[name] = _load(name, provider, "") if isinstance(provider, str) else provider
+    _by_scheme.cache_clear()
 
 
 def _entry_point_targets() -> dict[str, str]:
@@ -82,55 +73,23 @@ def _load(name: str, target: str, extra: str) -> Provider:
         msg = f"provider {name!r} is not installed: importing {target} failed ({exc}){hint}"
         raise ProviderNotInstalledError(msg) from exc
     except AttributeError as exc:
-        if BUILTIN_PROVIDERS.get(name, ("",))[0] == target:
-            raise ProviderNotInstalledError(_not_built_message(name, module_name)) from exc
         msg = f"provider {name!r} is not available: {module_name} has no {attr!r} ({exc}){hint}"
         raise ProviderNotInstalledError(msg) from exc
     provider = obj() if isinstance(obj, type) else obj
-    if not isinstance(provider, Provider):
-        msg = f"provider {name!r} ({target}) does not implement glacier.compilation.Provider"
+    if not isinstance(provider, Provider) or provider.name != name:
+        msg = (
+            f"provider {name!r} ({target}) does not implement glacier.compilation.Provider "
+            f"under that name; found {provider!r}"
+        )
         raise ProviderNotInstalledError(msg)
     return provider
-
-
-def _is_built(target: str) -> bool:
-    module_name, _, attr = target.partition(":")
-    try:
-        return hasattr(importlib.import_module(module_name), attr)
-    except ImportError:
-        return False
-
-
-def _not_built_message(name: str, module_name: str) -> str:
-    """A built-in provider whose package ships only as a placeholder in this version.
-
-    Installing the extra cannot help here (the package is already installed), so the
-    message says so and names the providers that do work.
-    """
-    built = [n for n, (t, _) in BUILTIN_PROVIDERS.items() if n != name and _is_built(t)]
-    return (
-        f"provider {name!r} is not built yet in this Glacier version ({module_name} declares "
-        f"its storage and compute, usable in local and remote runs, but has no compiler); use "
-        f"a built provider: {', '.join(built) or 'none installed'}"
-    )
-
-
-def unbuilt_compiler(what: str, cloud: str, package: str, declarations: str) -> CompilationError:
-    """The error of a compiler API.md names whose provider is not built in this version
-    (``GCPCompiler(...)``, ``AzureCompiler(...)``)."""
-    return CompilationError(
-        f"{what}: compiling to {cloud} is not built in this Glacier version ({package} "
-        f"provides the {declarations} declarations, usable in local and remote runs); "
-        "compile with a built provider: glacier_aws.AWSCompiler"
-    )
 
 
 def get_provider(name: str) -> Provider:
     """The provider called ``name``, imported on first use.
 
-    Raises ProviderNotInstalledError, with the pip command that fixes it, when the
-    package is missing, and saying so when a built-in provider is not built yet (its
-    package is only a placeholder in this version).
+    Raises ProviderNotInstalledError, with the pip command that fixes it, when the package is
+    missing or does not provide what its entry point names.
     """
     if name in _registry:
         return _registry[name]
@@ -141,7 +100,64 @@ def get_provider(name: str) -> Provider:
         msg = f"unknown provider {name!r}; known providers: {known}"
         raise ProviderNotInstalledError(msg)
     _registry[name] = _load(name, target, extra or f"glacier[{name}]")
+    _by_scheme.cache_clear()  # a provider that appeared since the index was built
     return _registry[name]
+
+
+def installed_providers() -> list[Provider]:
+    """Every available provider that loads (a missing optional package is skipped)."""
+    found = []
+    for name in available_providers():
+        try:
+            found.append(get_provider(name))
+        except ProviderNotInstalledError:
+            continue
+    return found
+
+
+def built_providers() -> list[str]:
+    """The names of the installed providers that compile (not declarations only)."""
+    return [p.name for p in installed_providers() if p.compiles]
+
+
+@cache
+def _by_scheme() -> dict[str, str]:
+    return {s.lower(): p.name for p in installed_providers() for s in p.schemes}
+
+
+def provider_for_url(url: str) -> Provider | None:
+    """The provider whose object store ``url`` points at (by its scheme), or None for a
+    local path."""
+    if "://" not in url or url.startswith("file://"):
+        return None
+    name = _by_scheme().get(url.split("://", 1)[0].lower())
+    return None if name is None else get_provider(name)
+
+
+def egress_price(name: str) -> Price | None:
+    """Internet egress out of provider ``name``, as that provider declares it; None when no
+    provider of that name is available (its compiler was used without a provider package)."""
+    if name not in available_providers():
+        return None
+    return get_provider(name).egress
+
+
+def no_compiler_class(what: str, cloud: str, package: str, declarations: str) -> CompilationError:
+    """The error of a compiler class whose provider ships declarations only
+    (``XCompiler(...)``), naming the compilers that are built."""
+    names = []
+    for name in built_providers():
+        try:
+            compiler = get_provider(name).compiler()
+        except GlacierError:
+            continue
+        cls = type(compiler)
+        names.append(f"{cls.__module__.partition('.')[0]}.{cls.__name__}")
+    return CompilationError(
+        f"{what}: compiling to {cloud} is not built in this Glacier version ({package} "
+        f"provides the {declarations} declarations, usable in local and remote runs); "
+        f"compile with a built provider: {', '.join(names) or 'none installed'}"
+    )
 
 
 __all__ = [
@@ -149,8 +165,12 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "Provider",
     "available_providers",
+    "built_providers",
+    "egress_price",
     "get_provider",
+    "installed_providers",
+    "no_compiler_class",
+    "provider_for_url",
     "register_provider",
     "registry",
-    "unbuilt_compiler",
 ]

@@ -1,7 +1,7 @@
 """Deciding which provider each dataset and task lands on.
 
 Generic resources (``ObjectStorage()``, ``compute.serverless()``...) go to the compiler's
-default provider; provider-specific ones (``S3(...)``, ``Lambda()``) go to their own
+default provider; provider-specific ones (a provider's bucket or function class) go to their own
 provider, which the compiler must target. Ephemeral datasets (no storage) follow the task
 that writes them. ``LocalFS`` exists only on the machine that runs the pipeline, so it
 cannot be compiled at all.
@@ -61,14 +61,14 @@ def _check_dataset(ds: DatasetSpec) -> None:
         msg = (
             f"dataset {ds.name!r} uses LocalFS({ds.storage.option('base_path', '')!r}), which exists "
             "only on the machine that runs the pipeline and cannot be compiled for a cloud; use "
-            "storage=ObjectStorage() (any cloud) or a provider's storage such as S3(...)"
+            "storage=ObjectStorage() (any cloud) or a provider's own storage resource"
         )
         raise CompilationError(msg)
     if ds.storage is None and ds.producer is None:
         msg = (
             f"dataset {ds.name!r} is a pipeline source (no task produces it) but has no storage, "
             "so a cloud run has nowhere to read it from; give it storage=ObjectStorage() or a "
-            "provider's storage such as S3(...)"
+            "provider's own storage class"
         )
         raise CompilationError(msg)
 

@@ -14,13 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
 
 from glacier.errors import CompilationError
 from glacier.spec import PipelineSpec
-
-if TYPE_CHECKING:
-    from glacier.pipeline import Pipeline
+from glacier.validated import Validated
 
 
 @dataclass(frozen=True)
@@ -53,11 +50,14 @@ def _module(name: str, pipeline: str) -> ModuleType:
     return module
 
 
-def _attr_holding(pipeline: Pipeline, module: ModuleType) -> str:
-    explicit = (pipeline.source or "").rpartition(":")[2] if ":" in (pipeline.source or "") else ""
-    if explicit and getattr(module, explicit, None) is pipeline:
+def _attr_holding(pipeline: Validated, module: ModuleType) -> str:
+    """The module-level variable that holds the declared pipeline object."""
+    source = pipeline.ir.source or ""
+    declared = pipeline.declared
+    explicit = source.rpartition(":")[2] if ":" in source else ""
+    if explicit and getattr(module, explicit, None) is declared:
         return explicit
-    names = sorted(k for k, v in vars(module).items() if v is pipeline and not k.startswith("_"))
+    names = sorted(k for k, v in vars(module).items() if v is declared and not k.startswith("_"))
     if not names:
         msg = (
             f"pipeline {pipeline.name!r} is not a module-level variable of {module.__name__!r}, so "
@@ -94,11 +94,11 @@ def _module_files(name: str, bundle_name: str, file: Path) -> dict[str, str]:
     return files
 
 
-def locate_source(pipeline: Pipeline) -> PipelineSource:
+def locate_source(pipeline: Validated) -> PipelineSource:
     """The files and references the bundle needs for ``pipeline``."""
     module = _module(pipeline.module, pipeline.name)
     attr = _attr_holding(pipeline, module)
-    names = sorted({pipeline.module} | {t.fn.__module__ for t in pipeline.tasks})
+    names = sorted({pipeline.module} | {t.fn.__module__ for t in pipeline.dag.tasks.values()})
     files: dict[str, str] = {}
     renames: dict[str, str] = {}
     for name in names:

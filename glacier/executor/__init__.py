@@ -9,19 +9,20 @@ tasks with a timeout, ended when it passes).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from glacier.executor.local import LocalExecutor
 from glacier.executor.result import RunResult, TaskResult
-
-if TYPE_CHECKING:
-    from glacier.pipeline import Pipeline
+from glacier.validated import Validates
 
 
 class Executor(Protocol):
-    """Anything that can run a pipeline: ``executor.run(pipeline, **options) -> RunResult``."""
+    """Anything that can run a pipeline: ``executor.run(pipeline, **options) -> RunResult``.
 
-    def run(self, pipeline: Pipeline, **options: Any) -> RunResult: ...
+    An executor takes the pipeline's validated snapshot (``pipeline.validated()``: its DAG
+    and IR) and never calls back into the pipeline."""
+
+    def run(self, pipeline: Validates, **options: Any) -> RunResult: ...
 
 
 __all__ = ["Executor", "LocalExecutor", "RunResult", "TaskResult"]

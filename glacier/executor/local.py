@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Container, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -33,9 +33,7 @@ from glacier.invoke import bind_params
 from glacier.io import exists, is_remote, require_format_packages, scan_dataset
 from glacier.ir import DatasetIR, PipelineIR
 from glacier.schema import check_sources
-
-if TYPE_CHECKING:
-    from glacier.pipeline import Pipeline
+from glacier.validated import Validated, Validates
 
 InputValue = str | os.PathLike[str] | pl.DataFrame | pl.LazyFrame
 
@@ -45,7 +43,7 @@ class LocalExecutor:
 
     ``storage="local"`` (default) keeps storage-backed datasets under ``root``;
     ``storage="remote"`` reads and writes their real object URLs with ``storage_options``
-    per provider (``{"aws": {...}, "gcp": {...}, "azure": {...}}``) and ``remote_base`` as the
+    per provider name (``{"<provider>": {...}}``) and ``remote_base`` as the
     URL folder for generic ``ObjectStorage`` datasets. Remote runs always run every selected
     task: object stores give no cheap fingerprint of what is there.
     """
@@ -74,7 +72,7 @@ class LocalExecutor:
 
     def run(
         self,
-        pipeline: Pipeline,
+        pipeline: Validates,
         *,
         inputs: Mapping[str, InputValue] | None = None,
         params: Mapping[str, Any] | None = None,
@@ -82,23 +80,27 @@ class LocalExecutor:
         force: bool = False,
         root: str | os.PathLike[str] | None = None,
     ) -> RunResult:
-        """Run ``pipeline``; see API.md section 7 for every option."""
+        """Run ``pipeline`` (its validated DAG and IR): ``inputs`` per source, ``params`` as
+        ``{"task.param": value}``, ``select`` the datasets to produce, ``force`` to rerun what
+        is fresh, ``root`` for this run's local data."""
         started = time.perf_counter()
         root_dir = os.fspath(root) if root is not None else self.root
-        chosen = pipeline.select(*select) if select else pipeline.validate()
-        if select and not chosen.tasks:
-            produced = ", ".join(d for d in pipeline.dag.datasets if d in pipeline.dag.producer)
+        whole = pipeline.validated()
+        names = [str(getattr(d, "name", d)) for d in select or ()]  # names or Datasets
+        chosen = whole.select(names) if select else whole
+        if select and not chosen.dag.tasks:
+            produced = ", ".join(d for d in whole.dag.datasets if d in whole.dag.producer)
             msg = (
-                f"pipeline {pipeline.name!r}: select={list(map(str, select))} names only sources "
+                f"pipeline {whole.name!r}: select={list(map(str, select))} names only sources "
                 f"(no task produces them), so there is nothing to run; select datasets a task "
                 f"produces: {produced}"
             )
             raise DefinitionError(msg)
         # checked against the whole pipeline, then narrowed: with select=, inputs and params
         # for tasks that are not needed are ignored, not errors (one command line for all)
-        task_params = _split_params(pipeline, params or {}, keep=chosen.dag.tasks)
-        inputs = _check_inputs(pipeline, chosen, inputs or {})
-        spec = chosen.ir()
+        task_params = _split_params(whole, params or {}, keep=chosen.dag.tasks)
+        inputs = _check_inputs(whole, chosen, inputs or {})
+        spec = chosen.ir
         require_format_packages(spec.datasets)
         locator = Locator(
             root_dir,
@@ -116,7 +118,7 @@ class LocalExecutor:
                     chosen, spec, state, frames, source_fps, locator, locations, task_params, force
                 )
             finally:  # interrupted too: the tasks that committed are recorded and skip next time
-                state.prune({t.name for t in pipeline.tasks})
+                state.prune(set(whole.dag.tasks))
                 state.save()
         results = engine.results
         result = _result(spec, results, engine, locator, locations, frames, inputs)
@@ -126,7 +128,7 @@ class LocalExecutor:
 
     def _run_tasks(
         self,
-        chosen: Pipeline,
+        chosen: Validated,
         spec: PipelineIR,
         state: StateStore,
         frames: dict[str, Frame],
@@ -177,7 +179,7 @@ class LocalExecutor:
 
     def _engine(
         self,
-        chosen: Pipeline,
+        chosen: Validated,
         spec: PipelineIR,
         run_set: set[str],
         frames: dict[str, Frame],
@@ -192,7 +194,7 @@ class LocalExecutor:
             if uri is not None and ds.producer in run_set:
                 targets[ds.name] = (ds, uri, locator.options(uri, ds))
         return Engine(
-            [t for t in chosen.tasks if t.name in run_set],
+            [t for n, t in chosen.dag.tasks.items() if n in run_set],
             chosen.dag.stages,
             frames,
             targets,
@@ -201,19 +203,19 @@ class LocalExecutor:
             max_workers=self.max_workers,
             retry_delay=self.retry_delay,
             # a missing secret is one error here, before any task runs
-            env=task_environments([t for t in chosen.tasks if t.name in run_set], chosen),
-            ref=chosen.source,
+            env=task_environments([t for n, t in chosen.dag.tasks.items() if n in run_set], chosen),
+            ref=chosen.ir.source,
             sources={d.name: d for d in spec.sources},
         )
 
 
 def _split_params(
-    pipeline: Pipeline, params: Mapping[str, Any], keep: Container[str]
+    pipeline: Validated, params: Mapping[str, Any], keep: Container[str]
 ) -> dict[str, dict[str, Any]]:
     """``{"task.param": v}`` -> ``{task: {param: v}}`` for the tasks in ``keep``, all checked
     against the pipeline's tasks and their parameters."""
     by_task: dict[str, dict[str, Any]] = {}
-    tasks = {t.name: t for t in pipeline.tasks}
+    tasks = pipeline.dag.tasks
     for key, value in params.items():
         name, dot, param = key.partition(".")
         if not dot or not param:
@@ -230,7 +232,7 @@ def _split_params(
 
 
 def _check_inputs(
-    pipeline: Pipeline, chosen: Pipeline, inputs: Mapping[str, InputValue]
+    pipeline: Validated, chosen: Validated, inputs: Mapping[str, InputValue]
 ) -> dict[str, InputValue]:
     """The inputs the chosen tasks read; InputError for a name that is no source at all."""
     sources = pipeline.dag.sources

@@ -27,14 +27,14 @@ from glacier.errors import MissingSecretError
 from glacier.redact import register
 
 if TYPE_CHECKING:
-    from glacier.pipeline import Pipeline
     from glacier.task import Task
+    from glacier.validated import Validated
 
 #: Files that mark a project's root folder: the search for ``.env`` stops there.
 PROJECT_MARKERS = ("pyproject.toml", "glacier.toml", ".git")
 
 
-def task_environments(tasks: Iterable[Task], pipeline: Pipeline) -> dict[str, dict[str, str]]:
+def task_environments(tasks: Iterable[Task], pipeline: Validated) -> dict[str, dict[str, str]]:
     """``{task name: {variable: value}}`` for the tasks that declare an ``env``.
 
     MissingSecretError lists every secret with no local value, naming the variable, the
@@ -92,7 +92,7 @@ class DotEnv:
         self.exists = exists
 
     @classmethod
-    def find(cls, pipeline: Pipeline) -> DotEnv:
+    def find(cls, pipeline: Validated) -> DotEnv:
         path, exists = find_dotenv(pipeline_folder(pipeline))
         if not exists:
             return cls(path, {}, False)
@@ -101,9 +101,9 @@ class DotEnv:
         return cls(path, dotenv_values(path), True)
 
 
-def pipeline_folder(pipeline: Pipeline) -> Path:
+def pipeline_folder(pipeline: Validated) -> Path:
     """The folder of the pipeline's file, or the working directory when it has none."""
-    for module in (pipeline.module, *(t.fn.__module__ for t in pipeline.tasks)):
+    for module in (pipeline.module, *(t.fn.__module__ for t in pipeline.dag.tasks.values())):
         file = getattr(sys.modules.get(module), "__file__", None)
         if file:
             return Path(file).resolve().parent

@@ -3,14 +3,15 @@
 Local mode (the default) keeps every storage-backed dataset on this machine:
 
 - ``LocalFS(base_path)`` datasets: exactly ``<base_path>/<name>.<ext>``;
-- every other storage (``ObjectStorage``, ``S3``, ``GCS``, ``BlobStorage``...):
+- every other storage (generic ``ObjectStorage`` or a provider's bucket):
   ``<root>/datasets/<name>.<ext>``.
 
-Remote mode (``LocalExecutor(storage="remote")``) reads and writes the real object URLs:
-``S3(bucket, prefix)`` -> ``s3://<bucket>/<prefix><name>.<ext>``, ``GCS`` -> ``gs://...``,
-``BlobStorage(container, account, prefix)`` -> ``az://<container>/<prefix><name>.<ext>``;
-generic ``ObjectStorage`` datasets have no bucket of their own, so they go under
-``remote_base`` (``<remote_base>/<name>.<ext>``). ``LocalFS`` stays local either way.
+Remote mode (``LocalExecutor(storage="remote")``) reads and writes the real object URLs: a
+provider's storage resource is located by its provider (``<scheme>://<bucket>/<key>``, the
+key from :mod:`glacier.compilation.layout`); generic ``ObjectStorage`` datasets have no
+bucket of their own, so they go under ``remote_base`` (``<remote_base>/<name>.<ext>``).
+``LocalFS`` stays local either way. Storage options are given per provider name and
+completed by the provider (an account its resource names, for instance).
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from glacier.errors import DefinitionError
-from glacier.io import dataset_uri, provider_of
+from glacier.compilation.layout import dataset_uri, file_name, stored_key
+from glacier.compilation.registry import available_providers, get_provider, provider_for_url
+from glacier.errors import DefinitionError, ProviderNotInstalledError
 from glacier.ir import DatasetIR
-
-_SCHEMES = {"aws": "s3", "gcp": "gs", "azure": "az"}
 
 
 class Locator:
@@ -40,11 +40,12 @@ class Locator:
         self.remote = remote
         self.remote_base = remote_base
         self.storage_options = {k: dict(v) for k, v in (storage_options or {}).items()}
-        unknown = sorted(set(self.storage_options) - {"aws", "gcp", "azure"})
+        known = available_providers()
+        unknown = sorted(set(self.storage_options) - set(known))
         if unknown:
             msg = (
-                f"storage_options has unknown provider {unknown[0]!r}; expected keys 'aws', "
-                "'gcp' or 'azure', each mapping to that provider's options"
+                f"storage_options has unknown provider {unknown[0]!r}; expected keys among "
+                f"{', '.join(repr(k) for k in known)}, each mapping to that provider's options"
             )
             raise DefinitionError(msg)
 
@@ -54,9 +55,7 @@ class Locator:
         if storage is None:
             return None
         if storage.type == "local_fs":
-            return os.path.join(
-                str(storage.option("base_path", "./data")), f"{ds.name}.{ds.extension}"
-            )
+            return os.path.join(str(storage.option("base_path", "./data")), file_name(ds))
         if not self.remote:
             return dataset_uri(ds, os.path.join(self.root, "datasets"))
         return self._remote_uri(ds)
@@ -64,38 +63,28 @@ class Locator:
     def _remote_uri(self, ds: DatasetIR) -> str:
         storage = ds.storage
         assert storage is not None
-        provider = storage.provider
-        if provider is None:
+        if storage.provider is None:
             if not self.remote_base:
                 msg = (
                     f"dataset {ds.name!r} uses generic ObjectStorage(), which has no bucket of its "
                     "own; remote runs need a base URL for it: "
-                    "LocalExecutor(storage='remote', remote_base='s3://bucket/prefix')"
+                    "LocalExecutor(storage='remote', remote_base='<scheme>://bucket/prefix')"
                 )
                 raise DefinitionError(msg)
             return dataset_uri(ds, self.remote_base)
-        scheme = _SCHEMES.get(provider)
-        bucket = storage.option("container") if provider == "azure" else storage.option("bucket")
-        if scheme is None or not bucket:
-            msg = (
-                f"dataset {ds.name!r}: cannot locate storage {storage.cls} (provider {provider!r}) "
-                "in a remote run; expected an S3, GCS or BlobStorage resource with a bucket/container"
-            )
-            raise DefinitionError(msg)
-        return f"{scheme}://{bucket}/{storage.option('prefix', '')}{ds.name}.{ds.extension}"
+        try:
+            provider = get_provider(storage.provider)
+        except ProviderNotInstalledError as exc:
+            msg = f"dataset {ds.name!r}: cannot locate storage {storage.cls} in a remote run: {exc}"
+            raise DefinitionError(msg) from exc
+        return provider.location(storage, stored_key(ds))
 
     def options(self, uri: str, ds: DatasetIR | None = None) -> dict[str, str] | None:
         """Storage options for ``uri``'s provider (None for local paths)."""
-        provider = provider_of(uri)
+        provider = provider_for_url(uri)
         if provider is None:
             return None
-        opts = dict(self.storage_options.get(provider, {}))
-        account = ds.storage.option("account") if ds is not None and ds.storage else None
-        if provider == "azure" and account and not _has_account(opts):
-            opts["account_name"] = str(account)
-        return opts or None
-
-
-def _has_account(opts: Mapping[str, str]) -> bool:
-    keys = {"account_name", "azure_storage_account_name", "azure_account_name"}
-    return bool(keys & set(opts)) or opts.get("azure_storage_use_emulator") == "true"
+        given = self.storage_options.get(provider.name, {})
+        own = ds is not None and ds.storage is not None and ds.storage.provider == provider.name
+        storage = ds.storage if own and ds is not None else None
+        return provider.storage_options(storage, given) or None

@@ -19,9 +19,7 @@ ends what the task started. Parent and worker talk through files in a scratch fo
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import importlib
 import json
 import os
 import pickle
@@ -29,15 +27,12 @@ import signal
 import subprocess
 import sys
 import time
-import traceback
 import types
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-
-from glacier.errors import is_retryable
 
 if TYPE_CHECKING:
     from glacier.task import Task
@@ -47,7 +42,7 @@ STARTUP_LIMIT = 120.0
 
 _BOOT = (
     "import json, sys; sys.path[:] = json.loads(sys.argv[2]); "
-    "from glacier.executor.worker import main; sys.exit(main(sys.argv[1]))"
+    "from glacier.executor.worker_main import main; sys.exit(main(sys.argv[1]))"
 )
 
 
@@ -209,90 +204,6 @@ def _error_from(report: Mapping[str, Any]) -> BaseException:
         exc = WorkerError(f"{report['type']}: {report['error']}", report["retryable"])
     exc.__cause__ = RemoteTraceback(report["traceback"])
     return exc  # type: ignore[no-any-return]
-
-
-# -- the worker's side -----------------------------------------------------------------------
-
-
-def main(request_path: str) -> int:
-    """Run one attempt as the request says; write the report. The exit code is for people."""
-    folder = os.path.dirname(request_path)
-    request = pickle.loads(Path(request_path).read_bytes())
-    try:
-        task = _find(request["where"], request["code"])
-        inputs = {n: _load(how, value) for n, (how, value) in request["inputs"].items()}
-    except BaseException as exc:  # a module exiting at import included: run it in the parent
-        _report(folder, {"unavailable": f"{type(exc).__name__}: {exc}"})
-        return 0
-    from glacier.invoke import call_task
-
-    Path(folder, "ready").touch()
-    try:
-        outputs = call_task(task, inputs, request["params"])
-        paths = _write(outputs, folder)
-    except BaseException as exc:
-        _report(folder, _describe(exc))
-        return 1
-    _report(folder, {"outputs": paths})
-    return 0
-
-
-def _find(where: tuple[str, ...], code: str) -> Task:
-    from glacier.task import Task
-
-    obj: Any
-    if where[0] == "ref":
-        from glacier.loader import load_pipeline
-
-        _, ref, name = where
-        obj = load_pipeline(ref).dag.tasks.get(name)
-    else:
-        _, module, qualname, name = where
-        obj = importlib.import_module(module)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    if not isinstance(obj, Task) or obj.name != name:
-        raise LookupError(f"{':'.join(where[1:-1])} is not task {name!r}")
-    if code_fingerprint(obj.fn) != code:
-        msg = f"the code of task {name!r} imported from {where[1]} differs from the running code (edited since it was imported?)"
-        raise LookupError(msg)
-    return obj
-
-
-def _load(how: str, value: Any) -> pl.LazyFrame:
-    return pl.scan_ipc(value) if how == "ipc" else pickle.loads(value)  # type: ignore[no-any-return]
-
-
-def _write(outputs: Mapping[str, pl.LazyFrame | pl.DataFrame], folder: str) -> dict[str, str]:
-    """Every output as an Arrow IPC file; the lazy ones as one Polars query."""
-    paths = {name: os.path.join(folder, f"output-{name}.arrow") for name in outputs}
-    sinks = []
-    for name, frame in outputs.items():
-        if isinstance(frame, pl.DataFrame):
-            frame.write_ipc(paths[name])
-        else:
-            sinks.append(frame.sink_ipc(paths[name], lazy=True))
-    if sinks:
-        pl.collect_all(sinks)
-    return paths
-
-
-def _describe(exc: BaseException) -> dict[str, Any]:
-    report: dict[str, Any] = {
-        "type": type(exc).__qualname__,
-        "error": str(exc),
-        "retryable": is_retryable(exc),
-        "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
-        "pickled": None,
-    }
-    with contextlib.suppress(Exception):  # else sent as type and message (WorkerError)
-        report["pickled"] = pickle.dumps(exc)
-    return report
-
-
-def _report(folder: str, report: Mapping[str, Any]) -> None:
-    """Write the report whole: the parent reads it only after this process exited."""
-    Path(folder, "report.pickle").write_bytes(pickle.dumps(dict(report)))
 
 
 # -- telling one function's code from another's --------------------------------------------

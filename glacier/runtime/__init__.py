@@ -1,6 +1,6 @@
 """What runs inside a cloud function: one task of a compiled pipeline, provider-neutral.
 
-``run_task`` is the whole job; provider adapters (``glacier_aws.runtime``) only translate
+``run_task`` is the whole job; provider adapters (a provider's ``runtime`` entry point) only translate
 their event and environment into its arguments and its report into their response. No cloud
 SDK is imported here: data moves through Polars' cloud IO (``glacier.io``).
 """

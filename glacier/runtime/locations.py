@@ -1,7 +1,8 @@
-"""Run ids and location templates: the part of a cloud layout every provider shares.
+"""Run ids and location templates: filling in the key layout at run time.
 
 A compiled pipeline knows where each dataset lives before any run exists; ephemeral datasets
-live under a per-run folder, written ``{run_id}`` in the template and filled in at run time.
+live under a per-run folder, written ``{run_id}`` in the template
+(:mod:`glacier.compilation.layout`) and filled in here.
 The run id comes from outside (an event, an environment variable), so it is checked before it
 becomes part of an object key.
 """
@@ -11,8 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-#: Placeholder in location templates, replaced by the run id at run time.
-RUN_ID_PLACEHOLDER = "{run_id}"
+from glacier.compilation.layout import RUN_ID_PLACEHOLDER
 
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 

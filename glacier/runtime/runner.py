@@ -1,6 +1,6 @@
 """Run one task of a compiled pipeline: what every cloud function does, whatever the cloud.
 
-Provider adapters (``glacier_aws.runtime`` ...) turn their event/environment into a call to
+Provider adapters (each provider's ``runtime`` entry point) turn their event/environment into a call to
 :func:`run_task`; everything else (finding the task's code, reading inputs, calling the task,
 enforcing schemas, atomic writes) is here and uses the same ``glacier.io`` /
 ``glacier.invoke`` functions as the local executor, so a task behaves the same in both.
@@ -249,7 +249,7 @@ def run_task(
     ``{run_id}`` allowed). Returns ``{"task", "run_id", "status", "rows", "bytes", "outputs",
     "datasets", "seconds"}``; ``outputs`` maps each output to its URI, ``datasets`` each
     output to ``{"uri", "rows", "bytes"}`` (``bytes`` is None when the store reports no size,
-    e.g. Polars' native S3/Azure writes). Errors propagate so the orchestrator can retry.
+    e.g. Polars' native cloud writes). Errors propagate so the orchestrator can retry.
     """
     started = time.perf_counter()
     run_id = check_run_id(run_id)

@@ -163,7 +163,7 @@ def test_cost_estimate_counts_runs(cron: str | None, runs: float) -> None:
 
 @pytest.mark.parametrize(("given", "canonical"), [("raw", "raw/"), ("/a/b/", "a/b/"), ("", "")])
 def test_s3_prefix_is_one_canonical_folder(given: str, canonical: str) -> None:
-    from glacier_aws.layout import dataset_key
+    from glacier.compilation.layout import dataset_key
     from glacier_aws.storage import S3
 
     storage = S3("my-bucket", prefix=given)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from types import MappingProxyType
 
@@ -27,14 +28,26 @@ from glacier.compilation import (
     resolve,
 )
 from glacier.compilation.infrastructure import ResolvedResource
+from glacier.compilation.provider import Price, Provider
 from glacier.errors import CompilationError, ProviderNotInstalledError
 from glacier.storage import ObjectStorage
 from glacier_aws import S3, AWSCompiler
+from glacier_aws import naming as aws_naming
 
 #: The registry module itself (``glacier.compilation.registry`` is the read-only mapping).
 registry_module = importlib.import_module("glacier.compilation.registry")
 
 # -- registry --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clean_registry() -> Iterator[None]:
+    """Providers a test registers are gone after it."""
+    saved = dict(registry_module._registry)
+    yield
+    registry_module._registry.clear()
+    registry_module._registry.update(saved)
+    registry_module._by_scheme.cache_clear()
 
 
 def test_registry_is_read_only_and_loads_aws_through_its_entry_point() -> None:
@@ -47,10 +60,14 @@ def test_registry_is_read_only_and_loads_aws_through_its_entry_point() -> None:
 
 
 @pytest.mark.parametrize("name", ["gcp", "azure"])
-def test_placeholder_provider_is_not_built_yet(name: str) -> None:
-    """glacier_gcp / glacier_azure are installed without a compiler: `pip install` cannot help."""
+def test_declaration_only_provider_loads_but_does_not_compile(name: str) -> None:
+    """glacier_gcp / glacier_azure declare storage (schemes, name rules, prices) without a
+    compiler: they load, and asking for their compiler says so (`pip install` cannot help)."""
+    provider = get_provider(name)
+    assert provider.name == name and provider.package == f"glacier_{name}"
+    assert not provider.compiles and provider.schemes
     with pytest.raises(ProviderNotInstalledError) as caught:
-        get_provider(name)
+        provider.compiler()
     message = str(caught.value)
     assert message == (
         f"provider {name!r} is not built yet in this Glacier version (glacier_{name} declares "
@@ -77,18 +94,38 @@ def test_missing_provider_names_the_pip_command(monkeypatch: pytest.MonkeyPatch)
         get_provider("nope")
 
 
+class FakeProvider:
+    """A third-party provider's declarations, as its package would expose them."""
+
+    name = "fake"
+    package = "tests"
+    runtime = ""
+    schemes = ("fake",)
+    egress = Price(0.12, "GB", as_of="2026-11", source="https://example.invalid/prices")
+    name_rules: dict[str, naming.NameRule] = {}
+    limits: dict[str, int] = {}
+    compiles = True
+
+    def compiler(self) -> Compiler:
+        return FakeCompiler()
+
+    def location(self, storage: object, key: str) -> str:
+        return f"fake://bucket/{key}"
+
+    def storage_options(self, storage: object, given: dict[str, str]) -> dict[str, str]:
+        return dict(given)
+
+    def filesystem(self, options: object) -> None:
+        return None
+
+
+@pytest.mark.usefixtures("clean_registry")
 def test_third_party_provider_can_register() -> None:
-    class Fake:
-        name = "fake"
-        egress_cost_per_gb_usd = 0.01
-
-        def compiler(self) -> Compiler:
-            return FakeCompiler()
-
-    register_provider("fake", Fake(), clobber=True)
+    register_provider("fake", FakeProvider(), clobber=True)
     assert get_provider("fake").name == "fake"
+    assert isinstance(get_provider("fake"), Provider)
     with pytest.raises(ValueError, match="already registered"):
-        register_provider("fake", Fake())
+        register_provider("fake", FakeProvider())
 
 
 # -- placement -------------------------------------------------------------------------------
@@ -118,7 +155,6 @@ class FakeCompiler(Compiler):
     """A second provider: records what it was asked to build."""
 
     provider = "fake"
-    egress_cost_per_gb_usd = 0.12
 
     def build_stack(self, job: CompileInput) -> StackBuild:
         tasks = job.placement.tasks_on("fake")
@@ -140,6 +176,7 @@ def test_provider_specific_resource_without_its_compiler_is_named() -> None:
         resolve(pipeline.spec(), "fake", ("fake",))
 
 
+@pytest.mark.usefixtures("clean_registry")
 def test_multicloud_reports_cross_cloud_transfers() -> None:
     compiler = MultiCloudCompiler(providers={"fake": FakeCompiler()}, default_provider="fake")
     with pytest.raises(CompilationError, match="needs provider 'aws'"):
@@ -147,6 +184,7 @@ def test_multicloud_reports_cross_cloud_transfers() -> None:
     compiler = MultiCloudCompiler(
         providers={"aws": AWSCompiler(), "fake": FakeCompiler()}, default_provider="fake"
     )
+    register_provider("fake", FakeProvider(), clobber=True)  # its egress price
     job_spec = pipeline.spec()
     placement = resolve(job_spec, "fake", ("aws", "fake"))
     from glacier.compilation.sources import PipelineSource
@@ -240,14 +278,14 @@ def test_render_module_refuses_text_that_is_a_different_program(
 @pytest.mark.parametrize(
     ("rule", "name", "fragment"),
     [
-        (naming.S3_BUCKET, "ab", "must be 3-63 characters"),
-        (naming.S3_BUCKET, "Upper-case", "lowercase letters"),
-        (naming.S3_BUCKET, "a" * 64, "must be 3-63 characters"),
-        (naming.S3_BUCKET, "xn--bucket", "naming rule"),
-        (naming.LAMBDA_FUNCTION, "a" * 65, "1-64 characters"),
-        (naming.IAM_ROLE, "bad role", "naming rule"),
-        (naming.STATE_MACHINE, "m" * 81, "1-80 characters"),
-        (naming.LOG_GROUP, "bad:group", "naming rule"),
+        (aws_naming.S3_BUCKET, "ab", "must be 3-63 characters"),
+        (aws_naming.S3_BUCKET, "Upper-case", "lowercase letters"),
+        (aws_naming.S3_BUCKET, "a" * 64, "must be 3-63 characters"),
+        (aws_naming.S3_BUCKET, "xn--bucket", "naming rule"),
+        (aws_naming.LAMBDA_FUNCTION, "a" * 65, "1-64 characters"),
+        (aws_naming.IAM_ROLE, "bad role", "naming rule"),
+        (aws_naming.STATE_MACHINE, "m" * 81, "1-80 characters"),
+        (aws_naming.LOG_GROUP, "bad:group", "naming rule"),
     ],
 )
 def test_naming_rules(rule: naming.NameRule, name: str, fragment: str) -> None:
@@ -256,8 +294,8 @@ def test_naming_rules(rule: naming.NameRule, name: str, fragment: str) -> None:
 
 
 def test_autoname_suffix_is_reserved() -> None:
-    assert naming.LAMBDA_FUNCTION.problem("a" * 57, naming.AUTONAME_SUFFIX) is not None
-    assert naming.LAMBDA_FUNCTION.problem("a" * 56, naming.AUTONAME_SUFFIX) is None
+    assert aws_naming.LAMBDA_FUNCTION.problem("a" * 57, naming.AUTONAME_SUFFIX) is not None
+    assert aws_naming.LAMBDA_FUNCTION.problem("a" * 56, naming.AUTONAME_SUFFIX) is None
 
 
 # -- write -----------------------------------------------------------------------------------
@@ -362,4 +400,4 @@ def test_summary_of_a_stack_without_resources() -> None:
 )
 def test_bucket_names_s3_reserves_are_refused(name: str) -> None:
     with pytest.raises(CompilationError, match="S3 bucket naming rule"):
-        naming.check(naming.S3_BUCKET, name, "thing")
+        naming.check(aws_naming.S3_BUCKET, name, "thing")

@@ -10,9 +10,10 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from glacier import Dataset, task
+from glacier.compilation.layout import dataset_uri
 from glacier.errors import SchemaError, TaskFailedError
 from glacier.invoke import call_task
-from glacier.io import dataset_uri, prepare_write, scan_dataset, write_dataset
+from glacier.io import prepare_write, scan_dataset, write_dataset
 from glacier.spec import DatasetSpec
 
 FORMATS = ["parquet", "csv", "ndjson", "ipc", "delta"]

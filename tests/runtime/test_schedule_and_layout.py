@@ -7,15 +7,11 @@ import re
 import pytest
 
 from glacier import Dataset, Pipeline, task
+from glacier.compilation.layout import dataset_key, normalize_prefix
 from glacier.errors import CompilationError
+from glacier.runtime.locations import resolve_location
 from glacier.storage import ObjectStorage
-from glacier_aws.layout import (
-    dataset_key,
-    dataset_locations,
-    normalize_prefix,
-    resolve_location,
-    task_locations,
-)
+from glacier_aws.layout import dataset_locations, task_locations
 from glacier_aws.stepfunctions import schedule_expression
 
 
@@ -50,7 +46,7 @@ def test_cron_to_eventbridge(cron: str, expected: str) -> None:
         ("0 0 1 * 1", r"restricts both day-of-month and day-of-week .* use '\*' for one"),
         ("0 0 * *", "expected five fields"),
         ("0 0 * * * *", "expected five fields"),
-        ("0 0 * * 8", "day-of-week item '8' is not understood"),
+        ("0 0 * * 8", r"day-of-week 8 is out of range \(0-7\)"),
         ("0 0 * * 5-1", r"day-of-week range '5-1' runs backwards"),
         ("0 L * * *", r"hour field 'L' may only use digits, '\*', ',', '-' and '/'"),
         ("0 0 * FOO *", r"month field 'FOO' may only use digits or JAN-DEC"),

@@ -18,6 +18,7 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from runtime_support import load_module
 
+from glacier.compilation.planning import Par, Seq, plan_dag
 from glacier.errors import CompilationError
 from glacier.spec import PipelineSpec, TaskSpec
 from glacier_aws.stepfunctions import (
@@ -25,9 +26,6 @@ from glacier_aws.stepfunctions import (
     FAILURE_KIND,
     LAMBDA_INVOKE,
     NON_RETRYABLE_ERRORS,
-    Par,
-    Seq,
-    dag_plan,
     fargate_task,
     lambda_task,
     state_machine_definition,
@@ -137,7 +135,9 @@ def test_other_dags_add_the_fewest_waits() -> None:
 
 
 def test_the_dag_becomes_nested_sequences_and_parallel_branches() -> None:
-    plan = dag_plan(shapes.multi_stage().spec())  # a -> (b, c, d); b -> e; (c, e) -> f; d -> g
+    plan = plan_dag(
+        shapes.multi_stage().spec().tasks
+    )  # a -> (b, c, d); b -> e; (c, e) -> f; d -> g
 
     def shape(node: Any) -> Any:
         if isinstance(node, Seq):

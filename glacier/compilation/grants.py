@@ -1,0 +1,81 @@
+"""Each task's data access, derived from the data flow: what least privilege means anywhere.
+
+A task may read exactly its inputs and write exactly its outputs; nothing else. The rules,
+the same on every cloud:
+
+- **read** each input's object (or, for a folder format, the objects in its folder);
+- **write** each output's object or folder objects (writing includes reading back what was
+  written: row counts are measured on the written data, and a folder format's writer reads
+  its own log);
+- **list** each input's key, and each folder-format output's key: a reader checks that the
+  data is there, and a folder format's writer finds its own files.
+
+Keys are the layout's (:mod:`glacier.compilation.layout`); a per-run key grants every run
+(``{run_id}`` becomes ``*``). A provider renders the grants in its own terms (IAM
+statements, role bindings with conditions, role assignments); ``container`` is whatever the
+provider passed in for the dataset's bucket (a name or a generated variable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from glacier.compilation.layout import FOLDER_FORMATS, key_pattern
+
+Mode = Literal["read", "write", "list"]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Access of one ``mode`` to the objects of ``dataset`` matching ``pattern`` in
+    ``container``.
+
+    For read and write, ``pattern`` matches object keys (``raw.csv``, ``runs/*/t.parquet``,
+    ``table.delta/*``); for list, it is the key prefix the listing may ask for (the object or
+    folder key itself: a provider adds the folder form it needs). ``folder`` says the dataset
+    is a folder of objects, so writing it replaces and deletes objects inside it.
+    """
+
+    dataset: str
+    container: str
+    pattern: str
+    mode: Mode
+    folder: bool = False
+
+
+def dataset_grants(
+    dataset: str, container: str, key: str, fmt: str, mode: Literal["read", "write"]
+) -> tuple[Grant, ...]:
+    """The grants reading or writing one dataset at ``key`` in ``container`` takes."""
+    folder = fmt in FOLDER_FORMATS
+    prefix = key_pattern(key)
+    objects = Grant(dataset, container, f"{prefix}/*" if folder else prefix, mode, folder)
+    if mode == "read" or folder:
+        return (objects, Grant(dataset, container, prefix, "list", folder))
+    return (objects,)
+
+
+def task_grants(
+    inputs: Sequence[str],
+    outputs: Sequence[str],
+    locations: Mapping[str, tuple[str, str]],
+    formats: Mapping[str, str],
+) -> tuple[Grant, ...]:
+    """Every grant one task needs: its inputs' (in order), then its outputs'.
+
+    ``locations`` maps each dataset to its (container, key template); ``formats`` maps
+    each dataset to its format.
+    """
+    found: list[Grant] = []
+    for name in inputs:
+        container, key = locations[name]
+        found.extend(dataset_grants(name, container, key, formats[name], "read"))
+    for name in outputs:
+        container, key = locations[name]
+        found.extend(dataset_grants(name, container, key, formats[name], "write"))
+    return tuple(found)
+
+
+__all__ = ["Grant", "Mode", "dataset_grants", "task_grants"]

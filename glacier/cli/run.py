@@ -1,11 +1,12 @@
 """``glacier run REF``: run a pipeline locally and print a summary table.
 
     glacier run REF [--select DS ...] [--force] [--root DIR] [--input NAME=PATH ...]
-                    [--param TASK.PARAM=VALUE ...] [--remote] [--no-progress]
+                    [--param TASK.PARAM=VALUE ...] [--remote] [--no-progress] [--explain]
 
 ``--param`` values are parsed as JSON when they can be (``5``, ``true``, ``"x"``, ``[1, 2]``)
 and taken as plain strings otherwise. A failed task prints the summary, then one error line
-naming the task, and exits 1.
+naming the task, and exits 1. ``--explain`` first prints, per task, whether it runs or is
+skipped and why (what changed since its last run), then runs the pipeline as usual.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def add_parser(subparsers: Any) -> None:
         "--remote", action="store_true", help="read/write the datasets' real cloud object URLs"
     )
     parser.add_argument("--no-progress", action="store_true", help="no live progress display")
+    parser.add_argument(
+        "--explain", action="store_true", help="print why each task runs or is skipped, then run"
+    )
 
 
 def _pairs(values: list[str], option: str, example: str) -> dict[str, str]:
@@ -78,7 +82,12 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     try:
         result = executor.run(
-            pipeline, inputs=inputs, params=params, select=args.select, force=args.force
+            pipeline,
+            inputs=inputs,
+            params=params,
+            select=args.select,
+            force=args.force,
+            explain=args.explain,
         )
     except TaskFailedError as exc:
         if exc.result is not None:

@@ -26,7 +26,15 @@ from glacier.errors import (
 from glacier.executor.engine import Engine, Frame, Progress
 from glacier.executor.locations import Locator
 from glacier.executor.result import RunResult, TaskResult
-from glacier.executor.state import StateStore, source_fingerprint, task_fingerprints, tasks_to_run
+from glacier.executor.explain import print_plan
+from glacier.executor.state import (
+    Fingerprint,
+    StateStore,
+    source_fingerprint,
+    task_fingerprints,
+    tasks_to_run,
+)
+from glacier.fingerprint import Fingerprinter, Unknown
 from glacier.invoke import bind_params
 from glacier.io import exists, is_remote, require_format_packages, scan_dataset
 from glacier.ir import DatasetIR, PipelineIR
@@ -78,8 +86,10 @@ class LocalExecutor:
         select: Sequence[str] | None = None,
         force: bool = False,
         root: str | os.PathLike[str] | None = None,
+        explain: bool = False,
     ) -> RunResult:
-        """Run ``pipeline``; see API.md section 7 for every option."""
+        """Run ``pipeline``; see API.md section 7 for every option. ``explain=True`` prints
+        whether each task runs or is skipped, and why, before running."""
         started = time.perf_counter()
         root_dir = os.fspath(root) if root is not None else self.root
         chosen = pipeline.select(*select) if select else pipeline.validate()
@@ -109,8 +119,9 @@ class LocalExecutor:
         # this pipeline on this root never interleave their writes or their state
         with StateStore(root_dir, spec.name) as state:
             engine = self._run_tasks(
-                chosen, spec, state, frames, source_fps, locator, locations, task_params, force
-            )
+                chosen, spec, state, frames, source_fps, locator, locations, task_params, force,
+                explain,
+            )  # fmt: skip
             state.prune({t.name for t in pipeline.tasks})
             state.save()
         results = engine.results
@@ -125,14 +136,17 @@ class LocalExecutor:
         spec: PipelineIR,
         state: StateStore,
         frames: dict[str, Frame],
-        source_fps: Mapping[str, str | None],
+        source_fps: Mapping[str, Fingerprint],
         locator: Locator,
         locations: Mapping[str, str | None],
         task_params: Mapping[str, Mapping[str, Any]],
         force: bool,
+        explain: bool = False,
     ) -> Engine:
         """Decide what is stale, run it, and record what succeeded in ``state``."""
-        fps = task_fingerprints(spec, source_fps, task_params, locations)
+        fingerprints = Fingerprinter()
+        code = {t.name: fingerprints.task(t.fn) for t in chosen.tasks}
+        fps = task_fingerprints(spec, source_fps, task_params, locations, code, fingerprints.value)
         remote = self.storage == "remote"
 
         def stored(names: Any, produced_only: bool = False) -> dict[str, str | None]:
@@ -142,14 +156,16 @@ class LocalExecutor:
                 if not produced_only or spec.dataset(n).producer is not None
             }
 
-        def stale(t: Any) -> bool:
+        def stale(t: Any) -> str | None:
             if force or remote:
-                return True
+                return "forced" if force else "remote storage: every task runs"
             ins = stored(t.input_datasets, produced_only=True)
-            return not state.fresh(t.name, fps[t.name], stored(t.outputs), ins)
+            return state.stale_reason(t.name, fps[t.name], stored(t.outputs), ins)
 
-        run_set = tasks_to_run(spec, stale)
-        results = {t.name: TaskResult(t.name) for t in spec.tasks}
+        run_set, reasons = tasks_to_run(spec, stale)
+        if explain:
+            print_plan(spec.name, [(t.name, t.name in run_set, reasons[t.name]) for t in spec.tasks])
+        results = {t.name: TaskResult(t.name, reason=reasons[t.name]) for t in spec.tasks}
         for t in spec.tasks:
             if t.name not in run_set:
                 results[t.name].status = "skipped"
@@ -237,11 +253,11 @@ def _load_sources(
     locator: Locator,
     locations: Mapping[str, str | None],
     inputs: dict[str, InputValue],
-) -> tuple[dict[str, Frame], dict[str, str | None]]:
+) -> tuple[dict[str, Frame], dict[str, Fingerprint]]:
     """A frame and a fingerprint for every source; InputError before any task runs."""
     sources = {d.name: d for d in spec.sources}
     frames: dict[str, Frame] = {}
-    fps: dict[str, str | None] = {}
+    fps: dict[str, Fingerprint] = {}
     for name, ds in sources.items():
         if not ds.consumers:
             continue
@@ -251,7 +267,7 @@ def _load_sources(
 
 def _source(
     ds: DatasetIR, value: InputValue | None, uri: str | None, locator: Locator
-) -> tuple[Frame, str | None]:
+) -> tuple[Frame, Fingerprint]:
     if isinstance(value, pl.DataFrame | pl.LazyFrame):
         return value, source_fingerprint(value)
     if value is not None:
@@ -272,7 +288,8 @@ def _source(
             f"inputs={{{ds.name!r}: <path, DataFrame or LazyFrame>}}"
         )
         raise InputError(msg)
-    fp = None if (glob or is_remote(uri)) else source_fingerprint(uri)
+    what = "a pattern" if glob else "a URL" if is_remote(uri) else ""
+    fp = Unknown(f"{uri} is {what} Glacier does not fingerprint") if what else source_fingerprint(uri)
     return scan_dataset(ds, uri, opts), fp
 
 

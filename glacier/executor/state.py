@@ -30,54 +30,82 @@ import dataclasses
 import hashlib
 import json
 import os
+import stat
 import warnings
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
 
 from glacier.errors import GlacierError, WriteConflictError
+from glacier.executor.explain import changes
+from glacier.fingerprint import CannotFingerprint, CodeParts, Unknown, versions
+from glacier.values import frame_digest
 from glacier.io import acquire_lock, lock_owner, release_lock
 from glacier.ir import PipelineIR, TaskIR
 
-Fingerprint = str | None
+#: A dataset's fingerprint, or why it has none (what reads it then runs).
+Fingerprint = str | Unknown
+
+
+class TaskFingerprint(NamedTuple):
+    """A task's fingerprint and what it covers, by component and name (the state file keeps
+    the parts, so a rerun can say what changed)."""
+
+    digest: str | None  # None: something could not be fingerprinted, the task runs
+    parts: dict[str, Any]
+    why: str = ""  # why there is no digest
 
 
 def _sha(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def file_stat(path: str) -> list[int] | None:
-    """[size, mtime_ns] of a file, or of a folder's files summed/maxed (delta tables)."""
+def file_stat(path: str) -> list[Any] | None:
+    """[size, mtime_ns] of a file; of a folder (a partitioned source, a delta table), its file
+    count, total size and a digest of every file's relative path, size and mtime (a file moved
+    from one partition to another changes it). None when nothing is there."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    if not os.path.isdir(path):
+    if not stat.S_ISDIR(st.st_mode):
         return [st.st_size, st.st_mtime_ns]
-    size, mtime = 0, st.st_mtime_ns
-    for entry in Path(path).rglob("*"):
-        if entry.is_file():
-            est = entry.stat()
-            size += est.st_size
-            mtime = max(mtime, est.st_mtime_ns)
-    return [size, mtime]
+    files = sorted(_files(path, ""))
+    return [len(files), sum(f[1] for f in files), _sha(files)]
+
+
+def _files(folder: str, prefix: str) -> Iterator[tuple[str, int, int]]:
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            rel = f"{prefix}{entry.name}"
+            if entry.is_dir(follow_symlinks=True):
+                yield from _files(entry.path, f"{rel}/")
+            elif entry.is_file(follow_symlinks=True):
+                est = entry.stat()
+                yield rel, est.st_size, est.st_mtime_ns
 
 
 def source_fingerprint(value: object) -> Fingerprint:
-    """A path (local file), a DataFrame (row hash) or None when there is no cheap one."""
+    """A local file or folder (every file's path, size, mtime) or a DataFrame (its exact
+    data); Unknown for what has no cheap, exact fingerprint (a LazyFrame, a URL)."""
     if isinstance(value, pl.DataFrame):
-        # each row's hash with its position: a plain sum would miss reordered rows, and order
-        # matters to tasks such as head() or cum_sum()
-        rows = pl.DataFrame({"row": value.hash_rows(seed=0)}).with_row_index()
-        combined = int(rows.hash_rows(seed=1).sum()) if value.height else 0
-        return _sha("frame", str(value.schema), value.height, combined)
+        try:
+            return _sha("frame", frame_digest(value))
+        except CannotFingerprint as exc:
+            return Unknown(f"its DataFrame cannot be fingerprinted: {exc}")
+    if isinstance(value, pl.LazyFrame):
+        return Unknown("it was given as a LazyFrame, whose data Glacier cannot fingerprint")
     if isinstance(value, str | os.PathLike):
         path = os.fspath(value)
-        stat = None if "://" in path else file_stat(path)
-        return None if stat is None else _sha("file", os.path.abspath(path), stat)
-    return None
+        if "://" in path:
+            return Unknown(f"it is read from {path}, which Glacier does not fingerprint")
+        found = file_stat(path)
+        if found is None:
+            return Unknown(f"there is nothing at {path}")
+        return _sha("file", os.path.abspath(path), found)
+    return Unknown(f"it is a {type(value).__name__}")
 
 
 def task_fingerprints(
@@ -85,28 +113,75 @@ def task_fingerprints(
     sources: Mapping[str, Fingerprint],
     params: Mapping[str, Mapping[str, Any]],
     locations: Mapping[str, str | None],
-) -> dict[str, Fingerprint]:
-    """Every task's fingerprint, in topological order (None: cannot tell, always run)."""
+    code: Mapping[str, CodeParts],
+    digest: Callable[[Any], str],
+) -> dict[str, TaskFingerprint]:
+    """Every task's fingerprint, in topological order.
+
+    ``code`` holds each task's code parts (``Fingerprinter.task``), ``digest`` digests a param
+    value exactly (``Fingerprinter.value``). A produced dataset's fingerprint derives from its
+    producer's, so a change anywhere upstream flows down without reading any data.
+    """
     # a source's fingerprint covers how it is read too: a csv source given a schema parses
     # with its dtypes, so its readers see other data from the same file
     datasets: dict[str, Fingerprint] = {
-        name: None if fp is None else _sha(fp, _output_sig(spec, name, None))
+        name: fp if isinstance(fp, Unknown) else _sha(fp, _output_sig(spec, name, None))
         for name, fp in sources.items()
     }
-    tasks: dict[str, Fingerprint] = {}
+    common = versions()
+    tasks: dict[str, TaskFingerprint] = {}
     for t in spec.tasks:
-        ins = [datasets.get(d) for d in t.input_datasets]
-        deps = [tasks.get(d) for d in t.depends_on]
-        if any(f is None for f in [*ins, *deps]):
-            fp = None
-        else:
-            values = {p.name: p.default for p in t.params} | dict(params.get(t.name, {}))
-            outs = [_output_sig(spec, o, locations.get(o)) for o in t.outputs]
-            fp = _sha(t.code_hash, values, ins, deps, outs)
+        values = {p.name: p.default for p in t.params} | dict(params.get(t.name, {}))
+        parts, problems = _parts(t, spec, datasets, tasks, values, locations, code[t.name], digest)
+        parts["versions"] = common
+        fp = TaskFingerprint(None if problems else _sha(parts), parts, "; ".join(problems))
         tasks[t.name] = fp
         for o in t.outputs:
-            datasets[o] = None if fp is None else _sha(fp, o)
+            datasets[o] = (
+                _sha(fp.digest, o)
+                if fp.digest is not None
+                else Unknown(f"task {t.name} cannot be fingerprinted")
+            )
     return tasks
+
+
+def _parts(
+    t: TaskIR,
+    spec: PipelineIR,
+    datasets: Mapping[str, Fingerprint],
+    tasks: Mapping[str, TaskFingerprint],
+    values: Mapping[str, Any],
+    locations: Mapping[str, str | None],
+    code: CodeParts,
+    digest: Callable[[Any], str],
+) -> tuple[dict[str, Any], list[str]]:
+    """What a task's fingerprint covers, by component, and what could not be fingerprinted."""
+    problems = [f"cannot fingerprint {what}: {why}" for what, why in code.problems.items()]
+    params: dict[str, str] = {}
+    for name, value in values.items():
+        try:
+            params[name] = digest(value)
+        except CannotFingerprint as exc:
+            problems.append(f"cannot fingerprint param {name}: {exc}")
+    reads: dict[str, dict[str, str]] = {"sources": {}, "inputs": {}}
+    for d in t.input_datasets:
+        kind = "inputs" if spec.dataset(d).producer else "sources"
+        fp = datasets.get(d, Unknown("it has no fingerprint"))
+        if isinstance(fp, Unknown):
+            problems.append(f"cannot fingerprint {kind[:-1]} {d}: {fp.why}")
+        else:
+            reads[kind][d] = fp
+    deps = {d: tasks[d].digest or "" for d in t.depends_on if d in tasks}
+    parts = {
+        "code": code.code,
+        "values": code.values,
+        "libraries": {k: v for k, v in code.libraries.items() if k not in _VERSIONED},
+        "params": params,
+        **reads,
+        "depends_on": deps,
+        "outputs": {o: _sha(_output_sig(spec, o, locations.get(o))) for o in t.outputs},
+    }
+    return parts, problems
 
 
 def _output_sig(spec: PipelineIR, name: str, uri: str | None) -> Any:
@@ -117,8 +192,12 @@ def _output_sig(spec: PipelineIR, name: str, uri: str | None) -> Any:
     return [name, ds.format, schema, uri]
 
 
+#: Distributions every fingerprint carries the version of (``versions()``).
+_VERSIONED = ("python", "polars", "glacier")
+
+
 #: Version of the state file's layout; a file of any other version is not trusted.
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 class StateStore:
@@ -211,34 +290,56 @@ class StateStore:
     def fresh(
         self,
         task: str,
-        fp: Fingerprint,
+        fp: TaskFingerprint,
         outputs: Mapping[str, str | None],
         inputs: Mapping[str, str | None] | None = None,
     ) -> bool:
-        """Recorded with this fingerprint, every stored output untouched since, and every
-        stored input it read still the file it read then."""
+        """Whether the task can be skipped (``stale_reason`` finds nothing)."""
+        return self.stale_reason(task, fp, outputs, inputs) is None
+
+    def stale_reason(
+        self,
+        task: str,
+        fp: TaskFingerprint,
+        outputs: Mapping[str, str | None],
+        inputs: Mapping[str, str | None] | None = None,
+    ) -> str | None:
+        """Why the task must run, or None when it was recorded with this fingerprint, every
+        stored output is the file it wrote then and every stored input it read is the file it
+        read then. A recorded output that is missing, or was never a local file, reruns it."""
         entry = self.data.get(task)
-        if fp is None or not entry or entry.get("fingerprint") != fp:
-            return False
-        for key, files in (("outputs", outputs), ("inputs", inputs or {})):
+        if fp.digest is None:
+            return fp.why
+        if not entry:
+            return "never ran"
+        if entry["fingerprint"] != fp.digest:
+            return changes(entry.get("parts"), fp.parts)
+        for key, files, verb in (("outputs", outputs, "wrote"), ("inputs", inputs or {}, "read")):
             recorded = entry.get(key, {})
             for name, uri in files.items():
-                if uri is not None and (name not in recorded or file_stat(uri) != recorded[name]):
-                    return False
-        return True
+                if uri is None:
+                    continue
+                now, then = file_stat(uri), recorded.get(name)
+                if now is None:
+                    return f"{key[:-1]} {name} missing"
+                if then is None or now != then:
+                    return f"{key[:-1]} {name} is not the data it {verb} last time"
+        return None
 
     def record(
         self,
         task: str,
-        fp: Fingerprint,
+        fp: TaskFingerprint,
         outputs: Mapping[str, str | None],
         inputs: Mapping[str, str | None] | None = None,
     ) -> None:
-        if fp is None:
+        """Keep the fingerprint of a success, its parts, and the stats of its stored files."""
+        if fp.digest is None:
             self.data.pop(task, None)
             return
         self.data[task] = {
-            "fingerprint": fp,
+            "fingerprint": fp.digest,
+            "parts": fp.parts,
             "outputs": {n: file_stat(u) for n, u in outputs.items() if u is not None},
             "inputs": {n: file_stat(u) for n, u in (inputs or {}).items() if u is not None},
         }
@@ -279,10 +380,13 @@ def _valid_entry(entry: object) -> bool:
 
 def tasks_to_run(
     spec: PipelineIR,
-    stale: Callable[[TaskIR], bool],
-) -> set[str]:
-    """Stale tasks and everything downstream of them, producers of ephemeral datasets a
-    running task reads, and producers of ephemeral datasets nothing reads.
+    stale: Callable[[TaskIR], str | None],
+) -> tuple[set[str], dict[str, str]]:
+    """The tasks to run and, for every task, why it runs or is skipped.
+
+    ``stale(task)`` says why a task must run, or None. The run holds stale tasks and everything
+    downstream of them, producers of ephemeral datasets a running task reads, and producers of
+    ephemeral datasets nothing reads.
 
     Downstream of a stale task runs even when its own fingerprint is unchanged: a task rerun
     because its output was deleted or edited by hand rewrites that output, and its readers
@@ -295,20 +399,29 @@ def tasks_to_run(
     """
     ephemeral = {d.name for d in spec.datasets if d.ephemeral}
     consumers = {d.name: d.consumers for d in spec.datasets}
-    changed: set[str] = set()
+    changed: dict[str, str] = {}
     for t in spec.tasks:  # topological order: upstream first
         upstream = {spec.dataset(i).producer for i in t.input_datasets} | set(t.depends_on)
-        if upstream & changed or stale(t):
-            changed.add(t.name)
+        ran = sorted(u for u in upstream if u in changed)
+        why = f"upstream task {ran[0]} runs" if ran else stale(t)
+        if why:
+            changed[t.name] = why
     run: set[str] = set()
+    reasons: dict[str, str] = {}
     for t in reversed(spec.tasks):
+        readers = sorted(c for o in t.outputs if o in ephemeral for c in consumers[o] if c in run)
+        final = sorted(o for o in t.outputs if o in ephemeral and not consumers[o])
         only_ephemeral = bool(t.outputs) and all(o in ephemeral for o in t.outputs)
-        if only_ephemeral:
-            final = any(not consumers[o] for o in t.outputs)
-            if final or any(c in run for o in t.outputs for c in consumers[o]):
-                run.add(t.name)
+        if t.name in changed and (not only_ephemeral or readers or final):
+            reasons[t.name] = changed[t.name]
+        elif readers:
+            reasons[t.name] = f"running task {readers[0]} reads its ephemeral output"
+        elif only_ephemeral and final:
+            reasons[t.name] = f"ephemeral output {final[0]} is read by no task (only result[...])"
+        else:
+            reasons[t.name] = (
+                "no running task reads its ephemeral outputs" if only_ephemeral else "unchanged"
+            )
             continue
-        needed = any(c in run for o in t.outputs if o in ephemeral for c in consumers[o])
-        if needed or t.name in changed:
-            run.add(t.name)
-    return run
+        run.add(t.name)
+    return run, {t.name: reasons[t.name] for t in spec.tasks}

@@ -32,6 +32,7 @@ import polars as pl
 from glacier.codeinfo import (
     CannotFingerprint,
     glacier_version,
+    origin,
     origin_of,
     project_module,
     python_version,
@@ -198,9 +199,14 @@ class _Walk:
         if not isinstance(obj, _CODE):
             return None
         module = isinstance(obj, types.ModuleType)
-        name = obj.__name__ if module else f"{obj.__module__}.{obj.__qualname__}"
         kind = "module" if module else "class" if isinstance(obj, type) else "function"
-        found = origin_of(obj)
+        if kind == "function":  # where its code is: functools.wraps copies another's names
+            home = obj.__globals__.get("__name__") or obj.__module__
+            name = f"{home}.{getattr(obj.__code__, 'co_qualname', obj.__qualname__)}"
+            found = origin(home, obj.__code__.co_filename)
+        else:
+            name = obj.__name__ if module else f"{obj.__module__}.{obj.__qualname__}"
+            found = origin_of(obj)
         if found is not None:
             return self._library(kind, name, found)
         key = self._keys.get(id(obj))

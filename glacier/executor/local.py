@@ -156,13 +156,17 @@ class LocalExecutor:
                 if not produced_only or spec.dataset(n).producer is not None
             }
 
+        every = "forced" if force else "remote storage: every task runs" if remote else None
+
         def stale(t: Any) -> str | None:
-            if force or remote:
-                return "forced" if force else "remote storage: every task runs"
+            if every:
+                return every
             ins = stored(t.input_datasets, produced_only=True)
             return state.stale_reason(t.name, fps[t.name], stored(t.outputs), ins)
 
         run_set, reasons = tasks_to_run(spec, stale)
+        if every:  # each task runs for that reason, not because the one upstream runs
+            reasons = dict.fromkeys(reasons, every)
         if explain:
             print_plan(spec.name, [(t.name, t.name in run_set, reasons[t.name]) for t in spec.tasks])
         results = {t.name: TaskResult(t.name, reason=reasons[t.name]) for t in spec.tasks}

@@ -107,7 +107,9 @@ def scan(code: types.CodeType) -> Scan:
                 chains[chain] = None
             elif inst.opname == "IMPORT_NAME":
                 # compiled as LOAD_CONST level, LOAD_CONST fromlist, IMPORT_NAME module
-                level, froms = (i.argval if i.opname == "LOAD_CONST" else None for i in ins[n - 2 : n])
+                level, froms = (
+                    i.argval if i.opname == "LOAD_CONST" else None for i in ins[n - 2 : n]
+                )
                 names = tuple(froms) if isinstance(froms, tuple) and "*" not in froms else ()
                 imports[(str(inst.argval), int(level or 0), names)] = None
         todo.extend(i.argval for i in ins if isinstance(i.argval, types.CodeType))

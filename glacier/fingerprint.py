@@ -17,7 +17,6 @@ a value nested too deep or containing itself) is a problem: the task runs and sa
 from __future__ import annotations
 
 import builtins
-import enum
 import hashlib
 import inspect
 import linecache
@@ -41,10 +40,7 @@ from glacier.codeinfo import (
     source_text,
     unimported,
 )
-from glacier.values import feed_library_value
-
-#: Values nested deeper than this are not followed (the task runs instead).
-MAX_DEPTH = 64
+from glacier.values import Digester
 
 
 class Unknown(NamedTuple):
@@ -137,28 +133,15 @@ class Fingerprinter:
         return self._memo[key][1]
 
 
-_SCALARS: dict[type, Callable[[Any], str | bytes]] = {
-    type(None): lambda _: b"",
-    bool: repr,
-    int: repr,
-    str: lambda s: s,
-    bytes: lambda b: b,
-    float: float.hex,  # exact: -0.0 is not 0.0, and every NaN is "nan"
-    complex: lambda c: f"{c.real.hex()},{c.imag.hex()}",
-}
 _CODE = types.FunctionType | type | types.ModuleType
 
 
-def _put(h: Any, tag: str, data: str | bytes = b"") -> None:
-    raw = data.encode() if isinstance(data, str) else data
-    h.update(f"{tag}{len(raw)}:".encode() + raw)
-
-
-class _Walk:
+class _Walk(Digester):
     """One walk from a task's function (or a param's value) through what it reaches."""
 
     def __init__(self, run: Fingerprinter) -> None:
-        self.run = run
+        super().__init__(run)
+        self.run: Fingerprinter = run
         self.code: dict[str, str] = {}
         self.values: dict[str, str] = {}
         self.libraries: dict[str, str] = {}
@@ -200,8 +183,8 @@ class _Walk:
             return None
         module = isinstance(obj, types.ModuleType)
         kind = "module" if module else "class" if isinstance(obj, type) else "function"
-        if kind == "function":  # where its code is: functools.wraps copies another's names
-            home = obj.__globals__.get("__name__") or obj.__module__
+        if isinstance(obj, types.FunctionType):  # where its code is (functools.wraps copies
+            home = obj.__globals__.get("__name__") or obj.__module__  # another's names)
             name = f"{home}.{getattr(obj.__code__, 'co_qualname', obj.__qualname__)}"
             found = origin(home, obj.__code__.co_filename)
         else:
@@ -274,7 +257,9 @@ class _Walk:
                 return
         self.value(f"global {where}", obj)
 
-    def _import(self, fn: types.FunctionType, name: str, level: int, names: tuple[str, ...]) -> None:
+    def _import(
+        self, fn: types.FunctionType, name: str, level: int, names: tuple[str, ...]
+    ) -> None:
         """A module imported inside a function: what it takes from it, else the whole module."""
         try:
             package = fn.__globals__.get("__package__")
@@ -332,82 +317,8 @@ class _Walk:
             raise CannotFingerprint(msg)
         self.code[key] = sha("".join(lines))
 
-    # -- values --------------------------------------------------------------------------------
-
-    def digest(self, obj: Any) -> str:
-        """An exact digest of a value (code it holds is referenced and queued)."""
-        h = hashlib.sha256()
-        self._feed(h, obj, 0, set())
-        return h.hexdigest()[:32]
-
-    def _feed(self, h: Any, obj: Any, depth: int, path: set[int]) -> None:
-        scalar = _SCALARS.get(type(obj))
-        if scalar is not None:
-            _put(h, type(obj).__name__, scalar(obj))
-            return
-        ref = self.ref(obj)
-        if ref is not None:
-            _put(h, "ref", ref)
-            return
-        if depth >= MAX_DEPTH:
-            raise CannotFingerprint(f"it nests deeper than {MAX_DEPTH} levels")
-        if id(obj) in path:
-            raise CannotFingerprint(f"a {type(obj).__qualname__} in it contains itself")
-        path.add(id(obj))
-        try:
-            self._compound(h, obj, depth + 1, path)
-        finally:
-            path.discard(id(obj))
-
-    def _compound(self, h: Any, obj: Any, depth: int, path: set[int]) -> None:
-        def feed(item: Any) -> None:
-            self._feed(h, item, depth, path)
-
-        cls = type(obj)
-        if cls not in (tuple, list, dict, set, frozenset):
-            _put(h, "type", self.ref(cls) or "")
-        if isinstance(obj, enum.Enum):
-            _put(h, "enum", obj.name)
-            feed(obj.value)
-        elif isinstance(obj, tuple | list):
-            _put(h, "seq", str(len(obj)))
-            for item in obj:
-                feed(item)
-        elif isinstance(obj, dict | types.MappingProxyType):
-            _put(h, "map", str(len(obj)))
-            for k, v in obj.items():
-                feed(k)
-                feed(v)
-        elif isinstance(obj, set | frozenset):
-            subs = []
-            for item in obj:
-                sub = hashlib.sha256()
-                self._feed(sub, item, depth, path)
-                subs.append(sub.hexdigest())
-            _put(h, "set", ",".join(sorted(subs)))
-        elif isinstance(obj, types.MethodType):
-            feed(obj.__func__)
-            feed(obj.__self__)
-        elif isinstance(obj, types.BuiltinMethodType):  # bound to a value: some_list.append
-            _put(h, "method", obj.__name__)
-            feed(obj.__self__)
-        elif origin_of(cls) is None:  # an instance of a class of the project: its state
-            feed(vars(obj) if hasattr(obj, "__dict__") else None)
-            feed([getattr(obj, s, None) for c in cls.__mro__ for s in _slots(c)])
-            return
-        elif not feed_library_value(h, obj, feed, self.run):
-            what = f"a {cls.__module__}.{cls.__qualname__} object"
-            raise CannotFingerprint(f"{what} has no value Glacier can digest exactly")
-        if hasattr(obj, "__dict__") and not isinstance(obj, enum.Enum) and origin_of(cls) is None:
-            feed(vars(obj))  # a project's subclass of a container keeps state of its own
-
 
 _MISSING = object()
-
-
-def _slots(cls: type) -> tuple[str, ...]:
-    slots = cls.__dict__.get("__slots__", ())
-    return (slots,) if isinstance(slots, str) else tuple(s for s in slots if s != "__dict__")
 
 
 def _functions_in(attr: Any) -> list[types.FunctionType] | None:

@@ -24,16 +24,11 @@ from glacier.errors import (
     TaskSchemaError,
 )
 from glacier.executor.engine import Engine, Frame, Progress
+from glacier.executor.explain import print_plan
+from glacier.executor.fingerprints import Fingerprint, source_fingerprint, task_fingerprints
 from glacier.executor.locations import Locator
 from glacier.executor.result import RunResult, TaskResult
-from glacier.executor.explain import print_plan
-from glacier.executor.state import (
-    Fingerprint,
-    StateStore,
-    source_fingerprint,
-    task_fingerprints,
-    tasks_to_run,
-)
+from glacier.executor.state import StateStore, tasks_to_run
 from glacier.fingerprint import Fingerprinter, Unknown
 from glacier.invoke import bind_params
 from glacier.io import exists, is_remote, require_format_packages, scan_dataset
@@ -168,7 +163,9 @@ class LocalExecutor:
         if every:  # each task runs for that reason, not because the one upstream runs
             reasons = dict.fromkeys(reasons, every)
         if explain:
-            print_plan(spec.name, [(t.name, t.name in run_set, reasons[t.name]) for t in spec.tasks])
+            print_plan(
+                spec.name, [(t.name, t.name in run_set, reasons[t.name]) for t in spec.tasks]
+            )
         results = {t.name: TaskResult(t.name, reason=reasons[t.name]) for t in spec.tasks}
         for t in spec.tasks:
             if t.name not in run_set:
@@ -293,7 +290,11 @@ def _source(
         )
         raise InputError(msg)
     what = "a pattern" if glob else "a URL" if is_remote(uri) else ""
-    fp = Unknown(f"{uri} is {what} Glacier does not fingerprint") if what else source_fingerprint(uri)
+    fp = (
+        Unknown(f"{uri} is {what} Glacier does not fingerprint")
+        if what
+        else source_fingerprint(uri)
+    )
     return scan_dataset(ds, uri, opts), fp
 
 

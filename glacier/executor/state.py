@@ -1,24 +1,20 @@
-"""Incremental runs: fingerprints, the state file, and deciding which tasks must run.
+"""Incremental runs: the state file, why a task must run, and which tasks run.
 
-A task's fingerprint hashes its code, its parameter values, the fingerprints of its inputs,
-the definition of its outputs (format, schema, location) and the fingerprints of the tasks it
-``depends_on``. A produced dataset's fingerprint derives from its producer's, so a change
-anywhere upstream flows down without reading any data. Source fingerprints come from the
-file (path, size, mtime) or, for an in-memory DataFrame, a hash of its rows in order; a LazyFrame
-input has no cheap fingerprint, so what reads it always runs.
+A task is skipped only when nothing that can change its result changed: its fingerprint
+(``glacier.executor.fingerprints``: its code and everything it reaches, the values it reads, its
+params, its inputs, its dataset definitions, the Python, Polars and Glacier versions) equals the
+one recorded after its last success, each stored output is still the file it wrote, and each
+stored input it read is still the file it read then. A recorded output that is missing (or was
+never a local file) reruns its producer; a task whose fingerprint cannot be computed always
+runs. Everything downstream of a task that runs, runs too: its readers must read what it writes
+now. A task whose outputs are all ephemeral has nothing to keep: it runs when a task reading its
+outputs runs, and always when one of them is read by no task (its data is only in
+``result[name]``). Each decision comes with its reason, in words (``--explain``).
 
-A source's fingerprint also covers its definition (format, schema): a csv source given a
-schema is parsed with other dtypes from the same file.
-
-A task is skipped when its fingerprint equals the one recorded after its last success, each
-stored output is still the file it wrote and each stored input it read is still the file it
-read then (same size and mtime). Everything downstream of a task that runs for another reason
-than a fingerprint change (its output was deleted or edited by hand) runs too. A task whose
-outputs are all ephemeral has nothing to keep: it runs when a task reading its outputs runs,
-and always when one of them is read by no task (its data is only in ``result[name]``).
-
-The state file is a cache: damaged, foreign or of another version, it is ignored with a
-warning (every task runs) and rewritten atomically after the run. A run holds
+The state file records, per task, the fingerprint of its last success, its parts by component
+and name (so a rerun can say "code of helpers.transform changed"), and the stats of the stored
+files it wrote and read. It is a cache: damaged, foreign or of another version, it is ignored
+with a warning (every task runs) and rewritten atomically after the run. A run holds
 ``<root>/state/<pipeline>.lock`` while it reads, runs and saves, so a second run of the same
 pipeline on the same root is refused with WriteConflictError instead of interleaving.
 """
@@ -26,175 +22,18 @@ pipeline on the same root is refused with WriteConflictError instead of interlea
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import hashlib
 import json
 import os
-import stat
 import warnings
-from collections.abc import Callable, Container, Iterator, Mapping
+from collections.abc import Callable, Container, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
-
-import polars as pl
+from typing import Any
 
 from glacier.errors import GlacierError, WriteConflictError
 from glacier.executor.explain import changes
-from glacier.fingerprint import CannotFingerprint, CodeParts, Unknown, versions
-from glacier.values import frame_digest
+from glacier.executor.fingerprints import TaskFingerprint, file_stat
 from glacier.io import acquire_lock, lock_owner, release_lock
 from glacier.ir import PipelineIR, TaskIR
-
-#: A dataset's fingerprint, or why it has none (what reads it then runs).
-Fingerprint = str | Unknown
-
-
-class TaskFingerprint(NamedTuple):
-    """A task's fingerprint and what it covers, by component and name (the state file keeps
-    the parts, so a rerun can say what changed)."""
-
-    digest: str | None  # None: something could not be fingerprinted, the task runs
-    parts: dict[str, Any]
-    why: str = ""  # why there is no digest
-
-
-def _sha(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def file_stat(path: str) -> list[Any] | None:
-    """[size, mtime_ns] of a file; of a folder (a partitioned source, a delta table), its file
-    count, total size and a digest of every file's relative path, size and mtime (a file moved
-    from one partition to another changes it). None when nothing is there."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    if not stat.S_ISDIR(st.st_mode):
-        return [st.st_size, st.st_mtime_ns]
-    files = sorted(_files(path, ""))
-    return [len(files), sum(f[1] for f in files), _sha(files)]
-
-
-def _files(folder: str, prefix: str) -> Iterator[tuple[str, int, int]]:
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            rel = f"{prefix}{entry.name}"
-            if entry.is_dir(follow_symlinks=True):
-                yield from _files(entry.path, f"{rel}/")
-            elif entry.is_file(follow_symlinks=True):
-                est = entry.stat()
-                yield rel, est.st_size, est.st_mtime_ns
-
-
-def source_fingerprint(value: object) -> Fingerprint:
-    """A local file or folder (every file's path, size, mtime) or a DataFrame (its exact
-    data); Unknown for what has no cheap, exact fingerprint (a LazyFrame, a URL)."""
-    if isinstance(value, pl.DataFrame):
-        try:
-            return _sha("frame", frame_digest(value))
-        except CannotFingerprint as exc:
-            return Unknown(f"its DataFrame cannot be fingerprinted: {exc}")
-    if isinstance(value, pl.LazyFrame):
-        return Unknown("it was given as a LazyFrame, whose data Glacier cannot fingerprint")
-    if isinstance(value, str | os.PathLike):
-        path = os.fspath(value)
-        if "://" in path:
-            return Unknown(f"it is read from {path}, which Glacier does not fingerprint")
-        found = file_stat(path)
-        if found is None:
-            return Unknown(f"there is nothing at {path}")
-        return _sha("file", os.path.abspath(path), found)
-    return Unknown(f"it is a {type(value).__name__}")
-
-
-def task_fingerprints(
-    spec: PipelineIR,
-    sources: Mapping[str, Fingerprint],
-    params: Mapping[str, Mapping[str, Any]],
-    locations: Mapping[str, str | None],
-    code: Mapping[str, CodeParts],
-    digest: Callable[[Any], str],
-) -> dict[str, TaskFingerprint]:
-    """Every task's fingerprint, in topological order.
-
-    ``code`` holds each task's code parts (``Fingerprinter.task``), ``digest`` digests a param
-    value exactly (``Fingerprinter.value``). A produced dataset's fingerprint derives from its
-    producer's, so a change anywhere upstream flows down without reading any data.
-    """
-    # a source's fingerprint covers how it is read too: a csv source given a schema parses
-    # with its dtypes, so its readers see other data from the same file
-    datasets: dict[str, Fingerprint] = {
-        name: fp if isinstance(fp, Unknown) else _sha(fp, _output_sig(spec, name, None))
-        for name, fp in sources.items()
-    }
-    common = versions()
-    tasks: dict[str, TaskFingerprint] = {}
-    for t in spec.tasks:
-        values = {p.name: p.default for p in t.params} | dict(params.get(t.name, {}))
-        parts, problems = _parts(t, spec, datasets, tasks, values, locations, code[t.name], digest)
-        parts["versions"] = common
-        fp = TaskFingerprint(None if problems else _sha(parts), parts, "; ".join(problems))
-        tasks[t.name] = fp
-        for o in t.outputs:
-            datasets[o] = (
-                _sha(fp.digest, o)
-                if fp.digest is not None
-                else Unknown(f"task {t.name} cannot be fingerprinted")
-            )
-    return tasks
-
-
-def _parts(
-    t: TaskIR,
-    spec: PipelineIR,
-    datasets: Mapping[str, Fingerprint],
-    tasks: Mapping[str, TaskFingerprint],
-    values: Mapping[str, Any],
-    locations: Mapping[str, str | None],
-    code: CodeParts,
-    digest: Callable[[Any], str],
-) -> tuple[dict[str, Any], list[str]]:
-    """What a task's fingerprint covers, by component, and what could not be fingerprinted."""
-    problems = [f"cannot fingerprint {what}: {why}" for what, why in code.problems.items()]
-    params: dict[str, str] = {}
-    for name, value in values.items():
-        try:
-            params[name] = digest(value)
-        except CannotFingerprint as exc:
-            problems.append(f"cannot fingerprint param {name}: {exc}")
-    reads: dict[str, dict[str, str]] = {"sources": {}, "inputs": {}}
-    for d in t.input_datasets:
-        kind = "inputs" if spec.dataset(d).producer else "sources"
-        fp = datasets.get(d, Unknown("it has no fingerprint"))
-        if isinstance(fp, Unknown):
-            problems.append(f"cannot fingerprint {kind[:-1]} {d}: {fp.why}")
-        else:
-            reads[kind][d] = fp
-    deps = {d: tasks[d].digest or "" for d in t.depends_on if d in tasks}
-    parts = {
-        "code": code.code,
-        "values": code.values,
-        "libraries": {k: v for k, v in code.libraries.items() if k not in _VERSIONED},
-        "params": params,
-        **reads,
-        "depends_on": deps,
-        "outputs": {o: _sha(_output_sig(spec, o, locations.get(o))) for o in t.outputs},
-    }
-    return parts, problems
-
-
-def _output_sig(spec: PipelineIR, name: str, uri: str | None) -> Any:
-    ds = spec.dataset(name)
-    schema = None
-    if ds.schema_:  # as the JSON IR has it
-        schema = {"columns": [dataclasses.asdict(c) for c in ds.schema_.columns]}
-    return [name, ds.format, schema, uri]
-
-
-#: Distributions every fingerprint carries the version of (``versions()``).
-_VERSIONED = ("python", "polars", "glacier")
-
 
 #: Version of the state file's layout; a file of any other version is not trusted.
 STATE_VERSION = 2

@@ -145,7 +145,7 @@ def second(m: mid) -> out:
 """,
     )
     assert total(project.session().pipeline.run(inputs={"raw": RAW})) == 24
-    project.edit("helpers", '* 2)\n\nclass', '* 10)\n\nclass')
+    project.edit("helpers", "* 2)\n\nclass", "* 10)\n\nclass")
     again = project.session().pipeline.run(inputs={"raw": RAW})
     assert statuses(again) == {"first": "succeeded", "second": "succeeded"} and total(again) == 120
     assert reasons(again)["first"] == "code of helpers.transform changed"
@@ -217,7 +217,7 @@ def _pick_pipeline() -> Pipeline:
     raw, out = Dataset("raw"), Dataset("out", storage=ObjectStorage())
 
     @task()
-    def pick(r: raw, keep=None) -> out:  # noqa: ANN001 - any value, no JSON default needed
+    def pick(r: raw, keep=None) -> out:  # any value: no JSON default needed
         return r.filter(pl.col("x").is_in(keep.implode()))
 
     return Pipeline([pick], name="pick")
@@ -335,7 +335,9 @@ def test_a_task_reading_what_cannot_be_fingerprinted_always_runs(
     for _ in range(2):
         result = Pipeline([use], name="opaque").run(inputs={"raw": RAW})
         assert statuses(result) == {"use": "succeeded"}
-    assert reasons(result)["use"].startswith("cannot fingerprint ") and why in reasons(result)["use"]
+    assert (
+        reasons(result)["use"].startswith("cannot fingerprint ") and why in reasons(result)["use"]
+    )
 
 
 def test_a_recorded_output_that_is_missing_reruns_its_producer(workdir):

@@ -109,9 +109,7 @@ def test_code_change_invalidates(workdir, orders):
     assert result["out"].collect()["amount"].sum() == pytest.approx(orders["amount"].sum() * 3)
 
 
-def test_failed_task_keeps_finished_datasets_and_the_next_run_resumes(
-    workdir, orders, monkeypatch
-):
+def test_failed_task_keeps_finished_datasets_and_the_next_run_resumes(workdir, orders, monkeypatch):
     write_raw(orders)
     calls: list[str] = []
 

@@ -62,7 +62,9 @@ def test_a_damaged_or_foreign_state_file_is_ignored_with_a_warning(workdir, orde
 def test_a_state_entry_of_the_wrong_shape_is_dropped(workdir, orders):
     write_raw(orders)
     samples.chain().run()
-    STATE.write_text(json.dumps({"version": state.STATE_VERSION, "tasks": {"make_a": "x", "make_b": [1]}}))
+    STATE.write_text(
+        json.dumps({"version": state.STATE_VERSION, "tasks": {"make_a": "x", "make_b": [1]}})
+    )
     assert statuses(samples.chain().run())["make_a"] == "succeeded"
 
 

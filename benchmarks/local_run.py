@@ -6,6 +6,10 @@ written as parquet), one hand-written ``pl.collect_all`` query with four sinks, 
 step-by-step script. Each run is a fresh subprocess, so import time counts, and its wall
 time and peak RSS come from ``os.wait4`` (that child only).
 
+It also times a rerun where every task is skipped (``pipeline.run()`` without ``force``
+after a full run: sources and code fingerprinted, every task found unchanged) against starting
+the interpreter (``python -c pass``).
+
 Fairness: one untimed warm-up round runs every contender first (page cache for the data,
 compiled bytecode for every module, as any second run of a script has; the workers may write
 ``__pycache__`` even when ``PYTHONDONTWRITEBYTECODE`` is set in the caller's environment,
@@ -131,13 +135,21 @@ def build_pipeline() -> Any:
     return Pipeline(tasks, name="bench")
 
 
-def run_glacier(data: Path, out: Path) -> None:
+def run_glacier(data: Path, out: Path, force: bool = True) -> None:
     os.environ["BENCH_OUT"] = str(out)
     pipeline = build_pipeline()
     inputs = {n: str(data / f"{n}.parquet") for n in ("orders", "customers")}
-    result = pipeline.run(inputs=inputs, root=str(out / ".glacier"), force=True)
-    assert result.ok and result.queries == 1, result
+    result = pipeline.run(inputs=inputs, root=str(out / ".glacier"), force=force)
+    if force:
+        assert result.ok and result.queries == 1, result
+    else:
+        assert {t.status for t in result.tasks.values()} == {"skipped"}, result
     assert "pydantic" not in sys.modules, "a local run imported pydantic"
+
+
+def run_skipped(data: Path, out: Path) -> None:
+    """A rerun over a full run's outputs: every task is skipped."""
+    run_glacier(data, out, force=False)
 
 
 def run_fused(data: Path, out: Path) -> None:
@@ -191,11 +203,15 @@ def generate(data: Path, rows: int, customers: int = 200_000, seed: int = 7) -> 
     ).write_parquet(data / "customers.parquet")
 
 
-def measure(mode: str, data: Path, out: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS MiB) of one fresh subprocess running ``mode``."""
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
+def measure(mode: str, data: Path, out: Path, fresh: bool = True) -> tuple[float, float]:
+    """(wall seconds, peak RSS MiB) of one fresh subprocess running ``mode`` (in an emptied
+    output folder when ``fresh``; ``mode`` "pass" only starts the interpreter)."""
+    if fresh:
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
     cmd = [sys.executable, "-m", "benchmarks.local_run", "--worker", mode, str(data), str(out)]
+    if mode == "pass":
+        cmd = [sys.executable, "-c", "pass"]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=Path(__file__).resolve().parents[1], env=env)
@@ -231,9 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.worker:
         mode, data, out = args.worker
-        {"glacier": run_glacier, "fused": run_fused, "eager": run_eager}[mode](
-            Path(data), Path(out)
-        )
+        workers = {"glacier": run_glacier, "fused": run_fused, "eager": run_eager}
+        (workers | {"skipped": run_skipped})[mode](Path(data), Path(out))
         return 0
     with tempfile.TemporaryDirectory(prefix="glacier-bench-") as tmp:
         data = args.data or Path(tmp) / "data"
@@ -300,6 +315,22 @@ def report(data: Path, tmp: Path, repeat: int) -> None:
         f"(median of {repeat} interleaved runs each after a warm-up round, fresh process per "
         "run, output equality checked)"
     )
+    skipped, start = skipped_rerun(data, tmp / "out-skipped", repeat)
+    print(
+        f"a rerun where every task is skipped: {skipped:.3f} s, {skipped - start:.3f} s over "
+        f"starting the interpreter ({start:.3f} s for python -c pass; medians of {repeat})"
+    )
+
+
+def skipped_rerun(data: Path, out: Path, repeat: int) -> tuple[float, float]:
+    """Median wall seconds of a rerun that skips every task, and of ``python -c pass``."""
+    measure("glacier", data, out)  # the full run whose outputs the reruns find unchanged
+    measure("skipped", data, out, fresh=False)  # warm-up
+    times: dict[str, list[float]] = {"skipped": [], "pass": []}
+    for _ in range(repeat):
+        for mode in times:
+            times[mode].append(measure(mode, data, out, fresh=False)[0])
+    return statistics.median(times["skipped"]), statistics.median(times["pass"])
 
 
 if __name__ == "__main__":

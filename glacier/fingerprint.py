@@ -89,7 +89,12 @@ class Fingerprinter:
     def value(self, obj: Any) -> str:
         """An exact digest of ``obj`` and of the code it holds, or CannotFingerprint."""
         walk = _Walk(self)
-        digest = walk.digest(obj)
+        try:
+            digest = walk.digest(obj)
+        except CannotFingerprint:
+            raise
+        except Exception as exc:  # user objects run code when inspected: never crash a run
+            raise CannotFingerprint(f"reading it raised {type(exc).__name__}: {exc}") from exc
         parts = walk.drain()
         if parts.problems:
             raise CannotFingerprint("; ".join(parts.problems.values()))
@@ -147,8 +152,10 @@ class _Walk(Digester):
         self.libraries: dict[str, str] = {}
         self.problems: dict[str, str] = {}
         self._keys: dict[int, str] = {}
+        self._used: set[str] = set()
         self._todo: deque[tuple[Any, str]] = deque()
         self._alive: list[Any] = []  # ids in _keys stay valid while the walk lasts
+        self._libraries_open: set[int] = set()
 
     def drain(self) -> CodeParts:
         while self._todo:
@@ -162,6 +169,8 @@ class _Walk(Digester):
                     self._module(obj, key)
             except CannotFingerprint as exc:
                 self.problems[f"code of {key}"] = str(exc)
+            except Exception as exc:  # user objects run code when inspected: never crash a run
+                self.problems[f"code of {key}"] = f"reading it raised {type(exc).__name__}: {exc}"
         return CodeParts(self.code, self.values, self.libraries, self.problems)
 
     def ref(self, obj: Any) -> str | None:
@@ -191,14 +200,15 @@ class _Walk(Digester):
             name = obj.__name__ if module else f"{obj.__module__}.{obj.__qualname__}"
             found = origin_of(obj)
         if found is not None:
-            return self._library(kind, name, found)
+            return self._library(kind, name, found) + self._wrapped_by_library(obj)
         key = self._keys.get(id(obj))
         if key is None:  # two objects of one name (made by one factory) get #2, #3...
             base = f"module {name}" if module else name
             key, n = base, 2
-            while key in self._keys.values():
+            while key in self._used:
                 key, n = f"{base}#{n}", n + 1
             self._keys[id(obj)] = key
+            self._used.add(key)
             self._alive.append(obj)
             self._todo.append((obj, key))
         return f"{kind} {key}"
@@ -206,6 +216,21 @@ class _Walk(Digester):
     def _library(self, kind: str, name: str, found: tuple[str, str]) -> str:
         self.libraries[found[0]] = found[1]
         return f"{kind} {name} ({found[0]} {found[1]})"
+
+    def _wrapped_by_library(self, fn: Any) -> str:
+        """The functions a library's wrapper function holds (a third-party decorator around a
+        project function): its ``__wrapped__`` and the functions in its closure."""
+        if not isinstance(fn, types.FunctionType) or id(fn) in self._libraries_open:
+            return ""
+        self._libraries_open.add(id(fn))
+        inner = [fn.__dict__.get("__wrapped__")]
+        for cell in fn.__closure__ or ():
+            try:
+                inner.append(cell.cell_contents)
+            except ValueError:  # not assigned yet
+                continue
+        refs = [self.ref(f) for f in inner if isinstance(f, types.FunctionType)]
+        return "".join(f" wrapping {r}" for r in refs if r)
 
     def value(self, label: str, obj: Any) -> None:
         """Record the digest of a value read under ``label`` (a problem if it has none)."""
@@ -215,6 +240,8 @@ class _Walk(Digester):
             self.problems[label] = str(exc)
         except RecursionError:
             self.problems[label] = "it nests too deep to fingerprint"
+        except Exception as exc:  # user objects run code when inspected: never crash a run
+            self.problems[label] = f"reading it raised {type(exc).__name__}: {exc}"
 
     # -- code ----------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import types
+import typing
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -42,7 +43,7 @@ _BY_REPR = {
     ("fractions", "Fraction"), ("uuid", "UUID"), ("pathlib", "PosixPath"),
     ("pathlib", "WindowsPath"), ("pathlib", "PurePosixPath"), ("pathlib", "PureWindowsPath"),
     ("zoneinfo", "ZoneInfo"), ("builtins", "range"), ("builtins", "slice"),
-    ("builtins", "ellipsis"), ("builtins", "NotImplementedType"),
+    ("builtins", "ellipsis"), ("builtins", "NotImplementedType"), ("typing", "_SpecialForm"),
 }  # fmt: skip
 
 
@@ -190,6 +191,8 @@ def feed_library_value(h: Any, obj: Any, feed: Feed, memo: Any) -> bool:
         feed(vars(obj))
     elif module == "glacier.dataset" and name == "Dataset":
         h.update(repr(obj.to_ir()).encode())
+    elif module in ("typing", "types") and typing.get_origin(obj) is not None:
+        feed((typing.get_origin(obj), typing.get_args(obj)))  # list[int], Optional[Row]
     elif callable(obj) and getattr(obj, "__wrapped__", None) is not None:
         feed(obj.__wrapped__)  # functools.lru_cache and similar wrappers: the function counts
     else:
@@ -229,6 +232,8 @@ def _expression(expr: pl.Expr) -> str:
 
 def _numpy(obj: Any, memo: Any) -> str:
     dtype = getattr(obj, "dtype", None)
+    if type(obj).__name__ == "ufunc":
+        return f"ufunc {obj.__name__}"  # np.add: library code, counted by numpy's version
     if dtype is None or not hasattr(obj, "tobytes"):
         msg = f"a numpy {type(obj).__qualname__} object has no value Glacier can digest exactly"
         raise CannotFingerprint(msg)

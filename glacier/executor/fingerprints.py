@@ -157,6 +157,9 @@ def _parts(
         else:
             reads[kind][d] = fp
     deps = {d: tasks[d].digest or "" for d in t.depends_on if d in tasks}
+    problems += [
+        f"task {d} it depends on is not part of this run" for d in t.depends_on if d not in tasks
+    ]
     parts = {
         "code": code.code,
         "values": code.values,

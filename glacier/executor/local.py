@@ -289,13 +289,10 @@ def _source(
             f"inputs={{{ds.name!r}: <path, DataFrame or LazyFrame>}}"
         )
         raise InputError(msg)
-    what = "a pattern" if glob else "a URL" if is_remote(uri) else ""
-    fp = (
-        Unknown(f"{uri} is {what} Glacier does not fingerprint")
-        if what
-        else source_fingerprint(uri)
-    )
-    return scan_dataset(ds, uri, opts), fp
+    if glob or is_remote(uri):
+        what = "a pattern" if glob else "a URL"
+        return scan_dataset(ds, uri, opts), Unknown(f"{uri} is {what}, which has no fingerprint")
+    return scan_dataset(ds, uri, opts), source_fingerprint(uri)
 
 
 def _scan_kept_outputs(

@@ -83,7 +83,7 @@ class Fingerprinter:
     def task(self, fn: Callable[..., Any]) -> CodeParts:
         """The code and values the task function ``fn`` reaches, by name."""
         walk = _Walk(self)
-        walk.ref(fn)
+        walk.value("task function", fn)  # a function is queued; a bound method, its parts
         return walk.drain()
 
     def value(self, obj: Any) -> str:
@@ -193,8 +193,11 @@ class _Walk(Digester):
         module = isinstance(obj, types.ModuleType)
         kind = "module" if module else "class" if isinstance(obj, type) else "function"
         if isinstance(obj, types.FunctionType):  # where its code is (functools.wraps copies
-            home = obj.__globals__.get("__name__") or obj.__module__  # another's names)
-            name = f"{home}.{getattr(obj.__code__, 'co_qualname', obj.__qualname__)}"
+            home = str(obj.__globals__.get("__name__") or obj.__module__ or "")  # another's)
+            qualname = getattr(obj.__code__, "co_qualname", obj.__qualname__)
+            if qualname.startswith(_DATACLASS_MADE):
+                return f"function {obj.__qualname__} made by dataclasses from its class"
+            name = f"{home}.{qualname}"
             found = origin(home, obj.__code__.co_filename)
         else:
             name = obj.__name__ if module else f"{obj.__module__}.{obj.__qualname__}"
@@ -324,8 +327,7 @@ class _Walk(Digester):
                     self._attribute(f"class attribute {key}.{name}", attr, lenient)
                 continue
             for f in functions:
-                # methods a decorator generated (dataclasses) derive from the class's source
-                if source is None or not f.__code__.co_filename.startswith("<"):
+                if not _generated(f, source is not None):
                     parts.append(f"{name}={self.ref(f)}")
         self.code[key] = sha(*parts)
 
@@ -346,6 +348,20 @@ class _Walk(Digester):
 
 
 _MISSING = object()
+
+
+def _generated(fn: types.FunctionType, have_source: bool) -> bool:
+    """Whether a class's method was generated from the class statement by a decorator
+    (dataclasses, attrs): no file of its own, and the class's source (or, for dataclasses,
+    their fields, which are class attributes) says what it does."""
+    code = fn.__code__
+    if not code.co_filename.startswith("<"):
+        return False
+    return have_source or getattr(code, "co_qualname", "").startswith(_DATACLASS_MADE)
+
+
+#: How the code of a method dataclasses generates is named (Python 3.11+).
+_DATACLASS_MADE = "__create_fn__."
 
 
 def _functions_in(attr: Any) -> list[types.FunctionType] | None:

@@ -173,6 +173,60 @@ def scale(r: raw) -> out:
     assert reasons(again)["scale"] == "global flow.FACTOR changed"
 
 
+def test_common_helpers_still_skip_and_a_settings_object_counts_by_its_values(project):
+    # a logger, a frozen dataclass instance, an enum, a set, an lru_cache'd function and a
+    # pydantic model: all have exact digests, so an unchanged second session skips
+    project.write(
+        settings="""
+        import dataclasses
+        import enum
+        import functools
+        import logging
+
+        import polars as pl
+        from pydantic import BaseModel
+
+        log = logging.getLogger(__name__)
+        KEEP = {"x", "y"}
+
+        class Mode(enum.Enum):
+            DOUBLE = 2
+
+        @dataclasses.dataclass(frozen=True)
+        class Settings:
+            factor: float = 2.0
+
+            def apply(self, lf):
+                return lf.with_columns(pl.col("x") * self.factor * Mode.DOUBLE.value)
+
+        class Row(BaseModel):
+            x: float
+
+        @functools.lru_cache
+        def offset():
+            return 0.0
+
+        SETTINGS = Settings()
+        """,
+        flow=FLOW
+        + """
+import settings
+
+@pipeline.task()
+def scale(r: raw) -> out:
+    settings.log.info("scaling")
+    settings.Row(x=1.0)
+    lf = settings.SETTINGS.apply(r.select(sorted(settings.KEEP & set(r.collect_schema()))))
+    return lf.with_columns(pl.col("x") + settings.offset())
+""",
+    )
+    assert total(project.session().pipeline.run(inputs={"raw": RAW})) == 24
+    assert statuses(project.session().pipeline.run(inputs={"raw": RAW})) == {"scale": "skipped"}
+    project.edit("settings", "factor: float = 2.0", "factor: float = 30.0")
+    again = project.session().pipeline.run(inputs={"raw": RAW})
+    assert statuses(again) == {"scale": "succeeded"} and total(again) == 360
+
+
 def _factory_pipeline(factor: float) -> Pipeline:
     raw, out = Dataset("raw"), Dataset("out", storage=ObjectStorage())
 

@@ -100,18 +100,20 @@ class Fingerprinter:
             raise CannotFingerprint("; ".join(parts.problems.values()))
         return sha(digest, repr(sorted(parts.code.items())), repr(sorted(parts.values.items())))
 
-    def lines(self, filename: str, module_globals: Mapping[str, Any] | None = None) -> list[str]:
-        """The file's lines as they are on disk now (``linecache`` refreshed once per run)."""
+    def refresh(self, filename: str) -> None:
+        """Drop ``linecache``'s copy of a file that changed on disk (once per run)."""
         if filename not in self._refreshed:
             linecache.checkcache(filename)
             self._refreshed.add(filename)
-        return linecache.getlines(filename, dict(module_globals or {}))
+
+    def lines(self, filename: str, module_globals: dict[str, Any] | None = None) -> list[str]:
+        """The file's lines as they are on disk now."""
+        self.refresh(filename)
+        return linecache.getlines(filename, module_globals)
 
     def source(self, code: types.CodeType, module_globals: Mapping[str, Any]) -> str | None:
         def read() -> str | None:
-            if code.co_filename not in self._refreshed:
-                linecache.checkcache(code.co_filename)
-                self._refreshed.add(code.co_filename)
+            self.refresh(code.co_filename)
             return source_text(code, module_globals)
 
         return self.memo("source", code, read)  # type: ignore[no-any-return]
@@ -122,10 +124,10 @@ class Fingerprinter:
             file = getattr(module, "__file__", None)
             if module is None or file is None:
                 return None
-            self.lines(file, vars(module))
+            self.refresh(file)
             try:
                 return inspect.getsource(cls)
-            except (OSError, TypeError):
+            except Exception:  # OSError, TypeError, and worse for odd classes: no source
                 return None
 
         return self.memo("class", cls, read)  # type: ignore[no-any-return]

@@ -6,6 +6,10 @@ written as parquet), one hand-written ``pl.collect_all`` query with four sinks, 
 step-by-step script. Each run is a fresh subprocess, so import time counts, and its wall
 time and peak RSS come from ``os.wait4`` (that child only).
 
+It also times a rerun where every task is skipped (``pipeline.run()`` without ``force``
+after a full run: sources and code fingerprinted, every task found unchanged) against starting
+the interpreter (``python -c pass``).
+
 Fairness: one untimed warm-up round runs every contender first (page cache for the data,
 compiled bytecode for every module, as any second run of a script has; the workers may write
 ``__pycache__`` even when ``PYTHONDONTWRITEBYTECODE`` is set in the caller's environment,
@@ -27,7 +31,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
 
@@ -131,13 +135,21 @@ def build_pipeline() -> Any:
     return Pipeline(tasks, name="bench")
 
 
-def run_glacier(data: Path, out: Path) -> None:
+def run_glacier(data: Path, out: Path, force: bool = True) -> None:
     os.environ["BENCH_OUT"] = str(out)
     pipeline = build_pipeline()
     inputs = {n: str(data / f"{n}.parquet") for n in ("orders", "customers")}
-    result = pipeline.run(inputs=inputs, root=str(out / ".glacier"), force=True)
-    assert result.ok and result.queries == 1, result
+    result = pipeline.run(inputs=inputs, root=str(out / ".glacier"), force=force)
+    if force:
+        assert result.ok and result.queries == 1, result
+    else:
+        assert {t.status for t in result.tasks.values()} == {"skipped"}, result
     assert "pydantic" not in sys.modules, "a local run imported pydantic"
+
+
+def run_skipped(data: Path, out: Path) -> None:
+    """A rerun over a full run's outputs: every task is skipped."""
+    run_glacier(data, out, force=False)
 
 
 def run_fused(data: Path, out: Path) -> None:
@@ -191,11 +203,25 @@ def generate(data: Path, rows: int, customers: int = 200_000, seed: int = 7) -> 
     ).write_parquet(data / "customers.parquet")
 
 
-def measure(mode: str, data: Path, out: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS MiB) of one fresh subprocess running ``mode``."""
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
+class Measure(NamedTuple):
+    wall: float  # seconds
+    cpu: float  # user + system seconds of the process (steadier than wall on a busy host)
+    peak: float  # peak RSS, MiB
+
+
+#: Reference processes: starting the interpreter, and that plus importing Polars.
+_BASELINES = {"pass": "pass", "polars": "import polars"}
+
+
+def measure(mode: str, data: Path, out: Path, fresh: bool = True) -> Measure:
+    """One fresh subprocess running ``mode`` (in an emptied output folder when ``fresh``; the
+    modes in ``_BASELINES`` only run ``python -c``)."""
+    if fresh:
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
     cmd = [sys.executable, "-m", "benchmarks.local_run", "--worker", mode, str(data), str(out)]
+    if mode in _BASELINES:
+        cmd = [sys.executable, "-c", _BASELINES[mode]]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=Path(__file__).resolve().parents[1], env=env)
@@ -204,7 +230,8 @@ def measure(mode: str, data: Path, out: Path) -> tuple[float, float]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark worker {mode!r} failed with exit code {proc.returncode}")
-    return wall, usage.ru_maxrss / 1024  # ru_maxrss is KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measure(wall, cpu, usage.ru_maxrss / 1024)  # ru_maxrss is KiB on Linux
 
 
 def check_same(outs: dict[str, Path]) -> None:
@@ -231,9 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.worker:
         mode, data, out = args.worker
-        {"glacier": run_glacier, "fused": run_fused, "eager": run_eager}[mode](
-            Path(data), Path(out)
-        )
+        workers = {"glacier": run_glacier, "fused": run_fused, "eager": run_eager}
+        (workers | {"skipped": run_skipped})[mode](Path(data), Path(out))
         return 0
     with tempfile.TemporaryDirectory(prefix="glacier-bench-") as tmp:
         data = args.data or Path(tmp) / "data"
@@ -263,31 +289,37 @@ def import_cost(repeat: int) -> dict[str, float]:
     return {k: statistics.median(once(m) for _ in range(repeat)) for k, m in modules.items()}
 
 
+def medians(runs: list[Measure]) -> Measure:
+    return Measure(*(statistics.median(column) for column in zip(*runs, strict=True)))
+
+
 def report(data: Path, tmp: Path, repeat: int) -> None:
-    times: dict[str, list[float]] = {m: [] for m in MODES}
-    peaks: dict[str, list[float]] = {m: [] for m in MODES}
+    runs: dict[str, list[Measure]] = {m: [] for m in MODES}
     outs = {m: tmp / f"out-{m}" for m in MODES}
     for mode in MODES:  # warm-up, not timed: page cache and bytecode for every contender
         measure(mode, data, outs[mode])
     for round_ in range(repeat):
         shift = round_ % len(MODES)  # interleaved and rotated: drift hits every contender alike
         for mode in MODES[shift:] + MODES[:shift]:
-            wall, peak = measure(mode, data, outs[mode])
-            times[mode].append(wall)
-            peaks[mode].append(peak)
+            runs[mode].append(measure(mode, data, outs[mode]))
     check_same(outs)
-    wall = {m: statistics.median(v) for m, v in times.items()}
-    peak = {m: statistics.median(v) for m, v in peaks.items()}
-    print(f"{'contender':<22}{'wall s':>9}{'peak MiB':>11}{'time/fused':>12}{'mem/fused':>11}")
+    med = {m: medians(v) for m, v in runs.items()}
+    wall = {m: r.wall for m, r in med.items()}
+    print(
+        f"{'contender':<22}{'wall s':>9}{'cpu s':>8}{'peak MiB':>11}{'time/fused':>12}"
+        f"{'cpu/fused':>11}{'mem/fused':>11}"
+    )
     labels = {
         "glacier": "pipeline.run()",
         "fused": "fused Polars query",
         "eager": "eager Polars script",
     }
+    fused = med["fused"]
     for m in MODES:
+        r = med[m]
         print(
-            f"{labels[m]:<22}{wall[m]:>9.2f}{peak[m]:>11.0f}"
-            f"{wall[m] / wall['fused']:>11.2f}x{peak[m] / peak['fused']:>10.2f}x"
+            f"{labels[m]:<22}{r.wall:>9.2f}{r.cpu:>8.2f}{r.peak:>11.0f}"
+            f"{r.wall / fused.wall:>11.2f}x{r.cpu / fused.cpu:>10.2f}x{r.peak / fused.peak:>10.2f}x"
         )
     print(f"pipeline.run() vs eager: {wall['glacier'] / wall['eager']:.2f}x the eager wall time")
     extra = import_cost(repeat)
@@ -300,6 +332,27 @@ def report(data: Path, tmp: Path, repeat: int) -> None:
         f"(median of {repeat} interleaved runs each after a warm-up round, fresh process per "
         "run, output equality checked)"
     )
+    rerun = skipped_rerun(data, tmp / "out-skipped", repeat)
+    skipped, start, polars = rerun["skipped"], rerun["pass"], rerun["polars"]
+    print(
+        f"a rerun where every task is skipped: {skipped.wall:.3f} s wall, {skipped.cpu:.3f} s "
+        f"cpu; over starting the interpreter (python -c pass) {skipped.wall - start.wall:.3f} s "
+        f"wall, {skipped.cpu - start.cpu:.3f} s cpu, of which importing polars alone takes "
+        f"{polars.wall - start.wall:.3f} s wall, {polars.cpu - start.cpu:.3f} s cpu "
+        f"(medians of {repeat})"
+    )
+
+
+def skipped_rerun(data: Path, out: Path, repeat: int) -> dict[str, Measure]:
+    """Medians of a rerun that skips every task, of ``python -c pass`` and of importing
+    Polars, interleaved."""
+    measure("glacier", data, out)  # the full run whose outputs the reruns find unchanged
+    measure("skipped", data, out, fresh=False)  # warm-up
+    runs: dict[str, list[Measure]] = {"skipped": [], "pass": [], "polars": []}
+    for _ in range(repeat):
+        for mode in runs:
+            runs[mode].append(measure(mode, data, out, fresh=False))
+    return {m: medians(v) for m, v in runs.items()}
 
 
 if __name__ == "__main__":

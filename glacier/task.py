@@ -17,7 +17,6 @@ import json
 import linecache
 import math
 import sys
-import textwrap
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import polars as pl
 
+from glacier.codeinfo import code_bytes, source_text
 from glacier.compute import ComputeResource, Local
 from glacier.dataset import Dataset, check_name
 from glacier.errors import CycleError, DefinitionError
@@ -314,47 +314,27 @@ def _parse_outputs(
 
 
 def _code_hash(fn: Callable[..., Any]) -> str:
-    """A fingerprint of the function's code: its source text when available, else its bytecode.
+    """A fingerprint of the task's own code: the source text of its function and of every
+    function a decorator wraps (``__wrapped__``), each as it is on disk now; bytecode where
+    there is no source.
 
     Source text keeps the hash the same across Python versions (the cloud runtime compares it
-    with the manifest's, possibly on another Python), bytecode does not. The source is cut
-    from the file by the line range the code object covers instead of ``inspect.getsource``,
-    whose tokenizer pass cost ~1-2 ms per task (plus compiling its regexes once per process);
-    for ordinary functions the text, so the hash, is the same.
+    with the manifest's, possibly on another Python), bytecode does not. For a function with no
+    decorator the hash is the sha256 of its source. What else a task's result depends on (the
+    project's code it calls, the values it reads) is fingerprinted for local runs only, by
+    ``glacier.fingerprint``.
     """
-    source = _source_of(fn.__code__, fn.__globals__)
-    payload = source.encode() if source is not None else _code_fingerprint(fn.__code__)
-    return hashlib.sha256(payload).hexdigest()
-
-
-def _source_of(code: types.CodeType, module_globals: Mapping[str, Any]) -> str | None:
-    """The dedented source lines from the first decorator to the code's last line, or None."""
-    lines = linecache.getlines(code.co_filename, dict(module_globals))
-    first, last = code.co_firstlineno, _last_line(code)
-    if not lines or first < 1 or last > len(lines):
-        return None
-    return textwrap.dedent("".join(lines[first - 1 : last]))
-
-
-def _last_line(code: types.CodeType) -> int:
-    """The last source line any instruction of ``code`` or its nested code objects spans."""
-    positions = getattr(code, "co_positions", None)  # Python 3.11+: end lines included
-    if positions is not None:
-        ends = [end for _, end, _, _ in positions() if end is not None]
-    else:
-        ends = [line for _, _, line in code.co_lines() if line is not None]
-    nested = [_last_line(c) for c in code.co_consts if isinstance(c, types.CodeType)]
-    return max([code.co_firstlineno, *ends, *nested])
-
-
-def _code_fingerprint(code: types.CodeType) -> bytes:
-    """Bytecode, names and constants (nested code objects recursively): no memory addresses."""
-    consts = [
-        _code_fingerprint(c) if isinstance(c, types.CodeType) else repr(c).encode()
-        for c in code.co_consts
-    ]
-    names = (code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars)
-    return b"\0".join([code.co_code, repr(names).encode(), *consts])
+    payloads = []
+    seen: set[int] = set()
+    current: Any = fn
+    while isinstance(current, types.FunctionType) and id(current) not in seen:
+        seen.add(id(current))
+        code = current.__code__
+        linecache.checkcache(code.co_filename)  # an edited and reloaded module: fresh lines
+        source = source_text(code, current.__globals__)
+        payloads.append(source.encode() if source is not None else code_bytes(code))
+        current = current.__dict__.get("__wrapped__")
+    return hashlib.sha256(b"\0".join(payloads)).hexdigest()
 
 
 class Task:
@@ -418,7 +398,7 @@ class Task:
 
     @functools.cached_property
     def code_hash(self) -> str:
-        """sha256 of the task's source; computed on first use (reading source is slow)."""
+        """sha256 of the task's source (through decorators); computed on first use."""
         return _code_hash(self.fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

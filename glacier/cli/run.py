@@ -1,13 +1,14 @@
 """``glacier run REF``: run a pipeline locally and print a summary table.
 
     glacier run REF [--select DS ...] [--force] [--root DIR] [--input NAME=PATH ...]
-                    [--param TASK.PARAM=VALUE ...] [--remote] [--no-progress]
+                    [--param TASK.PARAM=VALUE ...] [--remote] [--no-progress] [--explain]
 
 ``--param`` values are parsed per the parameter's annotation (``5`` for a float, ``true`` for
 a bool, JSON for a list or dict, ``null`` for None, the text itself for a str); a value that
 does not parse is one error line (``--param split.min_total=abc: expected a float``). An
 unannotated parameter takes JSON when the text parses as JSON, else the text. A failed task
-prints the summary, then one error line naming the task, and exits 1.
+prints the summary, then one error line naming the task, and exits 1. ``--explain`` first prints, per task, whether it runs or is
+skipped and why (what changed since its last run), then runs the pipeline as usual.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ def add_parser(subparsers: Any) -> None:
         "--remote", action="store_true", help="read/write the datasets' real cloud object URLs"
     )
     parser.add_argument("--no-progress", action="store_true", help="no live progress display")
+    parser.add_argument(
+        "--explain", action="store_true", help="print why each task runs or is skipped, then run"
+    )
 
 
 def _pairs(values: list[str], option: str, example: str) -> dict[str, str]:
@@ -73,7 +77,12 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     try:
         result = executor.run(
-            pipeline, inputs=inputs, params=params, select=args.select, force=args.force
+            pipeline,
+            inputs=inputs,
+            params=params,
+            select=args.select,
+            force=args.force,
+            explain=args.explain,
         )
     except TaskFailedError as exc:
         if exc.result is not None:

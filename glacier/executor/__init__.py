@@ -1,10 +1,10 @@
 """Executors: run a pipeline's IR as Polars work. ``LocalExecutor`` runs it in this process.
 
 Modules: ``local`` (the run: sources, incremental decisions, results), ``engine`` (tasks into
-as few Polars queries as possible), ``state`` (fingerprints and the state file),
-``locations`` (where each dataset lives), ``result`` (``RunResult``/``TaskResult``),
-``progress`` (live terminal progress with rich), ``timeouts`` and ``worker`` (attempts of
-tasks with a timeout, ended when it passes).
+as few Polars queries as possible), ``fingerprints`` (task and dataset fingerprints), ``state``
+(the state file and which tasks run), ``explain`` (why, in words), ``locations`` (where each
+dataset lives), ``result`` (``RunResult``/``TaskResult``), ``progress`` (live terminal progress
+with rich), ``timeouts`` and ``worker`` (attempts of tasks with a timeout, ended when it passes).
 """
 
 from __future__ import annotations

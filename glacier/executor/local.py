@@ -24,11 +24,14 @@ from glacier.errors import (
     TaskSchemaError,
 )
 from glacier.executor.engine import Engine, Frame, Progress
+from glacier.executor.explain import print_plan
+from glacier.executor.fingerprints import Fingerprint, source_fingerprint, task_fingerprints
 from glacier.executor.interrupts import stop_on_signals
 from glacier.executor.local_env import task_environments
 from glacier.executor.locations import Locator
 from glacier.executor.result import RunResult, TaskResult
-from glacier.executor.state import StateStore, source_fingerprint, task_fingerprints, tasks_to_run
+from glacier.executor.state import StateStore, tasks_to_run
+from glacier.fingerprint import Fingerprinter, Unknown
 from glacier.invoke import bind_params
 from glacier.io import exists, is_remote, require_format_packages, scan_dataset
 from glacier.ir import DatasetIR, PipelineIR
@@ -79,10 +82,12 @@ class LocalExecutor:
         select: Sequence[str] | None = None,
         force: bool = False,
         root: str | os.PathLike[str] | None = None,
+        explain: bool = False,
     ) -> RunResult:
         """Run ``pipeline`` (its validated DAG and IR): ``inputs`` per source, ``params`` as
         ``{"task.param": value}``, ``select`` the datasets to produce, ``force`` to rerun what
-        is fresh, ``root`` for this run's local data."""
+        is fresh, ``root`` for this run's local data; ``explain=True`` prints whether each task
+        runs or is skipped, and why, before running."""
         started = time.perf_counter()
         root_dir = os.fspath(root) if root is not None else self.root
         whole = pipeline.validated()
@@ -115,8 +120,9 @@ class LocalExecutor:
         with stop_on_signals(), StateStore(root_dir, spec.name) as state:
             try:
                 engine = self._run_tasks(
-                    chosen, spec, state, frames, source_fps, locator, locations, task_params, force
-                )
+                    chosen, spec, state, frames, source_fps, locator, locations, task_params, force,
+                    explain,
+                )  # fmt: skip
             finally:  # interrupted too: the tasks that committed are recorded and skip next time
                 state.prune(set(whole.dag.tasks))
                 state.save()
@@ -132,14 +138,17 @@ class LocalExecutor:
         spec: PipelineIR,
         state: StateStore,
         frames: dict[str, Frame],
-        source_fps: Mapping[str, str | None],
+        source_fps: Mapping[str, Fingerprint],
         locator: Locator,
         locations: Mapping[str, str | None],
         task_params: Mapping[str, Mapping[str, Any]],
         force: bool,
+        explain: bool = False,
     ) -> Engine:
         """Decide what is stale, run it, and record what succeeded in ``state``."""
-        fps = task_fingerprints(spec, source_fps, task_params, locations)
+        fingerprints = Fingerprinter()
+        code = {t.name: fingerprints.task(t.fn) for t in chosen.dag.tasks.values()}
+        fps = task_fingerprints(spec, source_fps, task_params, locations, code, fingerprints.value)
         remote = self.storage == "remote"
 
         def stored(names: Any, produced_only: bool = False) -> dict[str, str | None]:
@@ -149,14 +158,22 @@ class LocalExecutor:
                 if not produced_only or spec.dataset(n).producer is not None
             }
 
-        def stale(t: Any) -> bool:
-            if force or remote:
-                return True
-            ins = stored(t.input_datasets, produced_only=True)
-            return not state.fresh(t.name, fps[t.name], stored(t.outputs), ins)
+        every = "forced" if force else "remote storage: every task runs" if remote else None
 
-        run_set = tasks_to_run(spec, stale)
-        results = {t.name: TaskResult(t.name) for t in spec.tasks}
+        def stale(t: Any) -> str | None:
+            if every:
+                return every
+            ins = stored(t.input_datasets, produced_only=True)
+            return state.stale_reason(t.name, fps[t.name], stored(t.outputs), ins)
+
+        run_set, reasons = tasks_to_run(spec, stale)
+        if every:  # each task runs for that reason, not because the one upstream runs
+            reasons = dict.fromkeys(reasons, every)
+        if explain:
+            print_plan(
+                spec.name, [(t.name, t.name in run_set, reasons[t.name]) for t in spec.tasks]
+            )
+        results = {t.name: TaskResult(t.name, reason=reasons[t.name]) for t in spec.tasks}
         for t in spec.tasks:
             if t.name not in run_set:
                 results[t.name].status = "skipped"
@@ -250,12 +267,12 @@ def _load_sources(
     locator: Locator,
     locations: Mapping[str, str | None],
     inputs: dict[str, InputValue],
-) -> tuple[dict[str, Frame], dict[str, str | None]]:
+) -> tuple[dict[str, Frame], dict[str, Fingerprint]]:
     """A frame and a fingerprint for every source; InputError (no data) or SchemaError (data
     that breaks the source's declared schema) before any task runs."""
     sources = {d.name: d for d in spec.sources}
     frames: dict[str, Frame] = {}
-    fps: dict[str, str | None] = {}
+    fps: dict[str, Fingerprint] = {}
     for name, ds in sources.items():
         if not ds.consumers:
             continue
@@ -276,7 +293,7 @@ def _where(value: InputValue | None, uri: str | None) -> str:
 
 def _source(
     ds: DatasetIR, value: InputValue | None, uri: str | None, locator: Locator
-) -> tuple[Frame, str | None]:
+) -> tuple[Frame, Fingerprint]:
     if isinstance(value, pl.DataFrame | pl.LazyFrame):
         return value, source_fingerprint(value)
     if value is not None:
@@ -297,8 +314,10 @@ def _source(
             f"inputs={{{ds.name!r}: <path, DataFrame or LazyFrame>}}"
         )
         raise InputError(msg)
-    fp = None if (glob or is_remote(uri)) else source_fingerprint(uri)
-    return scan_dataset(ds, uri, opts), fp
+    if glob or is_remote(uri):
+        what = "a pattern" if glob else "a URL"
+        return scan_dataset(ds, uri, opts), Unknown(f"{uri} is {what}, which has no fingerprint")
+    return scan_dataset(ds, uri, opts), source_fingerprint(uri)
 
 
 def _scan_kept_outputs(

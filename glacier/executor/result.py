@@ -21,7 +21,7 @@ class TaskResult:
     ``seconds`` covers calling the task function plus the Polars query that computed its
     outputs; tasks fused into one query (``query`` is the same number) share that query's time.
     ``bytes`` is None when any output's size is unknown (Polars' native cloud writes report
-    none), never a made-up 0.
+    none), never a made-up 0. ``reason`` says why the task ran or was skipped.
     """
 
     name: str
@@ -33,6 +33,7 @@ class TaskResult:
     query: int | None = None
     outputs: dict[str, WriteResult] = field(default_factory=dict)
     error: str | None = None
+    reason: str = ""
     exception: BaseException | None = field(default=None, repr=False)
 
     def record(self, write: WriteResult, dataset: str) -> None:

@@ -1,35 +1,30 @@
-"""Incremental runs: fingerprints, the state file, and deciding which tasks must run.
+"""Incremental runs: the state file, why a task must run, and which tasks run.
 
-A task's fingerprint hashes its code, its parameter values, the fingerprints of its inputs,
-the definition of its outputs (format, schema, location) and the fingerprints of the tasks it
-``depends_on``. A produced dataset's fingerprint derives from its producer's, so a change
-anywhere upstream flows down without reading any data. Source fingerprints come from the
-file (path, size, mtime) or, for an in-memory DataFrame, a hash of its rows in order; a LazyFrame
-input has no cheap fingerprint, so what reads it always runs.
+A task is skipped only when nothing that can change its result changed: its fingerprint
+(``glacier.executor.fingerprints``: its code and everything it reaches, the values it reads, its
+params, its inputs, its dataset definitions, the Python, Polars and Glacier versions) equals the
+one recorded after its last success, each stored output is still the file it wrote, and each
+stored input it read is still the file it read then. A recorded output that is missing (or was
+never a local file) reruns its producer; a task whose fingerprint cannot be computed always
+runs. Everything downstream of a task that runs, runs too: its readers must read what it writes
+now. A task whose outputs are all ephemeral has nothing to keep: it runs when a task reading its
+outputs runs, and always when one of them is read by no task (its data is only in
+``result[name]``). Each decision comes with its reason, in words (``--explain``).
 
-A source's fingerprint also covers its definition (format, schema): a csv source given a
-schema is parsed with other dtypes from the same file.
-
-A task is skipped when its fingerprint equals the one recorded after its last success, each
-stored output is still the file it wrote and each stored input it read is still the file it
-read then (same size and mtime). Everything downstream of a task that runs for another reason
-than a fingerprint change (its output was deleted or edited by hand) runs too. A task whose
-outputs are all ephemeral has nothing to keep: it runs when a task reading its outputs runs,
-and always when one of them is read by no task (its data is only in ``result[name]``).
-
-The state file is a cache: damaged, foreign or of another version, it is ignored with a
-warning (every task runs) and rewritten atomically after the run, also after an interrupted
-run (the tasks that committed skip next time). A run holds ``<root>/state/<pipeline>.lock``
-(``glacier.locks``) while it reads, runs and saves, so a second run of the same pipeline on the
-same root is refused with WriteConflictError instead of interleaving, and a run whose lock was
-broken as stale does not save over the state of the run that broke it.
+The state file records, per task, the fingerprint of its last success, its parts by component
+and name (so a rerun can say "code of helpers.transform changed"), and the stats of the stored
+files it wrote and read. It is a cache: damaged, foreign or of another version, it is ignored
+with a warning (every task runs) and rewritten atomically after the run, also after an interrupted
+run (the tasks that committed skip next time). A run holds
+``<root>/state/<pipeline>.lock`` while it reads, runs and saves, so a second run of the same
+pipeline on the same root is refused with WriteConflictError instead of interleaving, and a
+run whose lock was broken as stale (``glacier.locks``) does not save over the state of the run
+that broke it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import hashlib
 import json
 import os
 import warnings
@@ -37,90 +32,14 @@ from collections.abc import Callable, Container, Mapping
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from glacier import locks
 from glacier.errors import GlacierError, WriteConflictError
+from glacier.executor.explain import changes
+from glacier.executor.fingerprints import TaskFingerprint, file_stat
 from glacier.ir import PipelineIR, TaskIR
 
-Fingerprint = str | None
-
-
-def _sha(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def file_stat(path: str) -> list[int] | None:
-    """[size, mtime_ns] of a file, or of a folder's files summed/maxed (delta tables)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    if not os.path.isdir(path):
-        return [st.st_size, st.st_mtime_ns]
-    size, mtime = 0, st.st_mtime_ns
-    for entry in Path(path).rglob("*"):
-        if entry.is_file():
-            est = entry.stat()
-            size += est.st_size
-            mtime = max(mtime, est.st_mtime_ns)
-    return [size, mtime]
-
-
-def source_fingerprint(value: object) -> Fingerprint:
-    """A path (local file), a DataFrame (row hash) or None when there is no cheap one."""
-    if isinstance(value, pl.DataFrame):
-        # each row's hash with its position: a plain sum would miss reordered rows, and order
-        # matters to tasks such as head() or cum_sum()
-        rows = pl.DataFrame({"row": value.hash_rows(seed=0)}).with_row_index()
-        combined = int(rows.hash_rows(seed=1).sum()) if value.height else 0
-        return _sha("frame", str(value.schema), value.height, combined)
-    if isinstance(value, str | os.PathLike):
-        path = os.fspath(value)
-        stat = None if "://" in path else file_stat(path)
-        return None if stat is None else _sha("file", os.path.abspath(path), stat)
-    return None
-
-
-def task_fingerprints(
-    spec: PipelineIR,
-    sources: Mapping[str, Fingerprint],
-    params: Mapping[str, Mapping[str, Any]],
-    locations: Mapping[str, str | None],
-) -> dict[str, Fingerprint]:
-    """Every task's fingerprint, in topological order (None: cannot tell, always run)."""
-    # a source's fingerprint covers how it is read too: a csv source given a schema parses
-    # with its dtypes, so its readers see other data from the same file
-    datasets: dict[str, Fingerprint] = {
-        name: None if fp is None else _sha(fp, _output_sig(spec, name, None))
-        for name, fp in sources.items()
-    }
-    tasks: dict[str, Fingerprint] = {}
-    for t in spec.tasks:
-        ins = [datasets.get(d) for d in t.input_datasets]
-        deps = [tasks.get(d) for d in t.depends_on]
-        if any(f is None for f in [*ins, *deps]):
-            fp = None
-        else:
-            values = {p.name: p.default for p in t.params} | dict(params.get(t.name, {}))
-            outs = [_output_sig(spec, o, locations.get(o)) for o in t.outputs]
-            fp = _sha(t.code_hash, values, ins, deps, outs)
-        tasks[t.name] = fp
-        for o in t.outputs:
-            datasets[o] = None if fp is None else _sha(fp, o)
-    return tasks
-
-
-def _output_sig(spec: PipelineIR, name: str, uri: str | None) -> Any:
-    ds = spec.dataset(name)
-    schema = None
-    if ds.schema_:  # as the JSON IR has it
-        schema = {"columns": [dataclasses.asdict(c) for c in ds.schema_.columns]}
-    return [name, ds.format, schema, uri]
-
-
 #: Version of the state file's layout; a file of any other version is not trusted.
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 class StateStore:
@@ -212,34 +131,56 @@ class StateStore:
     def fresh(
         self,
         task: str,
-        fp: Fingerprint,
+        fp: TaskFingerprint,
         outputs: Mapping[str, str | None],
         inputs: Mapping[str, str | None] | None = None,
     ) -> bool:
-        """Recorded with this fingerprint, every stored output untouched since, and every
-        stored input it read still the file it read then."""
+        """Whether the task can be skipped (``stale_reason`` finds nothing)."""
+        return self.stale_reason(task, fp, outputs, inputs) is None
+
+    def stale_reason(
+        self,
+        task: str,
+        fp: TaskFingerprint,
+        outputs: Mapping[str, str | None],
+        inputs: Mapping[str, str | None] | None = None,
+    ) -> str | None:
+        """Why the task must run, or None when it was recorded with this fingerprint, every
+        stored output is the file it wrote then and every stored input it read is the file it
+        read then. A recorded output that is missing, or was never a local file, reruns it."""
         entry = self.data.get(task)
-        if fp is None or not entry or entry.get("fingerprint") != fp:
-            return False
-        for key, files in (("outputs", outputs), ("inputs", inputs or {})):
+        if fp.digest is None:
+            return fp.why
+        if not entry:
+            return "never ran"
+        if entry["fingerprint"] != fp.digest:
+            return changes(entry.get("parts"), fp.parts)
+        for key, files, verb in (("outputs", outputs, "wrote"), ("inputs", inputs or {}, "read")):
             recorded = entry.get(key, {})
             for name, uri in files.items():
-                if uri is not None and (name not in recorded or file_stat(uri) != recorded[name]):
-                    return False
-        return True
+                if uri is None:
+                    continue
+                now, then = file_stat(uri), recorded.get(name)
+                if now is None:
+                    return f"{key[:-1]} {name} missing"
+                if then is None or now != then:
+                    return f"{key[:-1]} {name} is not the data it {verb} last time"
+        return None
 
     def record(
         self,
         task: str,
-        fp: Fingerprint,
+        fp: TaskFingerprint,
         outputs: Mapping[str, str | None],
         inputs: Mapping[str, str | None] | None = None,
     ) -> None:
-        if fp is None:
+        """Keep the fingerprint of a success, its parts, and the stats of its stored files."""
+        if fp.digest is None:
             self.data.pop(task, None)
             return
         self.data[task] = {
-            "fingerprint": fp,
+            "fingerprint": fp.digest,
+            "parts": fp.parts,
             "outputs": {n: file_stat(u) for n, u in outputs.items() if u is not None},
             "inputs": {n: file_stat(u) for n, u in (inputs or {}).items() if u is not None},
         }
@@ -298,10 +239,13 @@ def _valid_entry(entry: object) -> bool:
 
 def tasks_to_run(
     spec: PipelineIR,
-    stale: Callable[[TaskIR], bool],
-) -> set[str]:
-    """Stale tasks and everything downstream of them, producers of ephemeral datasets a
-    running task reads, and producers of ephemeral datasets nothing reads.
+    stale: Callable[[TaskIR], str | None],
+) -> tuple[set[str], dict[str, str]]:
+    """The tasks to run and, for every task, why it runs or is skipped.
+
+    ``stale(task)`` says why a task must run, or None. The run holds stale tasks and everything
+    downstream of them, producers of ephemeral datasets a running task reads, and producers of
+    ephemeral datasets nothing reads.
 
     Downstream of a stale task runs even when its own fingerprint is unchanged: a task rerun
     because its output was deleted or edited by hand rewrites that output, and its readers
@@ -314,20 +258,29 @@ def tasks_to_run(
     """
     ephemeral = {d.name for d in spec.datasets if d.ephemeral}
     consumers = {d.name: d.consumers for d in spec.datasets}
-    changed: set[str] = set()
+    changed: dict[str, str] = {}
     for t in spec.tasks:  # topological order: upstream first
         upstream = {spec.dataset(i).producer for i in t.input_datasets} | set(t.depends_on)
-        if upstream & changed or stale(t):
-            changed.add(t.name)
+        ran = sorted(u for u in upstream if u in changed)
+        why = f"upstream task {ran[0]} runs" if ran else stale(t)
+        if why:
+            changed[t.name] = why
     run: set[str] = set()
+    reasons: dict[str, str] = {}
     for t in reversed(spec.tasks):
+        readers = sorted(c for o in t.outputs if o in ephemeral for c in consumers[o] if c in run)
+        final = sorted(o for o in t.outputs if o in ephemeral and not consumers[o])
         only_ephemeral = bool(t.outputs) and all(o in ephemeral for o in t.outputs)
-        if only_ephemeral:
-            final = any(not consumers[o] for o in t.outputs)
-            if final or any(c in run for o in t.outputs for c in consumers[o]):
-                run.add(t.name)
+        if t.name in changed and (not only_ephemeral or readers or final):
+            reasons[t.name] = changed[t.name]
+        elif readers:
+            reasons[t.name] = f"running task {readers[0]} reads its ephemeral output"
+        elif only_ephemeral and final:
+            reasons[t.name] = f"ephemeral output {final[0]} is read by no task (only result[...])"
+        else:
+            reasons[t.name] = (
+                "no running task reads its ephemeral outputs" if only_ephemeral else "unchanged"
+            )
             continue
-        needed = any(c in run for o in t.outputs if o in ephemeral for c in consumers[o])
-        if needed or t.name in changed:
-            run.add(t.name)
-    return run
+        run.add(t.name)
+    return run, {t.name: reasons[t.name] for t in spec.tasks}

@@ -43,7 +43,10 @@ def leftovers(folder: Path) -> list[str]:
         ('{"version": 1, "tasks": {"make_a": {"finger', "not valid JSON"),
         ("[]", "not a Glacier state file"),
         ('{"make_a": "x"}', "not a Glacier state file"),  # the layout before versions
-        ('{"version": 99, "tasks": {}}', "state version 99 and this Glacier reads version 1"),
+        (
+            '{"version": 99, "tasks": {}}',
+            f"state version 99 and this Glacier reads version {state.STATE_VERSION}",
+        ),
     ],
 )
 def test_a_damaged_or_foreign_state_file_is_ignored_with_a_warning(workdir, orders, content, why):
@@ -59,7 +62,9 @@ def test_a_damaged_or_foreign_state_file_is_ignored_with_a_warning(workdir, orde
 def test_a_state_entry_of_the_wrong_shape_is_dropped(workdir, orders):
     write_raw(orders)
     samples.chain().run()
-    STATE.write_text(json.dumps({"version": 1, "tasks": {"make_a": "x", "make_b": [1]}}))
+    STATE.write_text(
+        json.dumps({"version": state.STATE_VERSION, "tasks": {"make_a": "x", "make_b": [1]}})
+    )
     assert statuses(samples.chain().run())["make_a"] == "succeeded"
 
 
@@ -166,27 +171,44 @@ def test_force_then_not_force(workdir, orders):
 # -- two processes on one root -----------------------------------------------------------------
 
 
-def _hold_a_run(root: str, inside: Any, release: Any) -> None:
-    """In a child process: run the chain and stay inside ``make_a`` until ``release``."""
+def _hold(name: str) -> None:
+    """Inside ``make_a``, while the file ``holding`` exists: say so (file ``inside``) and wait.
 
-    def hook(name: str) -> None:
-        if name == "make_a":
-            inside.set()
-            if not release.wait(120):
+    Signalled through files, not Events: a hook holding an Event has no fingerprint, so the
+    tasks calling it would never be recorded as fresh.
+    """
+    if name == "make_a" and os.path.exists("holding"):
+        Path("inside").touch()
+        deadline = time.monotonic() + 120
+        while os.path.exists("holding"):
+            if time.monotonic() > deadline:
                 raise RuntimeError("never released")
+            time.sleep(0.01)
 
+
+def _hold_a_run(root: str) -> None:
+    """In a child process: run the chain and stay inside ``make_a`` while ``holding`` exists."""
     os.chdir(root)
-    samples.chain(hook).run()
+    samples.chain(_hold).run()
+
+
+def _wait_for(path: str, seconds: float = 120) -> bool:
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def test_a_second_run_of_the_same_pipeline_on_the_same_root_is_refused(workdir, orders):
     write_raw(orders)
     ctx = multiprocessing.get_context("spawn")  # fork after Polars started threads can hang
-    inside, release = ctx.Event(), ctx.Event()
-    child = ctx.Process(target=_hold_a_run, args=(str(workdir), inside, release))
+    Path("holding").touch()
+    child = ctx.Process(target=_hold_a_run, args=(str(workdir),))
     child.start()
     try:
-        assert inside.wait(120), "the first run never reached its task"
+        assert _wait_for("inside"), "the first run never reached its task"
         calls: list[str] = []
         with pytest.raises(
             WriteConflictError,
@@ -195,11 +217,11 @@ def test_a_second_run_of_the_same_pipeline_on_the_same_root_is_refused(workdir, 
             samples.chain(calls.append).run()
         assert calls == []  # refused before any task ran: nothing interleaves
     finally:
-        release.set()
+        Path("holding").unlink()
         child.join(120)
     assert child.exitcode == 0
     assert not LOCK.exists()
-    assert set(statuses(samples.chain().run()).values()) == {"skipped"}  # the child's state
+    assert set(statuses(samples.chain(_hold).run()).values()) == {"skipped"}  # the child's state
     assert pl.read_parquet(".glacier/datasets/c.parquet")["step"].unique().to_list() == [3]
 
 

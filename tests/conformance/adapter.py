@@ -37,9 +37,10 @@ class Location:
 class Grant:
     """One storage permission of an identity.
 
-    ``read``: get objects matching ``key``; ``write``: create, overwrite or delete them (and
-    read back what it wrote); ``list``: list key names under the prefix ``key``. ``container``
-    ``"*"`` means every container.
+    ``key`` is a pattern: a dataset's key, ``key/*`` (a folder: delta tables), ``key*`` (a
+    prefix condition), ``*`` (everything). ``read``: get the objects it matches; ``write``:
+    create, overwrite or delete them (and read back what was written); ``list``: list the
+    key names it matches. ``container`` ``"*"`` means every container.
     """
 
     container: str

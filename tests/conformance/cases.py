@@ -46,6 +46,8 @@ BENIGN = Case("benign", str(PIPELINES / "conformance_hostile.py") + ":benign")
 SAMPLES = (SHOP, FEATURES, CROSSED, HOSTILE)
 #: A project of several modules, one importing a third-party package: for the bundle check.
 PROJECT = Case("project", str(PIPELINES / "conformance_project.py"))
+#: The longest names Glacier accepts everywhere: they fit, or the compiler refuses clearly.
+LONG_NAMES = Case("long-names", str(PIPELINES / "conformance_long_names.py"))
 SCALES = tuple(Case(f"scale-{n}", size=n) for n in (10, 100, 1000))
 #: Cases slow enough to leave out of the quick loop (``pytest -m "not slow"``).
 SLOW = frozenset({"scale-100", "scale-1000"})

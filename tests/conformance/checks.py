@@ -34,21 +34,32 @@ def dataset_locations(dag: Dag, told: Mapping[str, Mapping[str, Location]]) -> d
 
 
 def check_locations_disjoint(locations: Mapping[str, Location]) -> None:
-    """No dataset's key (or its folder) covers another dataset's key in the same container."""
+    """No dataset's key is a prefix of another dataset's key in the same container, so a
+    grant on one key (or everything under it) never reaches another dataset."""
     for a, la in locations.items():
         for b, lb in locations.items():
             if a != b and la.container == lb.container:
-                for pattern in (la.key, la.key + "/*"):
-                    assert not fnmatch.fnmatchcase(lb.key, pattern), f"{a} {la} covers {b} {lb}"
+                assert not fnmatch.fnmatchcase(lb.key, la.key + "*"), f"{a} {la} covers {b} {lb}"
 
 
 def _dataset_of(grant: Grant, locations: Mapping[str, Location]) -> str | None:
-    """The dataset a grant is exactly on: its key, or the folder under it (delta tables)."""
+    """The dataset a grant is exactly on: its key, everything under it as a folder (delta
+    tables: ``key/*``) or as a prefix (``key*``: what a prefix condition grants)."""
     for dataset, location in locations.items():
         same = grant.container == location.container
-        if same and grant.key in (location.key, location.key + "/*"):
+        if same and grant.key in (location.key, location.key + "/*", location.key + "*"):
             return dataset
     return None
+
+
+def _may_list(grant: Grant, own: frozenset[str], locations: Mapping[str, Location]) -> bool:
+    """Listing reveals key names only: on the task's own datasets' keys, or on a whole
+    container whose every dataset is the task's own (some clouds list per container only)."""
+    dataset = _dataset_of(grant, locations)
+    if dataset is not None:
+        return dataset in own
+    held = {d for d, loc in locations.items() if loc.container == grant.container}
+    return grant.key == "*" and bool(held) and held <= own
 
 
 def task_grants(identities: list[Identity], dag: Dag) -> dict[str, set[Grant]]:
@@ -67,13 +78,14 @@ def check_grants_follow_the_data_flow(
     """Each task reads exactly its inputs and writes exactly its outputs; lists only their
     keys; no identity without a task touches a dataset's container."""
     for task, grants in task_grants(identities, dag).items():
+        own = dag.reads[task] | dag.writes[task]
         expected = {(d, READ) for d in dag.reads[task]} | {(d, WRITE) for d in dag.writes[task]}
         granted, stray = set(), []
         for grant in grants:
             dataset = _dataset_of(grant, locations)
             if grant.mode in (READ, WRITE) and dataset is not None:
                 granted.add((dataset, grant.mode))
-            elif not (grant.mode == LIST and dataset in dag.reads[task] | dag.writes[task]):
+            elif not (grant.mode == LIST and _may_list(grant, own, locations)):
                 stray.append(grant)
         assert not stray, (
             f"task {task}: grants beyond its datasets' keys: {sorted(map(str, stray))}"

@@ -145,13 +145,25 @@ def test_grant_check_catches(identities: list[Identity], match: str) -> None:
         check_grants_follow_the_data_flow(identities, DAG, LOCATIONS)
 
 
+def test_grant_check_accepts_prefix_grants_and_listing_a_container_of_own_datasets() -> None:
+    identities = _swap(
+        "report",
+        Grant("src-bucket", "src.csv*", READ),
+        Grant("src-bucket", "*", LIST),  # the bucket holds only the task's own input
+        Grant("summary-bucket", "summary.parquet", WRITE),
+    )
+    check_grants_follow_the_data_flow(identities, DAG, LOCATIONS)
+    shared = _swap("clean", *GOOD_IDENTITIES[1].grants, Grant("work", "*", LIST))
+    with pytest.raises(AssertionError, match="beyond"):  # the work bucket holds others' data
+        check_grants_follow_the_data_flow(shared, DAG, {**LOCATIONS, "x": Location("work", "x")})
+
+
 def test_secret_and_location_checks_catch() -> None:
     with pytest.raises(AssertionError):
         check_secrets(GOOD_IDENTITIES, {"extract": {"api"}, "clean": set(), "report": {"api"}})
-    with pytest.raises(AssertionError, match="covers"):
-        check_locations_disjoint(
-            {**LOCATIONS, "part": Location("tidy-bucket", "tidy.delta/p.parquet")}
-        )
+    for key in ("tidy.delta/p.parquet", "tidy.delta.old"):
+        with pytest.raises(AssertionError, match="covers"):
+            check_locations_disjoint({**LOCATIONS, "part": Location("tidy-bucket", key)})
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from .cases import SCALES, Case, params
+from glacier.errors import CompilationError
+
+from .cases import LONG_NAMES, SCALES, Case, params
 from .checks import check_grants_follow_the_data_flow, check_order, dataset_locations
 from .conftest import Stacks
 from .providers import PROVIDERS, load
@@ -51,3 +53,19 @@ def test_grants_follow_the_data_flow_at_scale(stacks: Stacks, provider: str, cas
     built = stacks.get(provider, case)
     locations = dataset_locations(built.dag, built.deployed.locations())
     check_grants_follow_the_data_flow(built.deployed.identities(), built.dag, locations)
+
+
+@pytest.mark.parametrize(("provider", "case"), params("names", [LONG_NAMES]))
+def test_longest_names_fit_every_limit_or_are_refused_naming_the_object(
+    stacks: Stacks, provider: str, case: Case
+) -> None:
+    try:
+        built = stacks.get(provider, case)
+    except CompilationError as exc:
+        pipeline = stacks.pipeline(case)
+        names = [t.name for t in pipeline.tasks] + [d.name for d in pipeline.datasets]
+        message = str(exc)
+        assert "\n" not in message and any(f"'{n}'" in message for n in names), message
+        return
+    over = [f for f in built.deployed.limits() if f.measured > f.maximum]
+    assert not over, over

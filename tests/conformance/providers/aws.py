@@ -47,6 +47,7 @@ _OBJECT_MODES = {
 PLATFORM_PACKAGES = frozenset(
     {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"}
 )
+_PARTITION = re.compile(r"^arn:aws[a-z-]*:")  # aws, aws-cn, aws-us-gov
 ISSUE_11_POLICY = (
     "issue 11: every role's inline policies must stay under IAM's 10,240 characters; the state "
     "machine role lists each function ARN twice and a wide fan-in task's role one statement "
@@ -258,16 +259,18 @@ class AWSDeployed:
         return aws_asl.finished_before(json.loads(machine.inputs["definition"]), self._task_of)
 
     def _task_of(self, state: dict[str, Any]) -> str | None:
-        resource, params = state.get("Resource", ""), state.get("Parameters") or {}
+        """The task a Task state runs: through the function or task definition it names."""
+        resource = _PARTITION.sub("arn:aws:", state.get("Resource", ""))
+        params = state.get("Parameters") or {}
         if resource.startswith("arn:aws:states:::lambda:invoke"):
-            target = params.get("FunctionName")
+            target = str(params.get("FunctionName"))
         elif resource.startswith("arn:aws:lambda:"):
-            target = resource
+            target = state["Resource"]
         elif resource.startswith("arn:aws:states:::ecs:runTask"):
-            target = params.get("TaskDefinition")
+            target = str(params.get("TaskDefinition"))
         else:
             return None
-        found = self.by_arn.get(target) or self.by_arn.get(str(target).rsplit(":", 1)[0])
+        found = self.by_arn.get(target) or self.by_arn.get(target.rsplit(":", 1)[0])
         assert found is not None, f"state runs {target!r}, which no recorded resource is"
         return _env_of(found)["GLACIER_TASK"]
 
@@ -342,8 +345,9 @@ def _resource_grants(resource: str, mode: str, condition: Mapping[str, Any]) -> 
     if resource == "*":
         yield Grant("*", "*", mode)
         return
-    assert resource.startswith("arn:aws:s3:::"), f"S3 permission on {resource!r}"
-    bucket, _, key = resource.removeprefix("arn:aws:s3:::").partition("/")
+    bucket_arn = _PARTITION.sub("arn:aws:", resource)
+    assert bucket_arn.startswith("arn:aws:s3:::"), f"S3 permission on {resource!r}"
+    bucket, _, key = bucket_arn.removeprefix("arn:aws:s3:::").partition("/")
     if mode != LIST:
         yield Grant(bucket, key, mode)
         return

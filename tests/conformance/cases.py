@@ -49,8 +49,6 @@ PROJECT = Case("project", str(PIPELINES / "conformance_project.py"))
 #: The longest names Glacier accepts everywhere: they fit, or the compiler refuses clearly.
 LONG_NAMES = Case("long-names", str(PIPELINES / "conformance_long_names.py"))
 SCALES = tuple(Case(f"scale-{n}", size=n) for n in (10, 100, 1000))
-#: Cases slow enough to leave out of the quick loop (``pytest -m "not slow"``).
-SLOW = frozenset({"scale-100", "scale-1000"})
 
 
 def params(check: str, cases: Iterable[Case], *extra: Iterable[Any]) -> list[Any]:
@@ -63,8 +61,6 @@ def params(check: str, cases: Iterable[Case], *extra: Iterable[Any]) -> list[Any
     for provider, case, *more in itertools.product(PROVIDERS, cases, *extra):
         reason = load(provider).known_gap(more[-1] if more else check, case.name)
         marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        if case.name in SLOW:
-            marks.append(pytest.mark.slow)
         ident = "-".join([provider, case.name, *map(str, more)])
         found.append(pytest.param(provider, case, *more, marks=marks, id=ident))
     return found

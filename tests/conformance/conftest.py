@@ -81,6 +81,13 @@ class Stacks:
         return self.built[key]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests on compiled stacks are slow (Pulumi's mocks, subprocesses): out of the quick loop."""
+    for item in items:
+        if "stacks" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def stacks(tmp_path_factory: pytest.TempPathFactory) -> Stacks:
     return Stacks(tmp_path_factory.mktemp("conformance"))

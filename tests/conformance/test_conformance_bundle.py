@@ -83,7 +83,6 @@ def _import_in_clean_interpreter(bundle: Bundle) -> dict[str, object]:
     return result
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(("provider", "case"), params("bundle", [*SAMPLES, PROJECT]))
 def test_bundle_imports_in_a_clean_interpreter(stacks: Stacks, provider: str, case: Case) -> None:
     built = stacks.get(provider, case)

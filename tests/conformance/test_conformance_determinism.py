@@ -51,7 +51,6 @@ def _compile_elsewhere(provider: str, out: Path, seed: str) -> None:
     )
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("provider", provider_params("determinism"))
 def test_compiling_twice_gives_the_same_bytes(
     stacks: Stacks, provider: str, tmp_path: Path

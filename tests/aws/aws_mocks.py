@@ -118,6 +118,9 @@ class StackMocks(pulumi.runtime.Mocks):
     #: (type, name) -> the (type, name) of every resource it depends on (explicitly or
     #: through an input), i.e. what Pulumi creates before it.
     waits: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict)
+    #: (type, name) -> (id, outputs) the mocks answered for each created resource: what other
+    #: resources saw of it (a role's ARN in a function, a function's ARN in the state machine).
+    created: dict[tuple[str, str], tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         if args.resource_id:  # Resource.get: the cloud answers with the existing one
@@ -125,7 +128,9 @@ class StackMocks(pulumi.runtime.Mocks):
             state = {"bucket": args.resource_id} if args.typ == "aws:s3/bucket:Bucket" else {}
             return args.resource_id, {**state, **_outputs(args.typ, args.name, state)}
         self.resources.append(Recorded(args.typ, args.name, dict(args.inputs)))
-        return f"{args.name}-id", {**args.inputs, **_outputs(args.typ, args.name, args.inputs)}
+        answer = f"{args.name}-id", {**args.inputs, **_outputs(args.typ, args.name, args.inputs)}
+        self.created[(args.typ, args.name)] = answer
+        return answer
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         self.calls.append((args.token, dict(args.args)))

@@ -1,0 +1,1 @@
+"""The provider conformance suite: one set of provider-neutral tests every provider passes."""

@@ -220,7 +220,7 @@ def test_storage_only_aws_stack_has_no_state_machine(tmp_path: Path) -> None:
 
 
 def test_a_gcs_dataset_under_the_aws_compiler_names_it_and_the_missing_provider() -> None:
-    # API.md section 8: a provider-specific resource for a provider the compiler lacks
+    # the public contract: a provider-specific resource for a provider the compiler lacks
     with pytest.raises(
         CompilationError,
         match=r"dataset 'mirrored' uses GCS\(object_storage\), which needs provider 'gcp', "

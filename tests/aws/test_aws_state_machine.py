@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_mocks import ACCOUNT, Run, run_stack
+from golden_files import deployable_copy
 
 from glacier.compilation import Infrastructure
 
@@ -66,8 +66,7 @@ def test_deployed_definition_passes_asl_validator(orders_run: Run, tmp_path: Pat
 
 
 def _stack_with(tmp_path: Path, edit: Any) -> Path:
-    stack = tmp_path / "aws"
-    shutil.copytree(GOLDEN, stack)
+    stack = deployable_copy(GOLDEN, tmp_path / "aws")
     definition = json.loads((stack / "state_machine.json").read_text())
     edit(definition)
     (stack / "state_machine.json").write_text(json.dumps(definition, indent=2))

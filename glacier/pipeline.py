@@ -92,7 +92,7 @@ def _task_list(tasks: object, pipeline: str) -> Iterable[Task]:
 
 
 class Pipeline:
-    """A set of tasks whose DAG is inferred from their Dataset annotations. See API.md section 3."""
+    """A set of tasks whose DAG is inferred from their Dataset annotations."""
 
     def __init__(
         self,
@@ -320,13 +320,14 @@ class Pipeline:
         return render(self.ir(), format or "mermaid")
 
     def run(self, executor: Executor | None = None, **options: Any) -> RunResult:
-        """Run the pipeline (locally on Polars by default). See API.md section 7."""
+        """Run the pipeline (``LocalExecutor`` on Polars by default); ``options`` go to
+        ``executor.run`` (``inputs``, ``params``, ``select``, ``force``, ``root``)."""
         from glacier.executor import LocalExecutor
 
         return (executor or LocalExecutor()).run(self, **options)
 
     def compile(self, compiler: Compiler) -> Infrastructure:
-        """Compile to infrastructure code with a provider compiler. See API.md section 8."""
+        """Compile to infrastructure code (Pulumi programs) with a provider compiler."""
         self.validate()
         return compiler.compile(self)
 

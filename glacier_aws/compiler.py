@@ -26,7 +26,8 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 
 
 class AWSCompiler(Compiler):
-    """Compile a pipeline to an AWS stack. See API.md sections 6 and 8."""
+    """Compile a pipeline to an AWS stack (a Pulumi Python project: S3, IAM, Lambda/Fargate,
+    Step Functions, EventBridge)."""
 
     provider = "aws"
     egress_cost_per_gb_usd = 0.09

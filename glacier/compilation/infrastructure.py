@@ -138,7 +138,7 @@ def _swap_in(built: Path, dest: Path) -> None:
 
 @dataclass
 class Infrastructure:
-    """The result of ``pipeline.compile(compiler)``. See API.md section 8."""
+    """The result of ``pipeline.compile(compiler)``: stacks, resources, warnings, cost."""
 
     pipeline: str
     stacks: dict[str, Stack]

@@ -20,7 +20,7 @@ from glacier.errors import CompilationError
 
 
 class MultiCloudCompiler(Compiler):
-    """Compile across providers. See API.md section 8."""
+    """Compile across providers: one placement, one stack per provider, cross-cloud warnings."""
 
     provider = "multi"
 

@@ -116,7 +116,7 @@ def _not_built_message(name: str, module_name: str) -> str:
 
 
 def unbuilt_compiler(what: str, cloud: str, package: str, declarations: str) -> CompilationError:
-    """The error of a compiler API.md names whose provider is not built in this version
+    """The error of a public compiler class whose provider is not built in this version
     (``GCPCompiler(...)``, ``AzureCompiler(...)``)."""
     return CompilationError(
         f"{what}: compiling to {cloud} is not built in this Glacier version ({package} "

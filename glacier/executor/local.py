@@ -1,4 +1,4 @@
-"""``LocalExecutor``: run a pipeline on this machine with Polars. See API.md section 7.
+"""``LocalExecutor``: run a pipeline on this machine with Polars.
 
 A run: choose the tasks (``select=``), locate every dataset (``locations.Locator``), check
 that every source has data *before* any task runs, decide what is stale (``state``), hand
@@ -79,7 +79,9 @@ class LocalExecutor:
         force: bool = False,
         root: str | os.PathLike[str] | None = None,
     ) -> RunResult:
-        """Run ``pipeline``; see API.md section 7 for every option."""
+        """Run ``pipeline``: ``inputs``/``params`` override sources and task parameters,
+        ``select`` runs only what those datasets need, ``force`` reruns unchanged tasks, and
+        storage-backed datasets live under ``root``."""
         started = time.perf_counter()
         root_dir = os.fspath(root) if root is not None else self.root
         chosen = pipeline.select(*select) if select else pipeline.validate()

@@ -167,7 +167,7 @@ def test_tasks_that_wrote_nothing_show_dashes_not_zeros():
 
 def test_a_remote_run_whose_query_fails_midway_keeps_yesterdays_objects(workdir, s3_options):
     """A Polars sink to an object store finishes its upload even when the query fails; a
-    remote run computes first, so the previous objects stay whole (API.md 7: atomic writes)."""
+    remote run computes first, so the previous objects stay whole (writes are atomic)."""
     rows = 100_000
     src = Dataset("src", storage=S3("lake", prefix="midway/"))
     good = Dataset("good", storage=S3("lake", prefix="midway/"))

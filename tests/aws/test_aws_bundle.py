@@ -37,6 +37,7 @@ def test_platform_tags_cover_every_glibc_the_runtime_can_load() -> None:
     assert platform_tags("3.11", "x86_64")[0] == "manylinux_2_26_x86_64"  # Amazon Linux 2
 
 
+@pytest.mark.slow
 def test_lambda_bundle_installs_linux_arm64_wheels_and_fits_lambda(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

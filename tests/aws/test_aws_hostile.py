@@ -74,6 +74,7 @@ def test_manifest_round_trips_the_hostile_text() -> None:
     assert raw["metadata"][HOSTILE[3]] == [HOSTILE[4], {"k": HOSTILE[5]}]
 
 
+@pytest.mark.slow
 def test_hostile_golden_program_runs_and_passes_values_through(tmp_path: Path) -> None:
     run = run_stack(deployable_copy(GOLDEN, tmp_path / "aws"))
     env = run.one("aws:lambda/function:Function", "hostile-clean").inputs["environment"][

@@ -204,6 +204,7 @@ def test_aws_task_reading_data_on_another_provider_names_task_and_dataset() -> N
         pipeline.compile(_multi("aws"))
 
 
+@pytest.mark.slow
 def test_storage_only_aws_stack_has_no_state_machine(tmp_path: Path) -> None:
     """Step Functions refuses a machine without tasks (its error states are unreachable)."""
     src, res = _ds("src", S3("glacier-test-src")), _ds("res", FakeStorage())

@@ -51,6 +51,7 @@ def _texts() -> list[Path]:
 
 
 def _records() -> list[Path]:
+    assert INDEX.is_file(), "docs/decisions/README.md (the index of decision records) is missing"
     return sorted(p for p in DECISIONS.glob("*.md") if p != INDEX)
 
 
@@ -131,6 +132,7 @@ def test_the_index_lists_every_record_and_the_map_links_the_index() -> None:
 
 @pytest.mark.parametrize("doc", ["README.md", "ARCHITECTURE.md", "docs"])
 def test_relative_links_resolve(doc: str) -> None:
+    assert (ROOT / doc).exists(), f"{doc} is missing"
     paths = sorted((ROOT / doc).rglob("*.md")) if (ROOT / doc).is_dir() else [ROOT / doc]
     broken = [
         f"{path.relative_to(ROOT)}: {target}"

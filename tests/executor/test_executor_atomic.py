@@ -37,6 +37,7 @@ def _settled_listing(folder: Path, seconds: float = 0.3) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
+@pytest.mark.slow  # 15 rounds of a race, each waiting for late sinks to settle: ~5 s
 def test_a_failed_multi_sink_query_leaves_nothing_even_when_sinks_finish_late(tmp_path):
     """Polars returns a sink's error while sibling sinks still write; none may leave a file.
 

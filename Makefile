@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest install tools bench clean lock
+.PHONY: demo test test-fast lint typecheck pytest install tools bench clean lock
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ pytest: $(STAMP) tools
 	$(VENV)/bin/pytest -n 2 --dist loadfile
 
 test: lint typecheck pytest
+
+# The quick loop while developing: every test except those marked slow (servers and emulators,
+# Pulumi programs under mocks, subprocesses, real bundle builds). `make test` runs them all.
+test-fast: $(STAMP) tools
+	$(VENV)/bin/pytest -n 2 --dist loadfile -m "not slow"
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

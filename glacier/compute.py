@@ -1,8 +1,8 @@
 """Generic compute resources and ``Secret`` references.
 
 ``compute.local()``, ``compute.container(...)`` and ``compute.serverless(...)`` say how much a
-task needs, not where it runs: a compiler maps them onto its provider (see API.md section 4),
-and a local run executes every task in process.
+task needs, not where it runs: a compiler maps them onto its provider (AWS: Lambda for local
+and serverless, ECS Fargate for container), and a local run executes every task in process.
 """
 
 from __future__ import annotations

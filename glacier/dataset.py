@@ -59,7 +59,7 @@ def _check_metadata(name: str, metadata: Mapping[str, Any] | None) -> dict[str, 
 
 
 class Dataset:
-    """A dataset declaration. See API.md section 1."""
+    """A dataset declaration: a name, optional storage (none: ephemeral), format and schema."""
 
     __slots__ = ("description", "format", "metadata", "name", "schema", "storage", "user_schema")
 

@@ -50,7 +50,7 @@ def _task_list(tasks: object, pipeline: str) -> Iterable[Task]:
 
 
 class Pipeline:
-    """A set of tasks whose DAG is inferred from their Dataset annotations. See API.md section 3."""
+    """A set of tasks whose DAG is inferred from their Dataset annotations."""
 
     def __init__(
         self,
@@ -272,7 +272,8 @@ class Pipeline:
         return render(self.ir(), format or "mermaid")
 
     def run(self, executor: Executor | None = None, **options: Any) -> RunResult:
-        """Run the pipeline (``LocalExecutor()`` by default: on this machine, with Polars)."""
+        """Run the pipeline (``LocalExecutor`` on Polars by default); ``options`` go to
+        ``executor.run`` (``inputs``, ``params``, ``select``, ``force``, ``root``)."""
         from glacier.executor import LocalExecutor
 
         return (executor or LocalExecutor()).run(self, **options)

@@ -26,7 +26,8 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 
 
 class AWSCompiler(Compiler):
-    """Compile a pipeline to an AWS stack (S3, Lambda or Fargate, Step Functions)."""
+    """Compile a pipeline to an AWS stack (a Pulumi Python project: S3, IAM, Lambda/Fargate,
+    Step Functions, EventBridge)."""
 
     provider = "aws"
 

@@ -5,7 +5,7 @@ Pure functions of the IR: no pulumi, no boto3. The compiler calls
 state's ``Resource``/``Parameters`` (it may put sentinel objects in them, which it later renders
 as Pulumi Output references; this module only places them, never inspects them).
 
-Shape of the machine (ARCHITECTURE.md, "Cloud runtime and orchestration")::
+Shape of the machine (why: docs/decisions/014 to 016)::
 
     Run id? --present--> Keep run id ---+
             --absent---> Name run id ---+--> the DAG (see below) --> Succeeded

@@ -21,7 +21,7 @@ def _not_built(what: str) -> NoReturn:
 
 
 class AzureCompiler:
-    """Named by the public API; not built in this version (see the module docstring)."""
+    """The Azure compiler's public name; not built in this version (see the module docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         _not_built("AzureCompiler(...)")

@@ -19,7 +19,7 @@ def _not_built(what: str) -> NoReturn:
 
 
 class GCPCompiler:
-    """Named by the public API; not built in this version (see the module docstring)."""
+    """The GCP compiler's public name; not built in this version (see the module docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         _not_built("GCPCompiler(...)")

@@ -1,4 +1,4 @@
-"""``LocalExecutor``: run a pipeline on this machine with Polars. See API.md section 7.
+"""``LocalExecutor``: run a pipeline on this machine with Polars.
 
 A run: choose the tasks (``select=``), locate every dataset (``locations.Locator``), check
 that every source has data *before* any task runs, decide what is stale (``state``), hand

@@ -33,6 +33,7 @@ def ext_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     return run_stack(infra.write(tmp_path_factory.mktemp("ext")) / "aws")
 
 
+@pytest.mark.slow
 def test_existing_buckets_are_looked_up_not_created(ext_run: Run) -> None:
     created = {r.name for r in ext_run.of("aws:s3/bucket:Bucket")}
     assert created == {"ext-summary", "ext-work"}
@@ -44,6 +45,7 @@ def test_existing_buckets_are_looked_up_not_created(ext_run: Run) -> None:
     assert ext_run.exports["buckets"]["landing"] == "acme-landing"
 
 
+@pytest.mark.slow
 def test_tasks_get_exactly_their_keys_in_existing_buckets(ext_run: Run) -> None:
     statements = {s["Sid"]: s for s in ext_run.policy("ext-load")["Statement"]}
     assert statements["ReadInputs"]["Resource"] == ["arn:aws:s3:::acme-landing/in/landing.parquet"]

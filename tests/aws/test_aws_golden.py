@@ -7,7 +7,7 @@ from importlib import metadata
 from pathlib import Path
 
 from aws_compile import compile_ref
-from golden_files import VENDORED_PREFIXES, check_golden
+from golden_files import VENDORED_PREFIXES, check_golden, stack_helpers
 
 import glacier
 import glacier_aws
@@ -16,6 +16,7 @@ import glacier_gcp
 from glacier.compilation import Infrastructure
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
+EXAMPLE_STACK = Path(__file__).resolve().parents[2] / "examples" / "aws_pipeline_infra" / "aws"
 
 
 def test_orders_stack_matches_golden(orders_infra: Infrastructure) -> None:
@@ -74,3 +75,21 @@ def test_vendored_packages_are_the_installed_sources(orders_infra: Infrastructur
     assert (
         "app/glacier_aws/stack/infra.py" not in files
     )  # deploy-time helpers stay out of the bundle
+
+
+def test_stack_helpers_are_the_vendored_sources(
+    orders_infra: Infrastructure, tmp_path: Path
+) -> None:
+    """Every stack gets ``glacier_aws/stack/<name>.py`` verbatim as ``glacier_<name>.py``: a
+    stack the compiler writes, and the example stack checked in for users to read and deploy.
+    (Goldens leave these files out; this is the one place they are pinned.)"""
+    written = orders_infra.write(tmp_path)
+    helpers = stack_helpers()
+    assert sorted(helpers) == ["glacier_bundle.py", "glacier_compute.py", "glacier_infra.py"]
+    for stack in (written / "aws", EXAMPLE_STACK):
+        assert sorted(p.name for p in stack.glob("glacier_*.py")) == sorted(helpers), stack
+        for name, source in helpers.items():
+            assert (stack / name).read_bytes() == source.read_bytes(), (
+                f"{stack / name} differs from {source}; a written stack must copy it verbatim "
+                "(for the example: rerun the tests with GLACIER_ACCEPT=1)"
+            )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import ast
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_compile import PIPELINES, compile_ref
 from aws_mocks import run_stack
+from golden_files import deployable_copy
 
 from glacier import Dataset, Pipeline, Secret, compute
 from glacier.compilation import codegen
@@ -74,10 +74,9 @@ def test_manifest_round_trips_the_hostile_text() -> None:
     assert raw["metadata"][HOSTILE[3]] == [HOSTILE[4], {"k": HOSTILE[5]}]
 
 
+@pytest.mark.slow
 def test_hostile_golden_program_runs_and_passes_values_through(tmp_path: Path) -> None:
-    stack = tmp_path / "aws"
-    shutil.copytree(GOLDEN, stack)
-    run = run_stack(stack)
+    run = run_stack(deployable_copy(GOLDEN, tmp_path / "aws"))
     env = run.one("aws:lambda/function:Function", "hostile-clean").inputs["environment"][
         "variables"
     ]

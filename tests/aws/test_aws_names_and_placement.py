@@ -204,6 +204,7 @@ def test_aws_task_reading_data_on_another_provider_names_task_and_dataset() -> N
         pipeline.compile(_multi("aws"))
 
 
+@pytest.mark.slow
 def test_storage_only_aws_stack_has_no_state_machine(tmp_path: Path) -> None:
     """Step Functions refuses a machine without tasks (its error states are unreachable)."""
     src, res = _ds("src", S3("glacier-test-src")), _ds("res", FakeStorage())
@@ -220,7 +221,7 @@ def test_storage_only_aws_stack_has_no_state_machine(tmp_path: Path) -> None:
 
 
 def test_a_gcs_dataset_under_the_aws_compiler_names_it_and_the_missing_provider() -> None:
-    # API.md section 8: a provider-specific resource for a provider the compiler lacks
+    # the public contract: a provider-specific resource for a provider the compiler lacks
     with pytest.raises(
         CompilationError,
         match=r"dataset 'mirrored' uses GCS\(object_storage\), which needs provider 'gcp', "

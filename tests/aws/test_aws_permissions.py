@@ -32,6 +32,8 @@ from glacier.errors import InputError
 from glacier.loader import load_pipeline
 from glacier_aws import runtime
 
+pytestmark = pytest.mark.slow
+
 PIPELINES = Path(__file__).resolve().parent.parent / "pipelines"
 ADMIN = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 RUN_ID = "perm-run"

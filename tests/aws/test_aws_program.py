@@ -15,6 +15,8 @@ from glacier.loader import load_pipeline
 from glacier_aws import AWSCompiler
 from glacier_aws.model import ModelOptions, build_model, lambda_env_bytes
 
+pytestmark = pytest.mark.slow
+
 LOGS = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/glacier"
 SECRET = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret"
 DATA_BUCKETS = ["acme-orders-landing", "orders-by-customer", "orders-customers", "orders-report"]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_mocks import ACCOUNT, Run, run_stack
+from golden_files import deployable_copy
 
 from glacier.compilation import Infrastructure
 
@@ -37,6 +37,7 @@ def _pairs(template: Any, deployed: Any, path: str = "$") -> list[tuple[str, str
     return []
 
 
+@pytest.mark.slow
 def test_deployed_definition_is_the_file_with_each_placeholder_filled(
     orders_infra: Infrastructure, orders_run: Run
 ) -> None:
@@ -56,6 +57,7 @@ def test_deployed_definition_is_the_file_with_each_placeholder_filled(
     }
 
 
+@pytest.mark.slow
 def test_deployed_definition_passes_asl_validator(orders_run: Run, tmp_path: Path) -> None:
     path = tmp_path / "deployed.json"
     path.write_text(json.dumps(_deployed(orders_run)))
@@ -66,14 +68,14 @@ def test_deployed_definition_passes_asl_validator(orders_run: Run, tmp_path: Pat
 
 
 def _stack_with(tmp_path: Path, edit: Any) -> Path:
-    stack = tmp_path / "aws"
-    shutil.copytree(GOLDEN, stack)
+    stack = deployable_copy(GOLDEN, tmp_path / "aws")
     definition = json.loads((stack / "state_machine.json").read_text())
     edit(definition)
     (stack / "state_machine.json").write_text(json.dumps(definition, indent=2))
     return stack
 
 
+@pytest.mark.slow
 def test_placeholders_inside_text_or_keys_are_left_alone(tmp_path: Path) -> None:
     def edit(definition: dict[str, Any]) -> None:
         definition["Comment"] = "calls ${validate_fn.arn} first"
@@ -85,6 +87,7 @@ def test_placeholders_inside_text_or_keys_are_left_alone(tmp_path: Path) -> None
     assert deployed["States"]["validate"]["Parameters"]["FunctionName"].endswith("validate-1a2b3c4")
 
 
+@pytest.mark.slow
 def test_a_stale_definition_file_fails_the_deploy(tmp_path: Path) -> None:
     def edit(definition: dict[str, Any]) -> None:
         definition["States"]["validate"]["Parameters"]["FunctionName"] = "${gone_fn.arn}"
@@ -106,6 +109,7 @@ def _states(definition: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+@pytest.mark.slow
 def test_deterministic_task_errors_are_never_retried(orders_run: Run) -> None:
     # A schema violation or a wrong return shape fails the same way every time: the first
     # retrier stops it before the task's own States.ALL retrier would back off and repeat it.

@@ -157,6 +157,7 @@ def test_internal_errors_are_one_line_too(
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("launcher", ["module", "script"])
 def test_real_processes(launcher: str, pipelines_dir: Path) -> None:
     cmd = (
@@ -216,6 +217,7 @@ def test_graph_refuses_image_formats_it_cannot_render(
     assert not target.exists()
 
 
+@pytest.mark.slow
 def test_a_closed_stdout_pipe_ends_quietly(pipelines_dir: Path) -> None:
     # `glacier graph REF | head -1`: the reader leaves early; no "internal error", no
     # "Exception ignored ... BrokenPipeError" at exit, and SIGPIPE's conventional status

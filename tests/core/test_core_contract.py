@@ -1,5 +1,6 @@
-"""API.md sections 1-5 and 9, checked as a user meets them: forms that must work, and the
-errors (class and message) for the slips a user makes.
+"""The public contract (datasets, tasks, pipelines, storage, resources, command line), checked
+as a user meets them: forms that must work, and the errors (class and message) for the slips a
+user makes.
 
 This module uses ``from __future__ import annotations``, so every annotation below is a
 string that ``@task`` resolves at decoration time.
@@ -24,7 +25,7 @@ from glacier.storage import LocalFS, ObjectStorage
 raw = Dataset("raw")
 out = Dataset("out")
 
-# -- tasks (API.md section 2) ------------------------------------------------------------------
+# -- tasks ------------------------------------------------------------------------------------
 
 
 def test_positional_only_parameters_are_refused_at_decoration() -> None:
@@ -119,7 +120,7 @@ def test_same_dataset_in_and_out_is_a_cycle_error() -> None:
             return data
 
 
-# -- datasets (API.md section 1) ---------------------------------------------------------------
+# -- datasets ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -139,7 +140,7 @@ def test_parametrised_dtype_without_parameters_names_the_column(dtype: Any, exam
         Dataset("a", schema={"c": dtype})
 
 
-# -- pipelines (API.md section 3) --------------------------------------------------------------
+# -- pipelines --------------------------------------------------------------------------------
 
 
 def _extract() -> Any:
@@ -205,7 +206,7 @@ def test_schedule_edge_values_are_accepted(schedule: str) -> None:
     assert Pipeline(name="p", schedule=schedule).schedule == schedule
 
 
-# -- storage (API.md section 5) ----------------------------------------------------------------
+# -- storage ----------------------------------------------------------------------------------
 
 
 def test_localfs_takes_a_path_positionally_or_by_keyword(tmp_path: Path) -> None:
@@ -214,7 +215,7 @@ def test_localfs_takes_a_path_positionally_or_by_keyword(tmp_path: Path) -> None
     assert Dataset("d", storage=LocalFS(base_path=tmp_path)).storage == LocalFS(str(tmp_path))
 
 
-# -- command line (API.md section 9) -----------------------------------------------------------
+# -- command line -----------------------------------------------------------------------------
 
 
 def test_graph_output_that_cannot_be_written_is_one_line(
@@ -254,7 +255,7 @@ _retrying = task(retries=1)  # made at module level, applied inside the builder 
 
 
 def test_annotations_resolve_where_the_decorator_is_applied() -> None:
-    # API.md section 2: resolved "when the task is decorated, against the defining scope".
+    # annotations are resolved when the task is decorated, against the defining scope
     def build() -> Pipeline:
         pipeline = Pipeline(name="built")
         register = pipeline.task(retries=2)  # made before the Datasets exist
@@ -326,7 +327,7 @@ def test_metadata_json_cannot_carry_is_refused(value: Any) -> None:
         Dataset("a", metadata={"x": value})
 
 
-# -- resource errors (API.md sections 4 and 5) -------------------------------------------------
+# -- resource errors (compute and storage) ----------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from glacier.loader import load_pipeline
 
@@ -45,6 +46,7 @@ def test_quickstart_task_is_a_plain_function() -> None:
     assert clean_orders(rows).collect()["order_id"].to_list() == [1]
 
 
+@pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
@@ -75,6 +77,7 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "Pulumi program written to build/infra" in out
 
 
+@pytest.mark.slow
 def test_glacier_run_after_the_demo_reuses_its_data_and_skips(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     demo = [sys.executable, "-m", "examples.demo"]

@@ -120,6 +120,7 @@ def test_code_hash_without_source_uses_the_code_object_deterministically() -> No
     assert _code_hash(first.fn) == first.code_hash
 
 
+@pytest.mark.slow
 def test_a_local_run_never_imports_pydantic_and_default_compute_is_shared(tmp_path: Path) -> None:
     # Importing pydantic costs a local run ~50 ms of whole-process time (benchmarks/local_run.py):
     # declaring resources, building, running and graphing a pipeline must not load it.

@@ -1,4 +1,4 @@
-"""API.md section 6: the GCP and Azure packages' storage and compute declarations.
+"""The GCP and Azure provider packages' storage and compute declarations.
 
 Their compilers are not built in this version; the declarations are real (validated on
 creation, provider-bound, located by remote runs: tests/executor/test_executor_remote.py).

@@ -37,6 +37,7 @@ def _settled_listing(folder: Path, seconds: float = 0.3) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
+@pytest.mark.slow  # 15 rounds of a race, each waiting for late sinks to settle: ~5 s
 def test_a_failed_multi_sink_query_leaves_nothing_even_when_sinks_finish_late(tmp_path):
     """Polars returns a sink's error while sibling sinks still write; none may leave a file.
 
@@ -76,6 +77,7 @@ class Order(BaseModel):
     amount: float
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["ndjson", "csv", "parquet", "ipc"])
 def test_remote_write_of_a_non_nullable_schema_in_each_format(s3_options, fmt):
     """Nulls are checked on the collected frame, then uploaded (no write_ndjson options)."""
@@ -88,6 +90,7 @@ def test_remote_write_of_a_non_nullable_schema_in_each_format(s3_options, fmt):
     assert exists(uri, s3_options, ds.format)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["csv", "ndjson"])
 def test_remote_text_source_is_found_in_its_storage(workdir, orders, s3_options, fmt):
     """A csv/ndjson object is not parquet: probing it as parquet called it missing."""
@@ -118,6 +121,7 @@ def lake(prefix: str, fmt: str = "parquet") -> Pipeline:
     return p
 
 
+@pytest.mark.slow
 def test_s3_parquet_bytes_are_unknown_and_shown_as_a_dash(workdir, orders, s3_options):
     executor = LocalExecutor(storage="remote", storage_options={"aws": s3_options})
     result = executor.run(lake("bytes/"), inputs={"raw": orders})
@@ -127,6 +131,7 @@ def test_s3_parquet_bytes_are_unknown_and_shown_as_a_dash(workdir, orders, s3_op
     assert row[4] == "-"
 
 
+@pytest.mark.slow
 def test_s3_delta_bytes_are_measured_from_the_table(workdir, orders, s3_options):
     options = {**s3_options, "aws_s3_allow_unsafe_rename": "true"}
     executor = LocalExecutor(storage="remote", storage_options={"aws": options})
@@ -165,9 +170,10 @@ def test_tasks_that_wrote_nothing_show_dashes_not_zeros():
     assert [r[3:] for r in rows.summary_rows()] == [("0", "10 B"), ("-", "-")]
 
 
+@pytest.mark.slow
 def test_a_remote_run_whose_query_fails_midway_keeps_yesterdays_objects(workdir, s3_options):
     """A Polars sink to an object store finishes its upload even when the query fails; a
-    remote run computes first, so the previous objects stay whole (API.md 7: atomic writes)."""
+    remote run computes first, so the previous objects stay whole (writes are atomic)."""
     rows = 100_000
     src = Dataset("src", storage=S3("lake", prefix="midway/"))
     good = Dataset("good", storage=S3("lake", prefix="midway/"))

@@ -61,8 +61,8 @@ def test_input_change_reruns_only_what_reads_it(workdir, orders):
 
 
 def test_deleted_output_is_rebuilt_and_its_downstream_reruns(workdir, orders):
-    # make_c's input was rewritten: it must read what make_b writes now (API.md 7: a task is
-    # skipped only when its inputs are unchanged)
+    # make_c's input was rewritten: it must read what make_b writes now (a task is skipped
+    # only when its inputs are unchanged)
     write_raw(orders)
     samples.chain().run()
     os.remove(".glacier/datasets/b.parquet")

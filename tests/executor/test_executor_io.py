@@ -83,7 +83,7 @@ def test_pydantic_non_optional_columns_must_hold_no_nulls(workdir):
         samples.typed("out").run(inputs={"src": bad})
     assert isinstance(info.value.__cause__, SchemaError)
     assert not Path("out").exists() or list(Path("out").iterdir()) == []
-    # API.md section 1: a violation raises SchemaError, also from pipeline.run()
+    # a schema violation raises SchemaError, also from pipeline.run()
     with pytest.raises(SchemaError, match=r"task 'check' failed: .*dataset 'checked'") as caught:
         samples.typed("out").run(inputs={"src": bad})
     assert isinstance(caught.value, TaskFailedError) and caught.value.task == "check"

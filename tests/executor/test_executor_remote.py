@@ -52,6 +52,7 @@ def roundtrip(storage: StorageResource, executor: LocalExecutor, orders, fmt="pa
     return result
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["parquet", "csv", "delta"])
 def test_s3_remote_run(workdir, orders, s3_options, fmt):
     options = dict(s3_options)
@@ -64,6 +65,7 @@ def test_s3_remote_run(workdir, orders, s3_options, fmt):
     assert not (workdir / ".glacier" / "datasets").exists()  # nothing landed locally
 
 
+@pytest.mark.slow
 def test_s3_source_from_its_storage_and_generic_object_storage(workdir, orders, s3_options):
     executor = LocalExecutor(
         storage="remote", storage_options={"aws": s3_options}, remote_base="s3://lake/generic"
@@ -81,6 +83,7 @@ def test_generic_storage_without_a_base_url_is_a_clear_error(workdir, orders):
         LocalExecutor(storage="remote").run(lake(ObjectStorage()), inputs={"raw": orders})
 
 
+@pytest.mark.slow
 def test_azure_remote_run(workdir, orders, azure_options):
     executor = LocalExecutor(storage="remote", storage_options={"azure": azure_options})
     result = roundtrip(
@@ -96,6 +99,7 @@ def test_azure_remote_run(workdir, orders, azure_options):
     assert again.tasks["summarize"].rows == expected(orders).height
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["parquet", "ndjson"])
 def test_gcs_remote_run_through_gcsfs(workdir, orders, gcs_options, fmt):
     executor = LocalExecutor(storage="remote", storage_options={"gcp": gcs_options})

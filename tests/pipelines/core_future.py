@@ -1,4 +1,4 @@
-"""Every annotation form API.md lists, in a module with ``from __future__ import annotations``."""
+"""Every task annotation form, in a module with ``from __future__ import annotations``."""
 
 from __future__ import annotations
 

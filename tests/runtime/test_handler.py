@@ -24,6 +24,8 @@ from glacier.spec import PipelineSpec
 from glacier_aws import runtime
 from glacier_aws.layout import dataset_locations, task_locations
 
+pytestmark = pytest.mark.slow
+
 RUN_ID = "run-2026-01-01"
 
 

@@ -11,6 +11,8 @@ from glacier import Dataset, Pipeline, task
 from glacier.runtime import run_task
 from glacier.storage import ObjectStorage
 
+pytestmark = pytest.mark.slow
+
 ROWS = 100_000
 
 

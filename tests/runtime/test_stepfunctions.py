@@ -70,6 +70,7 @@ def _all_states(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
 # -- the definition ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_definition_passes_asl_validator(shape: str, tmp_path: Path) -> None:
     definition = state_machine_definition(SHAPES[shape]().spec(), _resource)
@@ -82,6 +83,7 @@ def test_definition_passes_asl_validator(shape: str, tmp_path: Path) -> None:
     assert "is valid" in done.stdout
 
 
+@pytest.mark.slow
 def test_asl_validator_rejects_a_broken_definition(tmp_path: Path) -> None:
     """The validator check above can fail: a dangling Next is reported."""
     definition = state_machine_definition(shapes.diamond().spec(), _resource)
@@ -404,6 +406,7 @@ def _assert_topological(spec: PipelineSpec, events: list[dict[str, Any]]) -> lis
     return sorted(entered, key=entered.__getitem__)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shape", ["diamond", "stages", "wide", "nshape"])
 def test_moto_runs_tasks_in_topological_order(shape, aws, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     spec = SHAPES[shape]().spec()
@@ -425,6 +428,7 @@ def test_moto_runs_tasks_in_topological_order(shape, aws, monkeypatch) -> None: 
     }
 
 
+@pytest.mark.slow
 def test_run_id_defaults_to_the_execution_name(aws, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     fake = FakeLambdas(_report)
     result = _execute(aws, shapes.linear(2).spec(), fake, monkeypatch, {}, "exec-2026-01-02")
@@ -432,6 +436,7 @@ def test_run_id_defaults_to_the_execution_name(aws, monkeypatch) -> None:  # typ
     assert [e for _, e in fake.calls] == [{"run_id": "exec-2026-01-02"}] * 2
 
 
+@pytest.mark.slow
 def test_a_failing_task_is_retried_with_backoff_then_fails_the_run(aws, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     spec = shapes.diamond().spec()  # extract retries 2, join retries 1
 
@@ -450,6 +455,7 @@ def test_a_failing_task_is_retried_with_backoff_then_fails_the_run(aws, monkeypa
     assert any(e["type"] == "ExecutionFailed" for e in result["events"])
 
 
+@pytest.mark.slow
 def test_non_retryable_errors_fail_at_once(aws, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     def bad_schema(task: str, event: dict[str, Any]) -> dict[str, Any]:
         if task == "extract":
@@ -469,6 +475,7 @@ def test_non_retryable_errors_fail_at_once(aws, monkeypatch) -> None:  # type: i
     assert aws.sleeps == []
 
 
+@pytest.mark.slow
 def test_retries_with_exponential_backoff_then_succeed(aws, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     attempts: dict[str, int] = {}
 
@@ -485,6 +492,7 @@ def test_retries_with_exponential_backoff_then_succeed(aws, monkeypatch) -> None
     assert aws.sleeps == [5, 10, 20]
 
 
+@pytest.mark.slow
 def test_step_functions_errors_fail_under_a_fixed_name(aws, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     def no_payload(task: str, event: dict[str, Any]) -> dict[str, Any]:
         return {"task": task}  # no rows/bytes: the ResultSelector cannot select them

@@ -15,7 +15,7 @@ from dataclasses import replace
 from glacier.compilation.base import CompileInput, Compiler, StackBuild
 from glacier.compilation.infrastructure import DatasetPlan, ResolvedResource, Stack, TaskPlan
 from glacier.errors import CompilationError
-from glacier.spec import PipelineSpec, TaskSpec
+from glacier.ir import PipelineIR, TaskIR
 from glacier_aws.cost import monthly_cost
 from glacier_aws.model import AWSModel, ModelOptions, build_model
 from glacier_aws.policy import execution_statements
@@ -70,7 +70,7 @@ class AWSCompiler(Compiler):
         stages = tuple(
             s for s in (tuple(n for n in st if n in aws_tasks) for st in spec.stages) if s
         )
-        aws_spec = spec.model_copy(update={"tasks": _aws_tasks(spec, aws_tasks), "stages": stages})
+        aws_spec = replace(spec, tasks=_aws_tasks(spec, aws_tasks), stages=stages)
         model = build_model(aws_spec, job.placement, self.options)
         model = replace(model, spec=aws_spec)
         files = project_files(spec, dict(job.source.files), bool(model.containers))
@@ -114,7 +114,7 @@ _RETENTION_DAYS = (
 )
 
 
-def _aws_tasks(spec: PipelineSpec, aws_tasks: set[str]) -> tuple[TaskSpec, ...]:
+def _aws_tasks(spec: PipelineIR, aws_tasks: set[str]) -> tuple[TaskIR, ...]:
     """The AWS tasks, each with its nearest AWS upstream tasks: through a task placed on
     another provider, an AWS task still runs after the AWS tasks that one waits for."""
     by_name = {t.name: t for t in spec.tasks}
@@ -129,9 +129,7 @@ def _aws_tasks(spec: PipelineSpec, aws_tasks: set[str]) -> tuple[TaskSpec, ...]:
         return nearest[name]
 
     return tuple(
-        t
-        if set(t.upstream) <= aws_tasks
-        else t.model_copy(update={"upstream": tuple(sorted(on_aws(t.name)))})
+        t if set(t.upstream) <= aws_tasks else replace(t, upstream=tuple(sorted(on_aws(t.name))))
         for t in spec.tasks
         if t.name in aws_tasks
     )

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from glacier.errors import CompilationError
+from glacier.ir import DatasetIR, PipelineIR, TaskIR
 from glacier.runtime.locations import RUN_ID_PLACEHOLDER, check_run_id, resolve_location
-from glacier.spec import DatasetSpec, PipelineSpec, TaskSpec
 
 #: Key prefix of ephemeral datasets in the intermediate bucket (target of the expiry rule).
 EPHEMERAL_PREFIX = "runs/"
@@ -32,19 +32,19 @@ def normalize_prefix(prefix: str) -> str:
     return f"{cleaned}/" if cleaned else ""
 
 
-def dataset_key(ds: DatasetSpec, prefix: str = "") -> str:
+def dataset_key(ds: DatasetIR, prefix: str = "") -> str:
     """The object key of a dataset: ``"<prefix><name>.<ext>"`` (the prefix as a folder)."""
     return f"{normalize_prefix(prefix)}{ds.name}.{ds.extension}"
 
 
-def storage_prefix(ds: DatasetSpec) -> str:
+def storage_prefix(ds: DatasetIR) -> str:
     """The key prefix a dataset's storage declares (``S3(prefix=...)``), or ``""``."""
     if ds.storage is None:
         return ""
-    return str(ds.storage.option("prefix", ""))
+    return str(ds.storage.config.get("prefix", ""))  # ObjectStorage() has none
 
 
-def dataset_location(ds: DatasetSpec, bucket: str) -> str:
+def dataset_location(ds: DatasetIR, bucket: str) -> str:
     """The ``s3://`` URI template of one dataset in ``bucket`` (see the module docstring)."""
     if ds.ephemeral:
         key = f"{EPHEMERAL_PREFIX}{RUN_ID_PLACEHOLDER}/{dataset_key(ds)}"
@@ -53,7 +53,7 @@ def dataset_location(ds: DatasetSpec, bucket: str) -> str:
     return f"s3://{bucket}/{key}"
 
 
-def dataset_locations(spec: PipelineSpec, buckets: Mapping[str, str]) -> dict[str, str]:
+def dataset_locations(spec: PipelineIR, buckets: Mapping[str, str]) -> dict[str, str]:
     """Dataset name -> ``s3://`` URI template for every dataset of ``spec``.
 
     ``buckets`` maps each dataset name to its bucket name (ephemeral datasets to the
@@ -69,7 +69,7 @@ def dataset_locations(spec: PipelineSpec, buckets: Mapping[str, str]) -> dict[st
     return {ds.name: dataset_location(ds, buckets[ds.name]) for ds in spec.datasets}
 
 
-def task_locations(task: TaskSpec, locations: Mapping[str, str]) -> dict[str, str]:
+def task_locations(task: TaskIR, locations: Mapping[str, str]) -> dict[str, str]:
     """The subset of ``locations`` one task touches (its inputs and outputs), sorted by name.
 
     This is what goes into the task's ``GLACIER_LOCATIONS`` environment variable.

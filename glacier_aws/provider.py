@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from glacier_aws.compiler import AWSCompiler
+from glacier_aws.compiler import AWSCompiler
 
 
 class AWSProvider:
@@ -17,8 +14,6 @@ class AWSProvider:
 
     def compiler(self) -> AWSCompiler:
         """An AWSCompiler configured from the environment (AWS_REGION...)."""
-        from glacier_aws.compiler import AWSCompiler
-
         return AWSCompiler.from_env()
 
     def __repr__(self) -> str:

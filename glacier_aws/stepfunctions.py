@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from glacier.errors import CompilationError
-from glacier.spec import PipelineSpec, TaskSpec
+from glacier.ir import PipelineIR, TaskIR
 from glacier_aws.schedule import schedule_expression
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
@@ -68,7 +68,7 @@ _LAMBDA_REPORT = {
 _ECS_REPORT = {"status": "succeeded", "task_arn.$": "$.TaskArn"}
 _OTHER_REPORT = {"status": "succeeded"}
 
-TaskResource = Callable[[TaskSpec], Mapping[str, Any]]
+TaskResource = Callable[[TaskIR], Mapping[str, Any]]
 
 
 # -- task state resources ----------------------------------------------------------------------
@@ -128,7 +128,7 @@ def _report_selector(fields: Mapping[str, Any]) -> dict[str, Any]:
     return dict(_OTHER_REPORT)
 
 
-def _retriers(task: TaskSpec, fields: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _retriers(task: TaskIR, fields: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Retry policy: never for deterministic errors, Lambda hiccups always, then task.retries."""
     retriers: list[dict[str, Any]] = []
     if task.retries > 0:
@@ -155,7 +155,7 @@ def _retriers(task: TaskSpec, fields: Mapping[str, Any]) -> list[dict[str, Any]]
     return retriers
 
 
-def _task_state(task: TaskSpec, task_resource: TaskResource) -> dict[str, Any]:
+def _task_state(task: TaskIR, task_resource: TaskResource) -> dict[str, Any]:
     """A Task state for one task (without its Next/End/ResultPath/Catch)."""
     fields = task_resource(task)
     if "Resource" not in fields:
@@ -220,14 +220,14 @@ class Par:
     branches: tuple[Node, ...]
 
 
-Node = Union[TaskSpec, Seq, Par]
+Node = Union[TaskIR, Seq, Par]
 
 #: Deeper than this many nested Parallel states or fallback cuts, a part of the DAG runs
 #: level by level (a guard for pathological shapes; series-parallel DAGs this deep are rare).
 MAX_NESTING = 64
 
 
-def dag_plan(spec: PipelineSpec) -> Node:
+def dag_plan(spec: PipelineIR) -> Node:
     """The tasks as nested sequences and parallel branches, each starting when its upstream
     tasks are done.
 
@@ -250,7 +250,7 @@ def dag_plan(spec: PipelineSpec) -> Node:
 
 @dataclass
 class _Planner:
-    tasks: list[TaskSpec]
+    tasks: list[TaskIR]
     upstream: list[tuple[int, ...]]
     ancestors: list[int]
 
@@ -387,7 +387,7 @@ class _Renderer:
             return self._parallel(node, next_, top)
         return self._task(node, next_, top)
 
-    def _task(self, task: TaskSpec, next_: str | None, top: bool) -> tuple[str, dict[str, Any]]:
+    def _task(self, task: TaskIR, next_: str | None, top: bool) -> tuple[str, dict[str, Any]]:
         state = _task_state(task, self.task_resource)
         state["ResultPath"] = f"$.tasks.{task.name}" if self.accumulate else None
         if top:
@@ -510,7 +510,7 @@ def _start_states(first: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def state_machine_definition(spec: PipelineSpec, task_resource: TaskResource) -> dict[str, Any]:
+def state_machine_definition(spec: PipelineIR, task_resource: TaskResource) -> dict[str, Any]:
     """The ASL definition running ``spec``'s DAG (see :func:`dag_plan`), with retries and a
     failure path.
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from glacier.compilation.registry import unbuilt_compiler
+from glacier_azure.hints import check_storage_hints
 
 
 def _not_built(what: str) -> NoReturn:
@@ -30,4 +31,4 @@ class AzureCompiler:
         _not_built("AzureCompiler.from_env()")
 
 
-__all__ = ["AzureCompiler"]
+__all__ = ["AzureCompiler", "check_storage_hints"]

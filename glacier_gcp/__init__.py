@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from glacier.compilation.registry import unbuilt_compiler
+from glacier_gcp.hints import check_storage_hints
 
 
 def _not_built(what: str) -> NoReturn:
@@ -28,4 +29,4 @@ class GCPCompiler:
         _not_built("GCPCompiler.from_env()")
 
 
-__all__ = ["GCPCompiler"]
+__all__ = ["GCPCompiler", "check_storage_hints"]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, ClassVar
 from glacier.compilation.infrastructure import CompilationWarning, Infrastructure, Stack
 from glacier.compilation.resolve import Placement, resolve
 from glacier.compilation.sources import PipelineSource, locate_source
-from glacier.spec import PipelineSpec
+from glacier.ir import PipelineIR
 
 if TYPE_CHECKING:
     from glacier.pipeline import Pipeline
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 class CompileInput:
     """Everything a provider needs to build its stack."""
 
-    spec: PipelineSpec
+    spec: PipelineIR
     placement: Placement
     source: PipelineSource
 

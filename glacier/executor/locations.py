@@ -54,9 +54,7 @@ class Locator:
         if storage is None:
             return None
         if storage.type == "local_fs":
-            return os.path.join(
-                str(storage.option("base_path", "./data")), f"{ds.name}.{ds.extension}"
-            )
+            return os.path.join(str(storage.config["base_path"]), f"{ds.name}.{ds.extension}")
         if not self.remote:
             return dataset_uri(ds, os.path.join(self.root, "datasets"))
         return self._remote_uri(ds)
@@ -75,14 +73,14 @@ class Locator:
                 raise DefinitionError(msg)
             return dataset_uri(ds, self.remote_base)
         scheme = _SCHEMES.get(provider)
-        bucket = storage.option("container") if provider == "azure" else storage.option("bucket")
+        bucket = storage.config.get("container" if provider == "azure" else "bucket")
         if scheme is None or not bucket:
             msg = (
                 f"dataset {ds.name!r}: cannot locate storage {storage.cls} (provider {provider!r}) "
                 "in a remote run; expected an S3, GCS or BlobStorage resource with a bucket/container"
             )
             raise DefinitionError(msg)
-        return f"{scheme}://{bucket}/{storage.option('prefix', '')}{ds.name}.{ds.extension}"
+        return f"{scheme}://{bucket}/{storage.config.get('prefix', '')}{ds.name}.{ds.extension}"
 
     def options(self, uri: str, ds: DatasetIR | None = None) -> dict[str, str] | None:
         """Storage options for ``uri``'s provider (None for local paths)."""
@@ -90,7 +88,7 @@ class Locator:
         if provider is None:
             return None
         opts = dict(self.storage_options.get(provider, {}))
-        account = ds.storage.option("account") if ds is not None and ds.storage else None
+        account = ds.storage.config.get("account") if ds is not None and ds.storage else None
         if provider == "azure" and account and not _has_account(opts):
             opts["account_name"] = str(account)
         return opts or None

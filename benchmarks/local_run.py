@@ -137,7 +137,6 @@ def run_glacier(data: Path, out: Path) -> None:
     inputs = {n: str(data / f"{n}.parquet") for n in ("orders", "customers")}
     result = pipeline.run(inputs=inputs, root=str(out / ".glacier"), force=True)
     assert result.ok and result.queries == 1, result
-    assert "pydantic" not in sys.modules, "a local run imported pydantic"
 
 
 def run_fused(data: Path, out: Path) -> None:
@@ -244,10 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def import_cost(repeat: int) -> dict[str, float]:
+def import_cost(repeat: int) -> float:
     """Median seconds a fresh process spends importing glacier after polars (the fixed part of
-    pipeline.run()'s time over the fused query), and pydantic alone, which a local run does not
-    import (the worker checks)."""
+    pipeline.run()'s time over the fused query)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     probe = (
         "import time, polars; t = time.perf_counter(); import {module}; "
@@ -259,8 +257,7 @@ def import_cost(repeat: int) -> dict[str, float]:
         out = subprocess.check_output([sys.executable, "-c", code], text=True, env=env)
         return float(out)
 
-    modules = {"glacier": "glacier", "pydantic": "pydantic.main"}
-    return {k: statistics.median(once(m) for _ in range(repeat)) for k, m in modules.items()}
+    return statistics.median(once("glacier") for _ in range(repeat))
 
 
 def report(data: Path, tmp: Path, repeat: int) -> None:
@@ -293,8 +290,7 @@ def report(data: Path, tmp: Path, repeat: int) -> None:
     extra = import_cost(repeat)
     print(
         f"of pipeline.run()'s {1000 * (wall['glacier'] - wall['fused']):.0f} ms over the fused "
-        f"query, importing glacier after polars takes {1000 * extra['glacier']:.0f} ms "
-        f"(a local run imports no pydantic, which alone takes {1000 * extra['pydantic']:.0f} ms)"
+        f"query, importing glacier after polars takes {1000 * extra:.0f} ms"
     )
     print(
         f"(median of {repeat} interleaved runs each after a warm-up round, fresh process per "

@@ -28,9 +28,9 @@ import functools
 import inspect
 import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import MISSING, dataclass, fields
-from typing import Any, NoReturn, Protocol
+from typing import Any, NamedTuple, NoReturn, Protocol
 
 from glacier.errors import ResourceError
 
@@ -79,9 +79,9 @@ def check_type(owner: object, field: str, *kinds: type, optional: bool = False) 
 
 def _bounds(gt: float | None, ge: float | None, lt: float | None, le: float | None) -> str:
     if ge is not None and le is not None and gt is None and lt is None:
-        return f"from {ge:g} to {le:g}"
+        return f"from {ge} to {le}"
     parts = [
-        f"{word} {bound:g}"
+        f"{word} {bound}"
         for word, bound in (
             ("greater than", gt),
             ("at least", ge),
@@ -186,37 +186,59 @@ def short_repr(obj: object) -> str:
     return f"{type(obj).__name__}({', '.join(shown)})"
 
 
+class _Parameters(NamedTuple):
+    signature: inspect.Signature
+    positional: tuple[str, ...]
+    names: frozenset[str]
+    required: frozenset[str]
+
+
 @functools.cache
-def _signature(cls: type) -> inspect.Signature:
-    return inspect.signature(cls.__init__)  # type: ignore[misc]
+def _parameters(cls: type) -> _Parameters:
+    """What ``cls(...)`` takes, read once per class from its ``__init__``."""
+    signature = inspect.signature(cls.__init__)  # type: ignore[misc]
+    params = list(signature.parameters.values())[1:]
+    return _Parameters(
+        signature,
+        tuple(p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD),
+        frozenset(p.name for p in params),
+        frozenset(p.name for p in params if p.default is p.empty),
+    )
 
 
-def _rebuild(cls: type[Checked], values: Mapping[str, Any]) -> Checked:
-    return cls(**values)
+def _check_call(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """A ResourceError, in Python's words, when ``cls(*args, **kwargs)`` does not fit."""
+    p = _parameters(cls)
+    taken = p.positional[: len(args)]
+    if (
+        len(args) <= len(p.positional)
+        and p.names.issuperset(kwargs)
+        and p.required.issubset((*taken, *kwargs))
+        and kwargs.keys().isdisjoint(taken)
+    ):
+        return
+    try:
+        p.signature.bind(None, *args, **kwargs)
+    except TypeError as exc:
+        takes = ", ".join(list(p.signature.parameters)[1:])
+        fail(cls, None, f"{exc}; {cls.__name__} takes: {takes}")
 
 
 @dataclass(frozen=True)
 class Checked:
-    """Base of frozen dataclasses that check their arguments: a wrong call (unknown or
-    missing argument) is a ResourceError like a wrong value, not a bare TypeError.
+    """Base of frozen dataclasses that check their arguments: a wrong call (an unknown
+    argument, a missing one, too many) is a ResourceError like a wrong value, not a TypeError.
 
     A frozen dataclass itself (with no fields), so a subclass is one too even undecorated,
     and a subclass that adds fields must be declared ``@dataclass(frozen=True)``.
     """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        signature = _signature(cls)
-        try:
-            signature.bind(None, *args, **kwargs)
-        except TypeError as exc:
-            takes = ", ".join(list(signature.parameters)[1:])
-            fail(cls, None, f"{exc}; {cls.__name__} takes: {takes}")
+        # A call without arguments is let through to __init__: copy, pickle and pydantic (a
+        # resource as a field of a user's model) make objects with a bare cls.__new__(cls).
+        if args or kwargs:
+            _check_call(cls, args, kwargs)
         return super().__new__(cls)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Copies and pickles are made through __init__ (``__new__`` checks every call).
-        values = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
-        return (_rebuild, (type(self), values))
 
 
 __all__ = [

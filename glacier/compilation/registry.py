@@ -14,8 +14,9 @@ a cloud package.
 
 from __future__ import annotations
 
+import functools
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -154,6 +155,11 @@ def check_storage_hints(name: str, hints: Mapping[str, object]) -> None:
     ``glacier_gcp:GCPProvider``), asked directly: a provider whose compiler is not built yet
     still knows its storage classes. Raises ProviderNotInstalledError when it is missing.
     """
+    _hint_checker(name)(hints)
+
+
+@functools.cache
+def _hint_checker(name: str) -> Callable[[Mapping[str, object]], None]:
     target = _entry_point_targets().get(name) or BUILTIN_PROVIDERS.get(name, ("", ""))[0]
     module_name = target.partition(":")[0]
     if not module_name:
@@ -164,11 +170,13 @@ def check_storage_hints(name: str, hints: Mapping[str, object]) -> None:
     except ImportError as exc:
         msg = f"provider {name!r} is not installed: importing {module_name} failed ({exc})"
         raise ProviderNotInstalledError(msg) from exc
-    check = getattr(package, "check_storage_hints", None)
+    check: Callable[[Mapping[str, object]], None] | None = getattr(
+        package, "check_storage_hints", None
+    )
     if check is None:
         msg = f"provider {name!r} ({module_name}) takes no storage hints; remove them"
         raise ValueError(msg)
-    check(hints)
+    return check
 
 
 __all__ = [

@@ -144,7 +144,6 @@ def run_glacier(data: Path, out: Path, force: bool = True) -> None:
         assert result.ok and result.queries == 1, result
     else:
         assert {t.status for t in result.tasks.values()} == {"skipped"}, result
-    assert "pydantic" not in sys.modules, "a local run imported pydantic"
 
 
 def run_skipped(data: Path, out: Path) -> None:
@@ -270,10 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def import_cost(repeat: int) -> dict[str, float]:
+def import_cost(repeat: int) -> float:
     """Median seconds a fresh process spends importing glacier after polars (the fixed part of
-    pipeline.run()'s time over the fused query), and pydantic alone, which a local run does not
-    import (the worker checks)."""
+    pipeline.run()'s time over the fused query)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     probe = (
         "import time, polars; t = time.perf_counter(); import {module}; "
@@ -285,8 +283,7 @@ def import_cost(repeat: int) -> dict[str, float]:
         out = subprocess.check_output([sys.executable, "-c", code], text=True, env=env)
         return float(out)
 
-    modules = {"glacier": "glacier", "pydantic": "pydantic.main"}
-    return {k: statistics.median(once(m) for _ in range(repeat)) for k, m in modules.items()}
+    return statistics.median(once("glacier") for _ in range(repeat))
 
 
 def medians(runs: list[Measure]) -> Measure:
@@ -325,8 +322,7 @@ def report(data: Path, tmp: Path, repeat: int) -> None:
     extra = import_cost(repeat)
     print(
         f"of pipeline.run()'s {1000 * (wall['glacier'] - wall['fused']):.0f} ms over the fused "
-        f"query, importing glacier after polars takes {1000 * extra['glacier']:.0f} ms "
-        f"(a local run imports no pydantic, which alone takes {1000 * extra['pydantic']:.0f} ms)"
+        f"query, importing glacier after polars takes {1000 * extra:.0f} ms"
     )
     print(
         f"(median of {repeat} interleaved runs each after a warm-up round, fresh process per "

@@ -19,12 +19,12 @@ from glacier.errors import (
     GlacierError,
     SchemaError,
 )
+from glacier.ir import PipelineIR
 from glacier.pipeline import Pipeline
 from glacier.task import Task, task
 
 if typing.TYPE_CHECKING:
     from glacier.executor import LocalExecutor, RunResult
-    from glacier.spec import PipelineSpec
 
 __version__ = "0.1.0"
 
@@ -35,10 +35,6 @@ def __getattr__(name: str) -> object:
         from glacier import executor
 
         return getattr(executor, name)
-    if name == "PipelineSpec":  # pydantic: imported by those who ask for the JSON IR
-        from glacier.spec import PipelineSpec
-
-        return PipelineSpec
     raise AttributeError(f"module 'glacier' has no attribute {name!r}")
 
 
@@ -51,7 +47,7 @@ __all__ = [
     "GlacierError",
     "LocalExecutor",
     "Pipeline",
-    "PipelineSpec",
+    "PipelineIR",
     "RunResult",
     "SchemaError",
     "Secret",

@@ -10,15 +10,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
+from glacier.checks import short_repr
 from glacier.errors import DefinitionError
 from glacier.ir import FORMAT_EXTENSIONS, DatasetIR, SchemaIR
 from glacier.schema import normalize_schema
 from glacier.storage import StorageResource
-
-if TYPE_CHECKING:
-    from glacier.spec import DatasetSpec
 
 NAME_RULE = "1-63 characters, a lowercase letter first, then lowercase letters, digits or '_'"
 _NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,62}")
@@ -156,16 +154,10 @@ class Dataset:
     def __repr__(self) -> str:
         parts = [repr(self.name)]
         if self.storage is not None:
-            parts.append(f"storage={self.storage!r}")
+            parts.append(f"storage={short_repr(self.storage)}")
         if self.format != "parquet":
             parts.append(f"format={self.format!r}")
         return f"Dataset({', '.join(parts)})"
-
-    def to_spec(self, producer: str | None = None, consumers: tuple[str, ...] = ()) -> DatasetSpec:
-        """This dataset as the pydantic IR model (see glacier.spec)."""
-        from glacier.spec import DatasetSpec
-
-        return DatasetSpec.from_ir(self.to_ir(producer, consumers))
 
     def to_ir(self, producer: str | None = None, consumers: tuple[str, ...] = ()) -> DatasetIR:
         """This dataset as IR; its fields were validated when the Dataset was made."""

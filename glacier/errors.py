@@ -6,9 +6,8 @@ Hierarchy::
     ├── DefinitionError          a Dataset, task, resource or pipeline is declared wrongly
     │   ├── CycleError           the inferred DAG has a cycle
     │   ├── DuplicateProducerError  two tasks produce the same dataset
-    │   └── glacier.resources.ResourceError  bad resource arguments (also a pydantic
-    │                            ValidationError; defined in glacier.resource_error and loaded
-    │                            on first use, to keep this module and local runs plain)
+    │   └── ResourceError        a resource (storage, compute, secret) got bad arguments
+    │                            (also a ValueError)
     ├── SchemaError              data written to a dataset, or a source's data, does not match
     │                            its declared schema
     ├── InputError               a source dataset has no data for a run
@@ -57,6 +56,20 @@ class CycleError(DefinitionError):
 
 class DuplicateProducerError(DefinitionError):
     """Two tasks declare the same dataset as an output."""
+
+
+class ResourceError(DefinitionError, ValueError):
+    """A resource (storage, compute, ``Secret``) was created with bad arguments.
+
+    Also a ``ValueError``, as Python code expects of a bad argument. ``resource`` is the class
+    name and ``field`` the argument at fault (None when the call itself is wrong: an unknown
+    or missing argument).
+    """
+
+    def __init__(self, message: str, resource: str = "", field: str | None = None) -> None:
+        super().__init__(message)
+        self.resource = resource
+        self.field = field
 
 
 class SchemaError(GlacierError):
@@ -180,6 +193,7 @@ __all__ = [
     "MissingSecretError",
     "PipelineReferenceError",
     "ProviderNotInstalledError",
+    "ResourceError",
     "SchemaError",
     "TaskFailedError",
     "TaskSchemaError",

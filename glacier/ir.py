@@ -1,25 +1,23 @@
-"""The provider-neutral IR as plain, frozen dataclasses: what local runs read.
+"""The provider-neutral IR: plain, frozen dataclasses, and their exact JSON form.
 
-The IR has two representations with the same fields, defaults and methods:
-
-- these dataclasses, built from a pipeline's Tasks, Datasets and resources by
-  ``pipeline.ir()``: the local executor, the state store and ``glacier graph`` read them, and
-  they import nothing beyond the standard library;
-- the pydantic models of :mod:`glacier.spec` (``pipeline.spec()``): validated, JSON
-  round-trippable, what compilers and the cloud runtime (the bundle's manifest) read.
-
-Why two: importing pydantic and building its validators costs a local run ~50 ms of its
-whole-process time (``benchmarks/local_run.py``), more than the rest of Glacier's overhead
-together; a local run never needs JSON. ``PipelineSpec.from_ir`` and ``PipelineSpec.to_ir``
-convert, and ``tests/core/test_core_model.py`` keeps both representations field for field
-alike.
-The methods live in the ``*Methods`` mixins below, shared by both.
+``pipeline.spec()`` builds a :class:`PipelineIR` from the pipeline's Tasks, Datasets and
+resources; the local executor, the compilers, ``glacier graph`` and the cloud runtime all read
+it. It holds only primitives (names, numbers, strings, and dicts and lists of those), so
+:func:`to_json` and :func:`from_json` round-trip it exactly: what the cloud runtime reads back
+from a bundle's manifest equals what the compiler was given. Pydantic does the JSON, at this
+boundary only (a ``TypeAdapter`` over these dataclasses, built on first use); the classes'
+``__pydantic_config__`` tells it that unknown keys are errors and that ``schema_`` is written
+``schema``.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 #: Bump when the IR changes shape incompatibly; readers reject versions they do not know.
 SPEC_VERSION = 1
@@ -35,27 +33,61 @@ FORMAT_EXTENSIONS: dict[str, str] = {
 }
 
 
-# -- behaviour, shared with glacier.spec ------------------------------------------------------
+def _json_key(name: str) -> str:
+    """A field's JSON key: ``DatasetIR.schema_`` is written ``"schema"`` (the manifest's key)."""
+    return name.removesuffix("_")
 
 
-class ResourceMethods:
-    __slots__ = ()
-    if TYPE_CHECKING:  # fields of the classes that mix this in
-        config: dict[str, Any]
-
-    def option(self, key: str, default: Any = None) -> Any:
-        """A configuration value, or ``default`` when it is unset or None."""
-        value = self.config.get(key)
-        return default if value is None else value
+#: How pydantic reads and writes every IR class (see the module docstring).
+_JSON_CONFIG: dict[str, Any] = {"extra": "forbid", "alias_generator": _json_key}
 
 
-class DatasetMethods:
-    __slots__ = ()
-    if TYPE_CHECKING:
-        name: str
-        storage: Any
-        producer: str | None
-        format: Format
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResourceIR:
+    """A storage or compute resource: its kind, provider, class and every field's value."""
+
+    __pydantic_config__ = _JSON_CONFIG
+
+    type: str
+    role: Literal["storage", "compute", "resource"]
+    provider: str | None = None
+    cls: str  # module:qualname of the class that declared it
+    #: Every field of the resource as JSON data, defaults included: read ``config["memory"]``.
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ColumnIR:
+    """One column of a declared schema. ``dtype`` is a JSON encoding of a Polars dtype."""
+
+    __pydantic_config__ = _JSON_CONFIG
+
+    name: str
+    dtype: Any
+    nullable: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SchemaIR:
+    __pydantic_config__ = _JSON_CONFIG
+
+    columns: tuple[ColumnIR, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DatasetIR:
+    """A dataset node: where it lives, its format and schema, who makes and reads it."""
+
+    __pydantic_config__ = _JSON_CONFIG
+
+    name: str
+    format: Format = "parquet"
+    storage: ResourceIR | None = None
+    schema_: SchemaIR | None = None
+    description: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    producer: str | None = None
+    consumers: tuple[str, ...] = ()
 
     @property
     def ephemeral(self) -> bool:
@@ -71,90 +103,11 @@ class DatasetMethods:
         return FORMAT_EXTENSIONS[self.format]
 
 
-class TaskMethods:
-    __slots__ = ()
-    if TYPE_CHECKING:
-        name: str
-        inputs: tuple[Any, ...]
-
-    @property
-    def input_datasets(self) -> tuple[str, ...]:
-        return tuple(i.dataset for i in self.inputs)
-
-
-_D = TypeVar("_D", bound=DatasetMethods)
-_T = TypeVar("_T", bound=TaskMethods)
-
-
-class PipelineMethods(Generic[_D, _T]):
-    __slots__ = ()
-    if TYPE_CHECKING:
-        name: str
-        datasets: tuple[_D, ...]
-        tasks: tuple[_T, ...]
-
-    def dataset(self, name: str) -> _D:
-        for ds in self.datasets:
-            if ds.name == name:
-                return ds
-        raise KeyError(f"pipeline {self.name!r} has no dataset {name!r}")
-
-    def task(self, name: str) -> _T:
-        for t in self.tasks:
-            if t.name == name:
-                return t
-        raise KeyError(f"pipeline {self.name!r} has no task {name!r}")
-
-    @property
-    def sources(self) -> tuple[_D, ...]:
-        return tuple(d for d in self.datasets if d.producer is None)
-
-
-# -- the dataclasses ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ResourceIR(ResourceMethods):
-    """A storage or compute resource: its kind, provider, class and configuration."""
-
-    type: str
-    role: Literal["storage", "compute", "resource"]
-    provider: str | None = None
-    cls: str  # module:qualname of the class that declared it
-    config: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ColumnIR:
-    """One column of a declared schema. ``dtype`` is a JSON encoding of a Polars dtype."""
-
-    name: str
-    dtype: Any
-    nullable: bool = True
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SchemaIR:
-    columns: tuple[ColumnIR, ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DatasetIR(DatasetMethods):
-    """A dataset node: where it lives, its format and schema, who makes and reads it."""
-
-    name: str
-    format: Format = "parquet"
-    storage: ResourceIR | None = None
-    schema_: SchemaIR | None = None
-    description: str = ""
-    metadata: dict[str, Any] = field(default_factory=dict)
-    producer: str | None = None
-    consumers: tuple[str, ...] = ()
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InputIR:
     """A task parameter bound to a dataset. ``frame`` says what the task receives."""
+
+    __pydantic_config__ = _JSON_CONFIG
 
     param: str
     dataset: str
@@ -165,14 +118,18 @@ class InputIR:
 class ParamIR:
     """A plain task parameter with its default (overridable at run time)."""
 
+    __pydantic_config__ = _JSON_CONFIG
+
     name: str
     default: Any = None
     annotation: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TaskIR(TaskMethods):
+class TaskIR:
     """A task node: the code to run, its data edges, its compute and retry policy."""
+
+    __pydantic_config__ = _JSON_CONFIG
 
     name: str
     module: str
@@ -189,10 +146,16 @@ class TaskIR(TaskMethods):
     timeout: float | None = None
     description: str = ""
 
+    @property
+    def input_datasets(self) -> tuple[str, ...]:
+        return tuple(i.dataset for i in self.inputs)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PipelineIR(PipelineMethods["DatasetIR", "TaskIR"]):
+class PipelineIR:
     """A whole pipeline: datasets sorted by name, tasks in topological order."""
+
+    __pydantic_config__ = _JSON_CONFIG
 
     version: int = SPEC_VERSION
     name: str
@@ -202,6 +165,52 @@ class PipelineIR(PipelineMethods["DatasetIR", "TaskIR"]):
     datasets: tuple[DatasetIR, ...] = ()
     tasks: tuple[TaskIR, ...] = ()
     stages: tuple[tuple[str, ...], ...] = ()
+
+    def dataset(self, name: str) -> DatasetIR:
+        for ds in self.datasets:
+            if ds.name == name:
+                return ds
+        raise KeyError(f"pipeline {self.name!r} has no dataset {name!r}")
+
+    def task(self, name: str) -> TaskIR:
+        for t in self.tasks:
+            if t.name == name:
+                return t
+        raise KeyError(f"pipeline {self.name!r} has no task {name!r}")
+
+    @property
+    def sources(self) -> tuple[DatasetIR, ...]:
+        return tuple(d for d in self.datasets if d.producer is None)
+
+
+# -- JSON ----------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _adapter() -> TypeAdapter[PipelineIR]:
+    # Imported here, at the JSON boundary: reading a pipeline or running it locally needs
+    # no JSON, and pydantic with its schema build is most of the cost of a first call.
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(PipelineIR)
+
+
+def to_json(ir: PipelineIR) -> str:
+    """Deterministic JSON (sorted datasets, topological tasks, two-space indent)."""
+    return _adapter().dump_json(ir, by_alias=True, indent=2).decode()
+
+
+def from_json(text: str | bytes) -> PipelineIR:
+    """The IR :func:`to_json` wrote; a ValueError (pydantic's ValidationError is one) names any
+    key or value that does not fit, and an IR version this Glacier cannot read is refused."""
+    ir = _adapter().validate_json(text)
+    if ir.version != SPEC_VERSION:
+        msg = (
+            f"pipeline manifest has IR version {ir.version}, this Glacier reads version "
+            f"{SPEC_VERSION}; recompile the pipeline with this Glacier version"
+        )
+        raise ValueError(msg)
+    return ir
 
 
 __all__ = [
@@ -215,4 +224,6 @@ __all__ = [
     "ResourceIR",
     "SchemaIR",
     "TaskIR",
+    "from_json",
+    "to_json",
 ]

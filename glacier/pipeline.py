@@ -25,7 +25,6 @@ from glacier.validated import Validated, build_ir
 if TYPE_CHECKING:
     from glacier.compilation import Compiler, Infrastructure
     from glacier.executor import Executor, RunResult
-    from glacier.spec import PipelineSpec
 
 _PIPELINE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 
@@ -78,7 +77,6 @@ class Pipeline:
         self._tasks: dict[int, Task] = {}  # by id(): registration order, O(1) membership
         self._dag: DAG | None = None
         self._validated: Validated | None = None
-        self._spec: PipelineSpec | None = None
         for t in _task_list(tasks, name):
             self.add(t)
 
@@ -93,7 +91,7 @@ class Pipeline:
         # validates or draws its pipeline at import) must not be served stale.
         if value != self._source:
             self._source = value
-            self._validated = self._spec = None
+            self._validated = None
 
     # -- declaring -------------------------------------------------------------------------
 
@@ -105,7 +103,7 @@ class Pipeline:
         if id(t) not in self._tasks:
             self._tasks[id(t)] = t
             self._dag = None
-            self._validated = self._spec = None
+            self._validated = None
         return t
 
     def task(
@@ -232,18 +230,10 @@ class Pipeline:
         sub.module, sub.source = self.module, self.source
         return sub
 
-    def spec(self) -> PipelineSpec:
-        """The provider-neutral IR of this pipeline as pydantic models (see glacier.spec):
-        validated, JSON round-trippable; what compilers read."""
-        if self._spec is None:
-            from glacier.spec import PipelineSpec
-
-            self._spec = PipelineSpec.from_ir(self.ir())
-        return self._spec
-
-    def ir(self) -> PipelineIR:
-        """The same IR as :meth:`spec`, as plain dataclasses (see glacier.ir): what local runs
-        read, without importing pydantic."""
+    def spec(self) -> PipelineIR:
+        """The provider-neutral IR of this pipeline (see glacier.ir): immutable, built once
+        until the task list changes, JSON round-trippable with ``glacier.ir.to_json``; what
+        executors, compilers and ``glacier graph`` read."""
         return self.validated().ir
 
     def validated(self) -> Validated:
@@ -260,6 +250,10 @@ class Pipeline:
             self._validated = Validated(dag=dag, ir=ir, module=self.module, declared=self)
         return self._validated
 
+    def ir(self) -> PipelineIR:
+        """The same as :meth:`spec` (an alias kept for existing callers)."""
+        return self.spec()
+
     # -- doing -----------------------------------------------------------------------------
 
     def visualize(self, format: str | None = None, *, path: str | Path | None = None) -> str:
@@ -268,8 +262,8 @@ class Pipeline:
         from glacier.visualize import render, write_graph
 
         if path is not None:
-            return str(write_graph(self.ir(), path, format))
-        return render(self.ir(), format or "mermaid")
+            return str(write_graph(self.spec(), path, format))
+        return render(self.spec(), format or "mermaid")
 
     def run(self, executor: Executor | None = None, **options: Any) -> RunResult:
         """Run the pipeline (``LocalExecutor`` on Polars by default); ``options`` go to

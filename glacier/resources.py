@@ -1,38 +1,55 @@
 """The base every storage and compute resource shares, generic or provider-specific.
 
-A resource is an immutable :class:`glacier.model.Model` (declared like a pydantic model, and
-judged by pydantic whenever its arguments are not plainly valid) that validates itself on
-creation. It crosses the core/provider boundary as a :class:`glacier.spec.ResourceSpec` (or its
-:class:`glacier.ir.ResourceIR` twin): plain JSON data plus the
-dotted path of the class that made it, so a provider package can rebuild its own objects
-without the core importing it.
+A resource is a frozen dataclass that checks its own arguments when it is created (its
+``__post_init__`` calls the small checks of :mod:`glacier.checks`) and raises
+:class:`~glacier.errors.ResourceError` for bad ones. It crosses the core/provider boundary as
+a :class:`glacier.ir.ResourceIR`: its kind, provider, the dotted path of its class and every
+field value as JSON data (defaults included), so compilers read ``config["memory"]`` without
+knowing the class's defaults, and without the core importing a provider package.
+
+A provider package declares its own resources the same way::
+
+    @dataclass(frozen=True)
+    class Bucket(StorageResource):
+        kind: ClassVar[str] = "object_storage"
+        provider: ClassVar[str | None] = "mycloud"
+
+        name: str
+        _: KW_ONLY
+        prefix: str = ""
+
+        def __post_init__(self) -> None:
+            check_pattern(self, "name", r"[a-z0-9-]{3,63}", "3-63 lowercase letters, digits or '-'")
+            check_type(self, "prefix", str)
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+import dataclasses
+from typing import Any, ClassVar, Literal
 
-from glacier.model import Model
-
-if TYPE_CHECKING:
-    from glacier.ir import ResourceIR
-    from glacier.resource_error import ResourceError
-    from glacier.spec import ResourceSpec
+from glacier.checks import Checked
+from glacier.errors import ResourceError
+from glacier.ir import ResourceIR
 
 #: Providers the core knows by name. Third-party providers may add more (see glacier.providers).
 KNOWN_PROVIDERS = ("aws", "gcp", "azure")
 
 
-def __getattr__(name: str) -> Any:
-    if name == "ResourceError":  # loaded on first use: it imports pydantic-core
-        from glacier.resource_error import ResourceError
+def as_json(value: Any) -> Any:
+    """A field value as JSON data: dataclasses (a ``Secret``) as dicts of their fields,
+    tuples as lists; what ``ResourceIR.config`` holds and reads back from JSON unchanged."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: as_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {k: as_json(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [as_json(v) for v in value]
+    return value
 
-        return ResourceError
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-
-class Resource(Model):
-    """A storage or compute declaration: frozen, validated, provider-aware."""
+class Resource(Checked):
+    """A storage or compute declaration: a frozen, self-checking, provider-aware dataclass."""
 
     #: What kind of resource this is, e.g. "object_storage", "serverless".
     kind: ClassVar[str] = "resource"
@@ -54,27 +71,19 @@ class Resource(Model):
         return self.provider is None or self.provider == name
 
     def to_ir(self) -> ResourceIR:
-        """This resource as provider-neutral IR (see glacier.ir)."""
-        from glacier.ir import ResourceIR
-
+        """This resource as provider-neutral IR: every field, defaults included, as JSON."""
         cls = type(self)
         return ResourceIR(
             type=self.kind,
             role=self.role,
             provider=self.provider,
             cls=f"{cls.__module__}:{cls.__qualname__}",
-            config=self.model_dump(mode="json"),
+            config=as_json(self),
         )
-
-    def to_spec(self) -> ResourceSpec:
-        """This resource as the pydantic IR model (see glacier.spec)."""
-        from glacier.spec import ResourceSpec
-
-        return ResourceSpec.from_ir(self.to_ir())
 
     def describe(self) -> str:
         """A short human label such as ``s3`` or ``serverless(1024MB)`` for graphs and plans."""
         return self.kind
 
 
-__all__ = ["KNOWN_PROVIDERS", "Resource", "ResourceError"]
+__all__ = ["KNOWN_PROVIDERS", "Resource", "ResourceError", "as_json"]

@@ -1,7 +1,9 @@
 """Generic storage resources: ``ObjectStorage`` (any cloud) and ``LocalFS`` (this machine).
 
 Provider hints (``aws_storage_class``, ``gcp_storage_class``, ``azure_tier``) are read only by
-the compiler for that provider; the others ignore them.
+the compiler for that provider; the others ignore them. Which values a hint may take is that
+provider's knowledge: ``ObjectStorage`` asks the provider package to check it (through the
+``glacier.providers`` registry), so the core holds no cloud's list of storage classes.
 """
 
 from __future__ import annotations
@@ -9,32 +11,37 @@ from __future__ import annotations
 import os
 import re
 import urllib.parse
+from collections.abc import Collection, Mapping
+from dataclasses import KW_ONLY, dataclass
 from typing import ClassVar, Literal
 
-from glacier.model import Field, field_validator
+from glacier.checks import check_one_of, check_range, check_type, fail, normalize
+from glacier.errors import ProviderNotInstalledError
 from glacier.resources import Resource
 
 AccessPattern = Literal["frequent", "infrequent", "archive"]
+ACCESS_PATTERNS: tuple[AccessPattern, ...] = ("frequent", "infrequent", "archive")
 
-AWS_STORAGE_CLASSES = (
-    "STANDARD",
-    "INTELLIGENT_TIERING",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "GLACIER_IR",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-)
-GCP_STORAGE_CLASSES = ("STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE")
-AZURE_TIERS = ("Hot", "Cool", "Cold", "Archive")
+#: ObjectStorage's provider hints: keyword -> (provider, the provider's name for the hint).
+PROVIDER_HINTS = {
+    "aws_storage_class": ("aws", "storage_class"),
+    "gcp_storage_class": ("gcp", "storage_class"),
+    "azure_tier": ("azure", "tier"),
+}
 
 
-def one_of(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:
-    """``value`` when unset or one of ``allowed``, else a field validator's ValueError."""
-    if value is not None and value not in allowed:
-        msg = f"{what} must be one of {', '.join(allowed)}; found {value!r}"
-        raise ValueError(msg)
-    return value
+def check_hints(
+    provider: str, hints: Mapping[str, object], allowed: Mapping[str, Collection[str]]
+) -> None:
+    """Raise a ValueError naming the first of ``hints`` that is not in ``allowed`` or whose
+    value is not allowed: the body of a provider package's ``check_storage_hints``."""
+    for name, value in hints.items():
+        if name not in allowed:
+            msg = f"{provider} takes no storage hint {name!r}; it takes: {', '.join(allowed)}"
+            raise ValueError(msg)
+        if value not in allowed[name]:
+            msg = f"{provider} has no {name} {value!r}; expected one of {', '.join(allowed[name])}"
+            raise ValueError(msg)
 
 
 def folder_prefix(prefix: str) -> str:
@@ -96,70 +103,77 @@ class StorageResource(Resource):
     role: ClassVar[Literal["storage", "compute", "resource"]] = "storage"
 
 
+@dataclass(frozen=True)
 class ObjectStorage(StorageResource):
     """Object storage on whichever cloud the compiler targets (S3, GCS or Azure Blob)."""
 
     kind: ClassVar[str] = "object_storage"
 
     access_pattern: AccessPattern = "frequent"
+    _: KW_ONLY
     aws_storage_class: str | None = None
     gcp_storage_class: str | None = None
     azure_tier: str | None = None
     versioning: bool = True
-    retention_days: int | None = Field(default=None, ge=1)
+    retention_days: int | None = None
 
-    def __init__(self, access_pattern: AccessPattern | None = None, /, **data: object) -> None:
-        if access_pattern is not None:
-            data["access_pattern"] = access_pattern
-        super().__init__(**data)
+    def __post_init__(self) -> None:
+        check_one_of(self, "access_pattern", ACCESS_PATTERNS)
+        check_type(self, "versioning", bool)
+        check_range(self, "retention_days", int, ge=1, optional=True)
+        for keyword, (provider, hint) in PROVIDER_HINTS.items():
+            check_type(self, keyword, str, optional=True)
+            value = getattr(self, keyword)
+            if value is not None:
+                self._check_hint(keyword, provider, hint, value)
 
-    @field_validator("aws_storage_class")
-    @classmethod
-    def _aws_class(cls, v: str | None) -> str | None:
-        return one_of(v, AWS_STORAGE_CLASSES, "aws_storage_class")
+    def _check_hint(self, keyword: str, provider: str, hint: str, value: str) -> None:
+        # The registry imports provider packages, which import this module: looked up here.
+        from glacier.compilation.registry import check_storage_hints
 
-    @field_validator("gcp_storage_class")
-    @classmethod
-    def _gcp_class(cls, v: str | None) -> str | None:
-        return one_of(v, GCP_STORAGE_CLASSES, "gcp_storage_class")
-
-    @field_validator("azure_tier")
-    @classmethod
-    def _azure_tier(cls, v: str | None) -> str | None:
-        return one_of(v, AZURE_TIERS, "azure_tier")
+        try:
+            check_storage_hints(provider, {hint: value})
+        except (ValueError, ProviderNotInstalledError) as exc:
+            fail(self, keyword, f"{keyword}: {exc}")
 
     def describe(self) -> str:
         return "object storage"
 
 
+@dataclass(frozen=True)
 class LocalFS(StorageResource):
     """A folder on this machine: ``<base_path>/<dataset name>.<extension>``. Local runs only."""
 
     kind: ClassVar[str] = "local_fs"
     provider: ClassVar[str | None] = "local"
 
-    base_path: str = "./data"
+    base_path: str | os.PathLike[str] = "./data"
 
-    def __init__(self, base_path: str | os.PathLike[str] | None = None, /, **data: object) -> None:
-        if base_path is not None:
-            data["base_path"] = base_path
-        super().__init__(**data)
-
-    @field_validator("base_path", mode="before")
-    @classmethod
-    def _path_to_str(cls, v: object) -> object:
-        # LocalFS(Path("data")) and LocalFS(base_path=Path("data")) mean the same folder.
-        return os.fspath(v) if isinstance(v, os.PathLike) else v
-
-    @field_validator("base_path")
-    @classmethod
-    def _non_empty(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("base_path must be a non-empty folder path")
-        return local_folder(v)
+    def __post_init__(self) -> None:
+        # LocalFS(Path("data")) and LocalFS("data") mean the same folder, kept as a str.
+        check_type(self, "base_path", str, os.PathLike)
+        normalize(self, base_path=os.fspath(self.base_path))
+        if not str(self.base_path).strip():
+            fail(
+                self,
+                "base_path",
+                f"base_path must be a non-empty folder path, found {self.base_path!r}",
+            )
+        try:
+            local_folder(str(self.base_path))
+        except ValueError as exc:
+            fail(self, "base_path", str(exc))
 
     def describe(self) -> str:
         return "local fs"
 
 
-__all__ = ["LocalFS", "ObjectStorage", "StorageResource"]
+__all__ = [
+    "ACCESS_PATTERNS",
+    "PROVIDER_HINTS",
+    "LocalFS",
+    "ObjectStorage",
+    "StorageResource",
+    "check_hints",
+    "folder_prefix",
+]

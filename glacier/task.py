@@ -20,7 +20,7 @@ import sys
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import polars as pl
 
@@ -29,9 +29,6 @@ from glacier.compute import ComputeResource, Local
 from glacier.dataset import Dataset, check_name
 from glacier.errors import CycleError, DefinitionError
 from glacier.ir import InputIR, ParamIR, TaskIR
-
-if TYPE_CHECKING:
-    from glacier.spec import TaskSpec
 
 FrameKind = Literal["lazy", "eager"]
 #: What a task returns for an output: a LazyFrame, a DataFrame, or either.
@@ -57,14 +54,8 @@ class TaskParam(NamedTuple):
     annotation: str | None
 
 
-@functools.cache
-def _default_compute() -> Local:
-    """The default compute, shared by every task (resources are immutable).
-
-    Made on first use, not at import: instantiating a pydantic model builds its validator,
-    which ``import glacier`` should not pay for.
-    """
-    return Local()
+#: The default compute, shared by every task (resources are immutable).
+_DEFAULT_COMPUTE = Local()
 
 
 def _where(fn: Callable[..., Any]) -> str:
@@ -359,7 +350,7 @@ class Task:
         how = "" if name else " (the function's name; rename it or pass task(name=...))"
         self.name = check_name(name or fn.__name__, "Task", how)
         if compute is None:
-            compute = _default_compute()
+            compute = _DEFAULT_COMPUTE
         elif not isinstance(compute, ComputeResource):
             msg = f"task {self.name!r}: compute must be a compute resource such as compute.serverless(), found {compute!r}"
             raise DefinitionError(msg)
@@ -408,12 +399,6 @@ class Task:
         ins = ", ".join(i.dataset.name for i in self.inputs)
         outs = ", ".join(d.name for d in self.outputs)
         return f"<Task {self.name}({ins}) -> ({outs})>"
-
-    def to_spec(self, upstream: Iterable[str] = ()) -> TaskSpec:
-        """This task as the pydantic IR model (see glacier.spec)."""
-        from glacier.spec import TaskSpec
-
-        return TaskSpec.from_ir(self.to_ir(upstream))
 
     def to_ir(self, upstream: Iterable[str] = ()) -> TaskIR:
         """This task as IR; every field was validated when the task was made."""

@@ -44,15 +44,16 @@ def storage_label(ds: DatasetIR) -> str:
     storage = ds.storage
     if storage is None:
         return "ephemeral"
+    config = storage.config  # every field of the resource; which ones depends on its class
     parts = [_kind(storage)]
-    pattern = storage.option("access_pattern")
+    pattern = config.get("access_pattern")
     if pattern not in (None, "frequent"):
         parts.append(str(pattern))
-    location = storage.option("bucket") or storage.option("container")
+    location = config.get("bucket") or config.get("container")
     if location:
-        prefix = storage.option("prefix")
+        prefix = config.get("prefix")
         parts.append(f"{location}/{prefix}" if prefix else str(location))
-    base_path = storage.option("base_path")
+    base_path = config.get("base_path")
     if base_path:
         parts.append(str(base_path))
     parts.append(ds.format)
@@ -61,21 +62,21 @@ def storage_label(ds: DatasetIR) -> str:
 
 def compute_label(t: TaskIR) -> str:
     """The compute kind and size, e.g. ``serverless, 1024 MB, 300 s`` or ``container, 2 vCPU``."""
-    compute = t.compute
-    parts = [_kind(compute)]
-    cpu, memory = compute.option("cpu"), compute.option("memory")
+    config = t.compute.config  # every field of the resource; which ones depends on its class
+    parts = [_kind(t.compute)]
+    cpu, memory = config.get("cpu"), config.get("memory")
     if isinstance(cpu, int | float):
         parts.append(f"{cpu:g} vCPU")
     if memory is not None:
         parts.append(f"{memory} MB")
-    if compute.option("gpu"):
-        parts.append(f"{compute.option('gpu')} GPU")
-    if compute.option("timeout") is not None:
-        parts.append(f"{compute.option('timeout')} s")
-    if compute.option("workers", 1) != 1:
-        parts.append(f"{compute.option('workers')} workers")
-    if compute.option("image"):
-        parts.append(str(compute.option("image")))
+    if config.get("gpu"):
+        parts.append(f"{config['gpu']} GPU")
+    if config.get("timeout") is not None:
+        parts.append(f"{config['timeout']} s")
+    if config.get("workers") not in (None, 1):
+        parts.append(f"{config['workers']} workers")
+    if config.get("image"):
+        parts.append(str(config["image"]))
     if t.retries:
         parts.append(f"retries {t.retries}")
     return ", ".join(parts)

@@ -7,23 +7,10 @@ Importing this package never imports pulumi or boto3: the same package runs insi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+from glacier_aws.compiler import AWSCompiler
 from glacier_aws.compute import Fargate, Lambda
+from glacier_aws.hints import check_storage_hints
 from glacier_aws.provider import AWSProvider
 from glacier_aws.storage import S3
 
-if TYPE_CHECKING:
-    from glacier_aws.compiler import AWSCompiler
-
-
-def __getattr__(name: str) -> Any:
-    # The compiler pulls in the code generator; load it only when it is asked for.
-    if name == "AWSCompiler":
-        from glacier_aws.compiler import AWSCompiler
-
-        return AWSCompiler
-    raise AttributeError(f"module 'glacier_aws' has no attribute {name!r}")
-
-
-__all__ = ["S3", "AWSCompiler", "AWSProvider", "Fargate", "Lambda"]
+__all__ = ["S3", "AWSCompiler", "AWSProvider", "Fargate", "Lambda", "check_storage_hints"]

@@ -71,13 +71,11 @@ class AWSCompiler(Compiler):
             s for s in (tuple(n for n in st if n in upstream) for st in spec.stages) if s
         )
         tasks = tuple(
-            t
-            if t.upstream == upstream[t.name]
-            else t.model_copy(update={"upstream": upstream[t.name]})
+            t if t.upstream == upstream[t.name] else replace(t, upstream=upstream[t.name])
             for t in spec.tasks
             if t.name in upstream
         )
-        aws_spec = spec.model_copy(update={"tasks": tasks, "stages": stages})
+        aws_spec = replace(spec, tasks=tasks, stages=stages)
         model = build_model(aws_spec, job.placement, self.options)
         model = replace(model, spec=aws_spec)
         files = project_files(spec, dict(job.source.files), bool(model.containers))

@@ -6,13 +6,24 @@ memory pairs AWS accepts), so a task that cannot deploy fails where it is declar
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
 
-from glacier.compute import ComputeResource, EnvValue, _check_env
-from glacier.model import Field, field_validator, model_validator
+from glacier.checks import (
+    check_items,
+    check_one_of,
+    check_pattern,
+    check_range,
+    check_type,
+    fail,
+    normalize,
+)
+from glacier.compute import PYTHON_RUNTIME, ComputeResource, EnvValue, check_env
+from glacier.resources import as_json
 
 LAMBDA_MAX_TIMEOUT = 900
 LAMBDA_MAX_MEMORY = 10240
+ARCHITECTURES = ("arm64", "x86_64")
 
 #: vCPU -> allowed memory (MiB) for Fargate tasks.
 FARGATE_SIZES: dict[float, tuple[int, ...]] = {
@@ -36,34 +47,38 @@ def fargate_size(cpu: float, memory: int) -> tuple[float, int] | None:
     return None
 
 
+@dataclass(frozen=True, kw_only=True)
 class Lambda(ComputeResource):
     """An AWS Lambda function."""
 
     kind: ClassVar[str] = "serverless"
     provider: ClassVar[str | None] = "aws"
 
-    memory: int = Field(default=1024, ge=128, le=LAMBDA_MAX_MEMORY, description="MiB")
-    timeout: int = Field(default=300, ge=1, le=LAMBDA_MAX_TIMEOUT, description="seconds")
+    memory: int = 1024  # MiB
+    timeout: int = 300  # seconds
     layers: tuple[str, ...] = ()
-    reserved_concurrency: int | None = Field(default=None, ge=0)
+    reserved_concurrency: int | None = None
     architecture: Literal["arm64", "x86_64"] = "arm64"
-    runtime: str = Field(default="python3.12", pattern=r"^python3\.\d{1,2}$")
-    env: dict[str, EnvValue] = Field(default_factory=dict)
+    runtime: str = "python3.12"
+    env: dict[str, EnvValue] = field(default_factory=dict)
 
-    _env = field_validator("env")(classmethod(lambda cls, v: _check_env(v)))
-
-    @field_validator("layers")
-    @classmethod
-    def _layers(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        for arn in v:
+    def __post_init__(self) -> None:
+        check_range(self, "memory", int, ge=128, le=LAMBDA_MAX_MEMORY)
+        check_range(self, "timeout", int, ge=1, le=LAMBDA_MAX_TIMEOUT)
+        check_items(self, "layers", str)
+        for arn in self.layers:
             if not arn.startswith("arn:aws") or ":layer:" not in arn:
-                raise ValueError(f"layers must be Lambda layer version ARNs; found {arn!r}")
-        return v
+                fail(self, "layers", f"layers must be Lambda layer version ARNs, found {arn!r}")
+        check_range(self, "reserved_concurrency", int, ge=0, optional=True)
+        check_one_of(self, "architecture", ARCHITECTURES)
+        check_pattern(self, "runtime", PYTHON_RUNTIME, "a Python runtime such as 'python3.12'")
+        normalize(self, layers=tuple(self.layers), env=check_env(self))
 
     def describe(self) -> str:
         return f"lambda({self.memory} MB, {self.timeout}s)"
 
 
+@dataclass(frozen=True, kw_only=True)
 class Fargate(ComputeResource):
     """An ECS Fargate task."""
 
@@ -71,16 +86,19 @@ class Fargate(ComputeResource):
     provider: ClassVar[str | None] = "aws"
 
     cpu: float = 1.0
-    memory: int = Field(default=2048, description="MiB")
+    memory: int = 2048  # MiB
     image: str | None = None
     architecture: Literal["x86_64", "arm64"] = "x86_64"
-    ephemeral_storage: int = Field(default=21, ge=21, le=200, description="GiB")
-    env: dict[str, EnvValue] = Field(default_factory=dict)
+    ephemeral_storage: int = 21  # GiB
+    env: dict[str, EnvValue] = field(default_factory=dict)
 
-    _env = field_validator("env")(classmethod(lambda cls, v: _check_env(v)))
-
-    @model_validator(mode="after")
-    def _size(self) -> Fargate:
+    def __post_init__(self) -> None:
+        check_range(self, "cpu", float)
+        check_range(self, "memory", int)
+        check_type(self, "image", str, optional=True)
+        check_one_of(self, "architecture", ARCHITECTURES)
+        check_range(self, "ephemeral_storage", int, ge=21, le=200)
+        normalize(self, cpu=float(self.cpu), env=check_env(self))
         allowed = FARGATE_SIZES.get(self.cpu)
         if allowed is None or self.memory not in allowed:
             fit = fargate_size(self.cpu, self.memory)
@@ -90,15 +108,25 @@ class Fargate(ComputeResource):
                 f"cpu must be one of {', '.join(f'{c:g}' for c in FARGATE_SIZES)} with its "
                 f"memory range{hint}"
             )
-            raise ValueError(msg)
-        return self
+            fail(self, "cpu", msg)
 
     def describe(self) -> str:
         return f"fargate({self.cpu:g} vCPU, {self.memory} MB)"
 
 
+#: What generic compute (``compute.local()``, ``serverless()``, ``container()``) runs as on AWS
+#: for each setting it does not declare itself: a default ``Lambda()`` (except that
+#: ``compute.local()``, which names no limit, may run for Lambda's longest timeout) or a default
+#: ``Fargate()``. Read as ``{**GENERIC_LAMBDA, **resource.config}``.
+GENERIC_LAMBDA: dict[str, Any] = {**as_json(Lambda()), "timeout": LAMBDA_MAX_TIMEOUT}
+GENERIC_FARGATE: dict[str, Any] = as_json(Fargate())
+
+
 __all__ = [
+    "ARCHITECTURES",
     "FARGATE_SIZES",
+    "GENERIC_FARGATE",
+    "GENERIC_LAMBDA",
     "LAMBDA_MAX_MEMORY",
     "LAMBDA_MAX_TIMEOUT",
     "Fargate",

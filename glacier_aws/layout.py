@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 
 from glacier.compilation.layout import LaidOut, cloud_key
 from glacier.errors import CompilationError
-from glacier.spec import PipelineSpec, TaskSpec
+from glacier.ir import PipelineIR, TaskIR
 
 
 def dataset_location(ds: LaidOut, bucket: str) -> str:
@@ -23,7 +23,7 @@ def dataset_location(ds: LaidOut, bucket: str) -> str:
     return f"s3://{bucket}/{cloud_key(ds)}"
 
 
-def dataset_locations(spec: PipelineSpec, buckets: Mapping[str, str]) -> dict[str, str]:
+def dataset_locations(spec: PipelineIR, buckets: Mapping[str, str]) -> dict[str, str]:
     """Dataset name -> ``s3://`` URI template for every dataset of ``spec``.
 
     ``buckets`` maps each dataset name to its bucket name (ephemeral datasets to the
@@ -39,7 +39,7 @@ def dataset_locations(spec: PipelineSpec, buckets: Mapping[str, str]) -> dict[st
     return {ds.name: dataset_location(ds, buckets[ds.name]) for ds in spec.datasets}
 
 
-def task_locations(task: TaskSpec, locations: Mapping[str, str]) -> dict[str, str]:
+def task_locations(task: TaskIR, locations: Mapping[str, str]) -> dict[str, str]:
     """The subset of ``locations`` one task touches (its inputs and outputs), sorted by name.
 
     This is what goes into the task's ``GLACIER_LOCATIONS`` environment variable.

@@ -7,7 +7,7 @@ from typing import Any
 
 from glacier.compilation.layout import stored_key
 from glacier.errors import CompilationError
-from glacier.spec import DatasetSpec
+from glacier.ir import DatasetIR
 
 #: Storage classes AWS only lets objects enter after 30 days in STANDARD.
 _THIRTY_DAY_MINIMUM = ("STANDARD_IA", "ONEZONE_IA")
@@ -17,18 +17,20 @@ _ACCESS_PATTERN_CLASS = {"frequent": None, "infrequent": "STANDARD_IA", "archive
 RESTORE_REQUIRED = ("GLACIER", "DEEP_ARCHIVE")
 
 
-def storage_class(ds: DatasetSpec) -> str | None:
+def storage_class(ds: DatasetIR) -> str | None:
     """The S3 storage class a dataset's objects should end up in (None: STANDARD)."""
     storage = ds.storage
     if storage is None:
         return None
-    chosen = storage.option("storage_class") if storage.provider == "aws" else None
-    chosen = chosen or storage.option("aws_storage_class")
-    chosen = chosen or _ACCESS_PATTERN_CLASS.get(str(storage.option("access_pattern", "frequent")))
+    config = storage.config
+    if storage.provider == "aws":  # S3(storage_class=...)
+        chosen = config["storage_class"]
+    else:  # ObjectStorage(access_pattern, aws_storage_class=...)
+        chosen = config["aws_storage_class"] or _ACCESS_PATTERN_CLASS[config["access_pattern"]]
     return None if chosen == "STANDARD" else chosen
 
 
-def check_readable(ds: DatasetSpec) -> None:
+def check_readable(ds: DatasetIR) -> None:
     """A dataset a task reads must not move to a class whose objects need a restore first."""
     cls = storage_class(ds)
     if cls in RESTORE_REQUIRED and ds.consumers:
@@ -41,9 +43,9 @@ def check_readable(ds: DatasetSpec) -> None:
         raise CompilationError(msg)
 
 
-def _dataset_rule(ds: DatasetSpec) -> dict[str, Any] | None:
+def _dataset_rule(ds: DatasetIR) -> dict[str, Any] | None:
     cls = storage_class(ds)
-    retention = ds.storage.option("retention_days") if ds.storage is not None else None
+    retention = ds.storage.config.get("retention_days") if ds.storage is not None else None
     if cls is None and retention is None:
         return None
     key = stored_key(ds)
@@ -63,7 +65,7 @@ def _dataset_rule(ds: DatasetSpec) -> dict[str, Any] | None:
     return rule
 
 
-def bucket_lifecycle(datasets: Sequence[DatasetSpec]) -> tuple[dict[str, Any], ...]:
+def bucket_lifecycle(datasets: Sequence[DatasetIR]) -> tuple[dict[str, Any], ...]:
     """Rules for one bucket: abort stale multipart uploads, then one rule per dataset hint."""
     rules: list[dict[str, Any]] = [
         {

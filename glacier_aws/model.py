@@ -19,8 +19,14 @@ from glacier.compilation.infrastructure import CompilationWarning
 from glacier.compilation.naming import AUTONAME_SUFFIX, check, kebab
 from glacier.compilation.resolve import Placement
 from glacier.errors import CompilationError
-from glacier.spec import DatasetSpec, PipelineSpec, TaskSpec
-from glacier_aws.compute import LAMBDA_MAX_MEMORY, LAMBDA_MAX_TIMEOUT, fargate_size
+from glacier.ir import DatasetIR, PipelineIR, TaskIR
+from glacier_aws.compute import (
+    GENERIC_FARGATE,
+    GENERIC_LAMBDA,
+    LAMBDA_MAX_MEMORY,
+    LAMBDA_MAX_TIMEOUT,
+    fargate_size,
+)
 from glacier_aws.layout import dataset_locations
 from glacier_aws.lifecycle import bucket_lifecycle, check_readable
 from glacier_aws.naming import (
@@ -74,7 +80,7 @@ class BucketPlan:
 class TaskDeploy:
     """How one task runs on AWS and what it may touch."""
 
-    task: TaskSpec
+    task: TaskIR
     var: str
     logical: str
     packaging: Packaging
@@ -103,7 +109,7 @@ class TaskDeploy:
 class AWSModel:
     """Everything the AWS stack contains."""
 
-    spec: PipelineSpec
+    spec: PipelineIR
     region: str
     buckets: tuple[BucketPlan, ...]
     tasks: tuple[TaskDeploy, ...]
@@ -131,24 +137,25 @@ class ModelOptions:
 # -- buckets ---------------------------------------------------------------------------------
 
 
-def _bucket_settings(ds: DatasetSpec) -> tuple[str | None, str | None, bool, bool, bool]:
+def _bucket_settings(ds: DatasetIR) -> tuple[str | None, str | None, bool, bool, bool]:
     """(explicit bucket name, region, versioning, object lock, create) of a storage-backed
     dataset. An existing bucket's versioning and lock are its owner's, not the stack's."""
     assert ds.storage is not None
-    if ds.storage.provider == "aws":
-        create = bool(ds.storage.option("create", True))
+    config = ds.storage.config
+    if ds.storage.provider == "aws":  # S3(...)
+        create = bool(config["create"])
         return (
-            ds.storage.option("bucket"),
-            ds.storage.option("region"),
-            create and bool(ds.storage.option("versioning", True)),
-            create and bool(ds.storage.option("object_lock_enabled", False)),
+            config["bucket"],
+            config["region"],
+            create and bool(config["versioning"]),
+            create and bool(config["object_lock_enabled"]),
             create,
         )
-    return None, None, bool(ds.storage.option("versioning", True)), False, True
+    return None, None, bool(config["versioning"]), False, True  # ObjectStorage(...)
 
 
-def _data_buckets(spec: PipelineSpec, names: list[str], namer: Namer) -> list[BucketPlan]:
-    by_bucket: dict[str, list[DatasetSpec]] = {}
+def _data_buckets(spec: PipelineIR, names: list[str], namer: Namer) -> list[BucketPlan]:
+    by_bucket: dict[str, list[DatasetIR]] = {}
     for ds in spec.datasets:
         if ds.name in names and ds.storage is not None:
             check_readable(ds)
@@ -192,7 +199,7 @@ def _data_buckets(spec: PipelineSpec, names: list[str], namer: Namer) -> list[Bu
     return plans
 
 
-def _work_bucket(spec: PipelineSpec, ephemeral: list[str], expiry: int, namer: Namer) -> BucketPlan:
+def _work_bucket(spec: PipelineIR, ephemeral: list[str], expiry: int, namer: Namer) -> BucketPlan:
     logical = kebab(spec.name, "work")
     check(
         S3_BUCKET,
@@ -233,7 +240,7 @@ DELTA_ON_LAMBDA = (
 )
 
 
-def _packaging(task: TaskSpec, delta: Sequence[str] = ()) -> tuple[Packaging, str, dict[str, Any]]:
+def _packaging(task: TaskIR, delta: Sequence[str] = ()) -> tuple[Packaging, str, dict[str, Any]]:
     """(packaging, reason, limits) for a task: Lambda when it fits, else Fargate.
 
     ``delta``: the Delta datasets the task reads or writes; their package does not fit Lambda.
@@ -241,7 +248,7 @@ def _packaging(task: TaskSpec, delta: Sequence[str] = ()) -> tuple[Packaging, st
     c = task.compute
     limit = math.ceil(task.timeout) if task.timeout else None
     if c.type == "container":
-        gpu = int(c.option("gpu", 0))
+        gpu = c.config.get("gpu")  # Fargate(...) has no such field
         if gpu:
             msg = (
                 f"task {task.name!r} asks for gpu={gpu}, but ECS Fargate has no GPUs and Lambda "
@@ -249,8 +256,9 @@ def _packaging(task: TaskSpec, delta: Sequence[str] = ()) -> tuple[Packaging, st
             )
             raise CompilationError(msg)
         return "fargate", "container compute runs as an ECS Fargate task", {}
-    memory = int(c.option("memory", 1024))
-    timeout = limit or int(c.option("timeout", LAMBDA_MAX_TIMEOUT if c.type == "local" else 300))
+    settings = {**GENERIC_LAMBDA, **c.config}
+    memory = int(settings["memory"])
+    timeout = limit or int(settings["timeout"])
     if c.provider == "aws":  # Lambda(...) is checked against Lambda's limits on creation
         if timeout > LAMBDA_MAX_TIMEOUT:
             msg = (
@@ -286,10 +294,10 @@ def _packaging(task: TaskSpec, delta: Sequence[str] = ()) -> tuple[Packaging, st
     )
 
 
-def _env(task: TaskSpec) -> tuple[dict[str, str], dict[str, str]]:
+def _env(task: TaskIR) -> tuple[dict[str, str], dict[str, str]]:
     plain: dict[str, str] = {}
     secrets: dict[str, str] = {}
-    for key, value in dict(task.compute.option("env", {})).items():
+    for key, value in task.compute.config.get("env", {}).items():
         if key.upper().startswith(RESERVED_ENV_PREFIX):
             msg = (
                 f"task {task.name!r}: environment variable {key!r} uses the reserved prefix "
@@ -303,7 +311,7 @@ def _env(task: TaskSpec) -> tuple[dict[str, str], dict[str, str]]:
     return plain, secrets
 
 
-def _task_names(spec: PipelineSpec, task: TaskSpec) -> str:
+def _task_names(spec: PipelineIR, task: TaskIR) -> str:
     logical = kebab(spec.name, task.name)
     fix = "shorten the pipeline or task name (pass @task(name=...))"
     owner = f"task {task.name!r}"
@@ -314,7 +322,7 @@ def _task_names(spec: PipelineSpec, task: TaskSpec) -> str:
 
 
 def _deploy(
-    spec: PipelineSpec, task: TaskSpec, locations: dict[str, tuple[str, str]], namer: Namer
+    spec: PipelineIR, task: TaskIR, locations: dict[str, tuple[str, str]], namer: Namer
 ) -> TaskDeploy:
     formats = {d.name: d.format for d in spec.datasets}
     delta = [n for n in (*task.input_datasets, *task.outputs) if formats.get(n) == "delta"]
@@ -332,22 +340,22 @@ def _deploy(
         "locations": {d: locations[d] for d in sorted({*task.input_datasets, *task.outputs})},
     }
     if packaging == "lambda":
+        settings = {**GENERIC_LAMBDA, **c.config}
         return TaskDeploy(
             **common,
             memory=limits["memory"],
             timeout=limits["timeout"],
-            architecture=str(c.option("architecture", "arm64")),
-            runtime=str(c.option("runtime", "python3.12")),
-            layers=tuple(c.option("layers", ())),
-            reserved_concurrency=c.option("reserved_concurrency"),
+            architecture=str(settings["architecture"]),
+            runtime=str(settings["runtime"]),
+            layers=tuple(settings["layers"]),
+            reserved_concurrency=settings["reserved_concurrency"],
         )
-    size = fargate_size(
-        float(c.option("cpu", 1.0)), int(limits.get("memory") or c.option("memory", 2048))
-    )
+    settings = {**GENERIC_FARGATE, **c.config}
+    size = fargate_size(float(settings["cpu"]), int(limits.get("memory") or settings["memory"]))
     if size is None:
         msg = (
-            f"task {task.name!r}: no Fargate size offers cpu={c.option('cpu')} and "
-            f"memory={c.option('memory')} (largest: 16 vCPU, 122880 MiB); ask for less"
+            f"task {task.name!r}: no Fargate size offers cpu={settings['cpu']} and "
+            f"memory={settings['memory']} (largest: 16 vCPU, 122880 MiB); ask for less"
         )
         raise CompilationError(msg)
     return TaskDeploy(
@@ -355,10 +363,10 @@ def _deploy(
         cpu=size[0],
         memory=size[1],
         timeout=math.ceil(task.timeout) if task.timeout else 0,
-        architecture=str(c.option("architecture", "x86_64")),
+        architecture=str(settings["architecture"]),
         runtime="python3.12",
-        image=c.option("image"),
-        ephemeral_storage=int(c.option("ephemeral_storage", 21)),
+        image=settings["image"],
+        ephemeral_storage=int(settings["ephemeral_storage"]),
     )
 
 
@@ -413,7 +421,7 @@ def _check_lambda_env(d: TaskDeploy, buckets: list[BucketPlan], region: str) -> 
         raise CompilationError(msg)
 
 
-def _locations(spec: PipelineSpec, buckets: list[BucketPlan]) -> dict[str, tuple[str, str]]:
+def _locations(spec: PipelineIR, buckets: list[BucketPlan]) -> dict[str, tuple[str, str]]:
     """Dataset -> (bucket variable, key template), from the shared layout module."""
     by_dataset = {d: b.var for b in buckets for d in b.datasets}
     placeholders = {d: f"glacier-placeholder-{i}" for i, d in enumerate(sorted(by_dataset))}
@@ -426,7 +434,7 @@ def _locations(spec: PipelineSpec, buckets: list[BucketPlan]) -> dict[str, tuple
     return found
 
 
-def _check_foreign_data(spec: PipelineSpec, placement: Placement, on_aws: set[str]) -> None:
+def _check_foreign_data(spec: PipelineIR, placement: Placement, on_aws: set[str]) -> None:
     """An AWS task can only read and write datasets stored on AWS (its role grants S3 only)."""
     problems = []
     for t in spec.tasks:
@@ -447,7 +455,7 @@ def _check_foreign_data(spec: PipelineSpec, placement: Placement, on_aws: set[st
 
 
 def _check_unique_logical_names(
-    spec: PipelineSpec, buckets: list[BucketPlan], deploys: list[TaskDeploy]
+    spec: PipelineIR, buckets: list[BucketPlan], deploys: list[TaskDeploy]
 ) -> None:
     """Two resources of one type with one logical name would be one Pulumi URN: ``pulumi up``
     refuses the whole stack ("duplicate resource URN"). Say which names clash, now."""
@@ -489,7 +497,7 @@ def _check_unique_logical_names(
             claim("IAM role", f"{d.logical}-exec", owner, "rename the task (@task(name=...))")
 
 
-def build_model(spec: PipelineSpec, placement: Placement, options: ModelOptions) -> AWSModel:
+def build_model(spec: PipelineIR, placement: Placement, options: ModelOptions) -> AWSModel:
     """The AWS stack for the parts of ``spec`` that ``placement`` puts on AWS."""
     on_aws = set(placement.datasets_on("aws"))
     _check_foreign_data(spec, placement, on_aws)
@@ -501,9 +509,7 @@ def build_model(spec: PipelineSpec, placement: Placement, options: ModelOptions)
         *_data_buckets(spec, datasets, namer),
         _work_bucket(spec, ephemeral, options.intermediate_expiry_days, namer),
     ]
-    aws_spec = spec.model_copy(
-        update={"datasets": tuple(d for d in spec.datasets if d.name in on_aws)}
-    )
+    aws_spec = replace(spec, datasets=tuple(d for d in spec.datasets if d.name in on_aws))
     locations = _locations(aws_spec, buckets)
     tasks = [t for t in spec.tasks if placement.tasks[t.name] == "aws"]
     deploys = [_deploy(spec, t, locations, namer) for t in tasks]

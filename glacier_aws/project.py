@@ -17,7 +17,7 @@ from pathlib import Path
 
 import glacier_aws
 from glacier.compilation.registry import installed_providers
-from glacier.spec import PipelineSpec
+from glacier.ir import PipelineIR, to_json
 
 #: The bundle's runtime dependencies (glacier's own, minus the terminal-only ones).
 BUNDLE_REQUIREMENTS = ("polars", "pydantic", "typing-extensions")
@@ -71,7 +71,7 @@ def _pin(name: str) -> str:
         return name
 
 
-def bundle_requirements(spec: PipelineSpec, *, lambda_only: bool = False) -> str:
+def bundle_requirements(spec: PipelineIR, *, lambda_only: bool = False) -> str:
     """The bundle's pinned dependencies: deltalake too when a dataset is delta, except for
     Lambda (``lambda_only``), where no task touching Delta runs (it does not fit)."""
     names = list(BUNDLE_REQUIREMENTS)
@@ -113,15 +113,13 @@ ENV GLACIER_MANIFEST=manifest.json PYTHONPATH=/app
 GITIGNORE = ".glacier-build/\nvenv/\n__pycache__/\n"
 
 
-def project_files(
-    spec: PipelineSpec, user_files: dict[str, str], containers: bool
-) -> dict[str, str]:
+def project_files(spec: PipelineIR, user_files: dict[str, str], containers: bool) -> dict[str, str]:
     """Every file of the stack except ``__main__.py``."""
     files = {
         "Pulumi.yaml": pulumi_yaml(spec.name),
         "requirements.txt": stack_requirements(containers),
         ".gitignore": GITIGNORE,
-        "app/manifest.json": spec.to_json() + "\n",
+        "app/manifest.json": to_json(spec) + "\n",
         "app/requirements.txt": bundle_requirements(spec),
         "app/requirements-lambda.txt": bundle_requirements(spec, lambda_only=True),
     }

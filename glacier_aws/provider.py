@@ -51,13 +51,13 @@ class AWSProvider:
 
     def compiler(self) -> AWSCompiler:
         """An AWSCompiler configured from the environment (AWS_REGION...)."""
-        from glacier_aws.compiler import AWSCompiler
+        from glacier_aws.compiler import AWSCompiler  # the compiler's model reads LIMITS here
 
         return AWSCompiler.from_env()
 
     def location(self, storage: ResourceIR, key: str) -> str:
         """``s3://<bucket>/<key>``."""
-        return f"s3://{storage.option('bucket')}/{key}"
+        return f"s3://{storage.config['bucket']}/{key}"
 
     def storage_options(
         self, storage: ResourceIR | None, given: Mapping[str, str]

@@ -45,15 +45,15 @@ from pathlib import Path
 from typing import Any
 
 from glacier.errors import TaskFailedError
+from glacier.ir import PipelineIR, from_json
 from glacier.pipeline import Pipeline
 from glacier.redact import RedactingFilter, redact, register
 from glacier.runtime import check_run_id, load_bundle_pipeline, run_task, shown_run_id
-from glacier.spec import PipelineSpec
 
 SECRET_PREFIX = "GLACIER_SECRET_ARN_"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-_manifests: dict[Path, PipelineSpec] = {}
+_manifests: dict[Path, PipelineIR] = {}
 _pipelines: dict[Path, Pipeline | None] = {}
 
 
@@ -194,7 +194,7 @@ def _manifest_path(root: Path, env: Mapping[str, str]) -> Path:
     return root / (env.get("GLACIER_MANIFEST") or "manifest.json")
 
 
-def _manifest(root: Path, env: Mapping[str, str]) -> PipelineSpec:
+def _manifest(root: Path, env: Mapping[str, str]) -> PipelineIR:
     """The bundle's manifest, parsed once per process (warm Lambdas reuse it)."""
     path = _manifest_path(root, env)
     if path in _manifests:
@@ -216,7 +216,7 @@ def _manifest(root: Path, env: Mapping[str, str]) -> PipelineSpec:
         msg = f"pipeline manifest {path} cannot be read ({exc}); {fix}"
         raise ConfigurationError(msg) from None
     try:
-        spec = PipelineSpec.from_json(text)
+        spec = from_json(text)
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         lines = [line.strip() for line in str(exc).strip().splitlines()[:3]]
         reason = ": ".join(lines)[:300] or type(exc).__name__
@@ -226,7 +226,7 @@ def _manifest(root: Path, env: Mapping[str, str]) -> PipelineSpec:
     return spec
 
 
-def _pipeline(root: Path, manifest: PipelineSpec, env: Mapping[str, str]) -> Pipeline | None:
+def _pipeline(root: Path, manifest: PipelineIR, env: Mapping[str, str]) -> Pipeline | None:
     """The bundle's pipeline, imported once per process."""
     key = _manifest_path(root, env)
     if key not in _pipelines:

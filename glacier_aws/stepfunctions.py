@@ -32,7 +32,7 @@ from typing import Any
 
 from glacier.compilation.planning import Node, Par, Seq, branch_label, plan_dag
 from glacier.errors import CompilationError
-from glacier.spec import PipelineSpec, TaskSpec
+from glacier.ir import PipelineIR, TaskIR
 from glacier_aws.schedule import schedule_expression
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
@@ -69,7 +69,7 @@ _LAMBDA_REPORT = {
 _ECS_REPORT = {"status": "succeeded", "task_arn.$": "$.TaskArn"}
 _OTHER_REPORT = {"status": "succeeded"}
 
-TaskResource = Callable[[TaskSpec], Mapping[str, Any]]
+TaskResource = Callable[[TaskIR], Mapping[str, Any]]
 
 
 # -- task state resources ----------------------------------------------------------------------
@@ -129,7 +129,7 @@ def _report_selector(fields: Mapping[str, Any]) -> dict[str, Any]:
     return dict(_OTHER_REPORT)
 
 
-def _retriers(task: TaskSpec, fields: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _retriers(task: TaskIR, fields: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Retry policy: never for deterministic errors, Lambda hiccups always, then task.retries."""
     retriers: list[dict[str, Any]] = []
     if task.retries > 0:
@@ -156,7 +156,7 @@ def _retriers(task: TaskSpec, fields: Mapping[str, Any]) -> list[dict[str, Any]]
     return retriers
 
 
-def _task_state(task: TaskSpec, task_resource: TaskResource) -> dict[str, Any]:
+def _task_state(task: TaskIR, task_resource: TaskResource) -> dict[str, Any]:
     """A Task state for one task (without its Next/End/ResultPath/Catch)."""
     fields = task_resource(task)
     if "Resource" not in fields:
@@ -223,7 +223,7 @@ class _Renderer:
     parallels: int = 0
 
     def render(
-        self, node: Node[TaskSpec], next_: str | None, top: bool
+        self, node: Node[TaskIR], next_: str | None, top: bool
     ) -> tuple[str, dict[str, Any]]:
         """(first state, states) running ``node`` then ``next_`` (None: end of its branch)."""
         if isinstance(node, Seq):
@@ -241,7 +241,7 @@ class _Renderer:
             return self._parallel(node, next_, top)
         return self._task(node, next_, top)
 
-    def _task(self, task: TaskSpec, next_: str | None, top: bool) -> tuple[str, dict[str, Any]]:
+    def _task(self, task: TaskIR, next_: str | None, top: bool) -> tuple[str, dict[str, Any]]:
         state = _task_state(task, self.task_resource)
         state["ResultPath"] = f"$.tasks.{task.name}" if self.accumulate else None
         if top:
@@ -250,7 +250,7 @@ class _Renderer:
         return task.name, {task.name: state}
 
     def _parallel(
-        self, node: Par[TaskSpec], next_: str | None, top: bool
+        self, node: Par[TaskIR], next_: str | None, top: bool
     ) -> tuple[str, dict[str, Any]]:
         self.parallels += 1
         name = f"Parallel {self.parallels}"
@@ -312,7 +312,7 @@ def _json_merge(paths: list[str]) -> str:
     return merged
 
 
-def _parallel_comment(node: Par[TaskSpec], shown: int = 6) -> str:
+def _parallel_comment(node: Par[TaskIR], shown: int = 6) -> str:
     names = [branch_label(b) for b in node.branches]
     more = f"; and {len(names) - shown} more" if len(names) > shown else ""
     return f"{len(names)} branches: " + "; ".join(names[:shown]) + more
@@ -356,7 +356,7 @@ def _start_states(first: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def state_machine_definition(spec: PipelineSpec, task_resource: TaskResource) -> dict[str, Any]:
+def state_machine_definition(spec: PipelineIR, task_resource: TaskResource) -> dict[str, Any]:
     """The ASL definition running ``spec``'s DAG (see :mod:`glacier.compilation.planning`), with retries and a
     failure path.
 

@@ -8,13 +8,16 @@ configuration (versioning, encryption, lifecycle, policy) to its owner.
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
 from typing import ClassVar
 
-from glacier.model import field_validator, model_validator
-from glacier.storage import AWS_STORAGE_CLASSES, StorageResource, folder_prefix, one_of
+from glacier.checks import check_name, check_one_of, check_pattern, check_type, fail, normalize
+from glacier.storage import StorageResource, folder_prefix
+from glacier_aws.hints import STORAGE_CLASSES
 from glacier_aws.naming import S3_BUCKET, S3_KEY_PREFIX
 
 
+@dataclass(frozen=True)
 class S3(StorageResource):
     """An S3 bucket (created and secured by the compiled stack, or an existing one with
     ``create=False``) and a key prefix in it."""
@@ -23,6 +26,7 @@ class S3(StorageResource):
     provider: ClassVar[str | None] = "aws"
 
     bucket: str
+    _: KW_ONLY
     prefix: str = ""
     region: str | None = None
     storage_class: str | None = None
@@ -30,45 +34,27 @@ class S3(StorageResource):
     versioning: bool = True
     create: bool = True
 
-    def __init__(self, bucket: str | None = None, /, **data: object) -> None:
-        if bucket is not None:
-            data["bucket"] = bucket
-        super().__init__(**data)
-
-    @field_validator("bucket")
-    @classmethod
-    def _bucket(cls, v: str) -> str:
-        return S3_BUCKET.check_field("bucket", v)
-
-    @field_validator("prefix")
-    @classmethod
-    def _prefix(cls, v: str) -> str:
-        return folder_prefix(S3_KEY_PREFIX.check_field("prefix", v))
-
-    @field_validator("storage_class")
-    @classmethod
-    def _class(cls, v: str | None) -> str | None:
-        return one_of(v, AWS_STORAGE_CLASSES, "storage_class")
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, v: str | None) -> str | None:
-        import re
-
-        if v is not None and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", v):
-            raise ValueError(f"region must look like 'us-east-1'; found {v!r}")
-        return v
-
-    @model_validator(mode="after")
-    def _existing(self) -> S3:
+    def __post_init__(self) -> None:
+        check_name(self, "bucket", S3_BUCKET)
+        check_name(self, "prefix", S3_KEY_PREFIX)
+        normalize(self, prefix=folder_prefix(self.prefix))
+        check_pattern(
+            self,
+            "region",
+            r"[a-z]{2}(-[a-z]+)+-\d",
+            "an AWS region like 'us-east-1'",
+            optional=True,
+        )
+        check_one_of(self, "storage_class", STORAGE_CLASSES, optional=True)
+        for flag in ("object_lock_enabled", "versioning", "create"):
+            check_type(self, flag, bool)
         if not self.create and (self.storage_class is not None or self.object_lock_enabled):
             msg = (
                 f"S3({self.bucket!r}, create=False) names a bucket this pipeline does not own, so "
                 "it cannot set its storage_class or object_lock_enabled; drop them (the bucket's "
                 "owner configures it), or let the stack create a bucket of its own"
             )
-            raise ValueError(msg)
-        return self
+            fail(self, None, msg)
 
     def describe(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"

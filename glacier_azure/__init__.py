@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from glacier.compilation.registry import no_compiler_class
+from glacier_azure.hints import check_storage_hints
 from glacier_azure.provider import AzureProvider
 
 
@@ -31,4 +32,4 @@ class AzureCompiler:
         _not_built("AzureCompiler.from_env()")
 
 
-__all__ = ["AzureCompiler", "AzureProvider"]
+__all__ = ["AzureCompiler", "AzureProvider", "check_storage_hints"]

@@ -49,7 +49,7 @@ class AzureProvider:
 
     def location(self, storage: ResourceIR, key: str) -> str:
         """``az://<container>/<key>`` (the account travels in the storage options)."""
-        return f"az://{storage.option('container')}/{key}"
+        return f"az://{storage.config['container']}/{key}"
 
     def storage_options(
         self, storage: ResourceIR | None, given: Mapping[str, str]
@@ -57,7 +57,7 @@ class AzureProvider:
         """The user's options, plus ``account_name`` from ``BlobStorage(account=...)`` when
         they name no account (and do not target the emulator)."""
         options = dict(given)
-        account = storage.option("account") if storage is not None else None
+        account = storage.config.get("account") if storage is not None else None
         emulator = options.get("azure_storage_use_emulator") == "true"
         if account and not (_ACCOUNT_KEYS & set(options)) and not emulator:
             options["account_name"] = str(account)

@@ -9,14 +9,17 @@ Glacier version: compiling a pipeline that uses BlobStorage needs a compiler wit
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
 from typing import ClassVar
 
+from glacier.checks import check_name, check_one_of, normalize
 from glacier.compilation.naming import OBJECT_KEY_PREFIX
-from glacier.model import field_validator
-from glacier.storage import AZURE_TIERS, StorageResource, folder_prefix, one_of
+from glacier.storage import StorageResource, folder_prefix
+from glacier_azure.hints import TIERS
 from glacier_azure.naming import AZURE_CONTAINER, AZURE_STORAGE_ACCOUNT
 
 
+@dataclass(frozen=True)
 class BlobStorage(StorageResource):
     """An Azure Blob Storage container (in ``account``) and a key prefix in it."""
 
@@ -24,34 +27,17 @@ class BlobStorage(StorageResource):
     provider: ClassVar[str | None] = "azure"
 
     container: str
+    _: KW_ONLY
     account: str | None = None
     prefix: str = ""
     tier: str | None = None
 
-    def __init__(self, container: str | None = None, /, **data: object) -> None:
-        if container is not None:
-            data["container"] = container
-        super().__init__(**data)
-
-    @field_validator("container")
-    @classmethod
-    def _container(cls, v: str) -> str:
-        return AZURE_CONTAINER.check_field("container", v)
-
-    @field_validator("account")
-    @classmethod
-    def _account(cls, v: str | None) -> str | None:
-        return None if v is None else AZURE_STORAGE_ACCOUNT.check_field("account", v)
-
-    @field_validator("prefix")
-    @classmethod
-    def _prefix(cls, v: str) -> str:
-        return folder_prefix(OBJECT_KEY_PREFIX.check_field("prefix", v))
-
-    @field_validator("tier")
-    @classmethod
-    def _tier(cls, v: str | None) -> str | None:
-        return one_of(v, AZURE_TIERS, "tier")
+    def __post_init__(self) -> None:
+        check_name(self, "container", AZURE_CONTAINER)
+        check_name(self, "account", AZURE_STORAGE_ACCOUNT, optional=True)
+        check_name(self, "prefix", OBJECT_KEY_PREFIX)
+        normalize(self, prefix=folder_prefix(self.prefix))
+        check_one_of(self, "tier", TIERS, optional=True)
 
     def describe(self) -> str:
         account = f"{self.account}/" if self.account else ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from glacier.compilation.registry import no_compiler_class
+from glacier_gcp.hints import check_storage_hints
 from glacier_gcp.provider import GCPProvider
 
 
@@ -29,4 +30,4 @@ class GCPCompiler:
         _not_built("GCPCompiler.from_env()")
 
 
-__all__ = ["GCPCompiler", "GCPProvider"]
+__all__ = ["GCPCompiler", "GCPProvider", "check_storage_hints"]

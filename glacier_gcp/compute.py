@@ -7,42 +7,54 @@ compiler with a ``gcp`` provider, and otherwise is a CompilationError naming the
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import ClassVar
 
-from glacier.compute import ComputeResource, EnvValue, _check_env
-from glacier.model import Field, field_validator
+from glacier.checks import check_pattern, check_range, check_type, normalize
+from glacier.compute import ComputeResource, EnvValue, check_env
 
 
+@dataclass(frozen=True, kw_only=True)
 class CloudFunction(ComputeResource):
     """A Cloud Functions (2nd gen) function."""
 
     kind: ClassVar[str] = "serverless"
     provider: ClassVar[str | None] = "gcp"
 
-    memory: int = Field(default=1024, ge=128, le=32768, description="MiB")
-    timeout: int = Field(default=540, ge=1, le=3600, description="seconds")
-    runtime: str = Field(default="python312", pattern=r"^python3\d{1,2}$")
-    env: dict[str, EnvValue] = Field(default_factory=dict)
+    memory: int = 1024  # MiB
+    timeout: int = 540  # seconds
+    runtime: str = "python312"
+    env: dict[str, EnvValue] = field(default_factory=dict)
 
-    _env = field_validator("env")(classmethod(lambda cls, v: _check_env(v)))
+    def __post_init__(self) -> None:
+        check_range(self, "memory", int, ge=128, le=32768)
+        check_range(self, "timeout", int, ge=1, le=3600)
+        check_pattern(self, "runtime", r"python3\d{1,2}", "a Python runtime such as 'python312'")
+        normalize(self, env=check_env(self))
 
     def describe(self) -> str:
         return f"cloud function({self.memory} MB, {self.timeout}s)"
 
 
+@dataclass(frozen=True, kw_only=True)
 class CloudRun(ComputeResource):
     """A Cloud Run job."""
 
     kind: ClassVar[str] = "container"
     provider: ClassVar[str | None] = "gcp"
 
-    cpu: float = Field(default=1.0, gt=0, le=8)
-    memory: int = Field(default=2048, ge=512, le=32768, description="MiB")
+    cpu: float = 1.0
+    memory: int = 2048  # MiB
     image: str | None = None
-    timeout: int = Field(default=3600, gt=0, description="seconds")
-    env: dict[str, EnvValue] = Field(default_factory=dict)
+    timeout: int = 3600  # seconds
+    env: dict[str, EnvValue] = field(default_factory=dict)
 
-    _env = field_validator("env")(classmethod(lambda cls, v: _check_env(v)))
+    def __post_init__(self) -> None:
+        check_range(self, "cpu", float, gt=0, le=8)
+        check_range(self, "memory", int, ge=512, le=32768)
+        check_type(self, "image", str, optional=True)
+        check_range(self, "timeout", int, gt=0)
+        normalize(self, cpu=float(self.cpu), env=check_env(self))
 
     def describe(self) -> str:
         return f"cloud run({self.cpu:g} vCPU, {self.memory} MB)"

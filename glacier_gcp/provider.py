@@ -41,7 +41,7 @@ class GCPProvider:
 
     def location(self, storage: ResourceIR, key: str) -> str:
         """``gs://<bucket>/<key>``."""
-        return f"gs://{storage.option('bucket')}/{key}"
+        return f"gs://{storage.config['bucket']}/{key}"
 
     def storage_options(
         self, storage: ResourceIR | None, given: Mapping[str, str]

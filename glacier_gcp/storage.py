@@ -8,17 +8,17 @@ provider, and otherwise is a CompilationError naming the dataset.
 
 from __future__ import annotations
 
-import re
+from dataclasses import KW_ONLY, dataclass
 from typing import ClassVar
 
+from glacier.checks import check_name, check_one_of, check_pattern, normalize
 from glacier.compilation.naming import OBJECT_KEY_PREFIX
-from glacier.model import field_validator
-from glacier.storage import GCP_STORAGE_CLASSES, StorageResource, folder_prefix, one_of
+from glacier.storage import StorageResource, folder_prefix
+from glacier_gcp.hints import STORAGE_CLASSES
 from glacier_gcp.naming import GCS_BUCKET
 
-_LOCATION = re.compile(r"[A-Za-z]+[A-Za-z0-9-]*[A-Za-z0-9]")
 
-
+@dataclass(frozen=True)
 class GCS(StorageResource):
     """A Google Cloud Storage bucket and a key prefix in it."""
 
@@ -26,36 +26,23 @@ class GCS(StorageResource):
     provider: ClassVar[str | None] = "gcp"
 
     bucket: str
+    _: KW_ONLY
     prefix: str = ""
     location: str | None = None
     storage_class: str | None = None
 
-    def __init__(self, bucket: str | None = None, /, **data: object) -> None:
-        if bucket is not None:
-            data["bucket"] = bucket
-        super().__init__(**data)
-
-    @field_validator("bucket")
-    @classmethod
-    def _bucket(cls, v: str) -> str:
-        return GCS_BUCKET.check_field("bucket", v)
-
-    @field_validator("prefix")
-    @classmethod
-    def _prefix(cls, v: str) -> str:
-        return folder_prefix(OBJECT_KEY_PREFIX.check_field("prefix", v))
-
-    @field_validator("location")
-    @classmethod
-    def _location(cls, v: str | None) -> str | None:
-        if v is not None and not _LOCATION.fullmatch(v):
-            raise ValueError(f"location must look like 'US', 'EU' or 'us-central1'; found {v!r}")
-        return v
-
-    @field_validator("storage_class")
-    @classmethod
-    def _class(cls, v: str | None) -> str | None:
-        return one_of(v, GCP_STORAGE_CLASSES, "storage_class")
+    def __post_init__(self) -> None:
+        check_name(self, "bucket", GCS_BUCKET)
+        check_name(self, "prefix", OBJECT_KEY_PREFIX)
+        normalize(self, prefix=folder_prefix(self.prefix))
+        check_pattern(
+            self,
+            "location",
+            r"[A-Za-z]+[A-Za-z0-9-]*[A-Za-z0-9]",
+            "a location like 'US', 'EU' or 'us-central1'",
+            optional=True,
+        )
+        check_one_of(self, "storage_class", STORAGE_CLASSES, optional=True)
 
     def describe(self) -> str:
         return f"gs://{self.bucket}/{self.prefix}"

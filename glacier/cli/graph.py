@@ -30,7 +30,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    spec = load_pipeline(args.ref).ir()
+    spec = load_pipeline(args.ref).spec()
     if args.output is None:
         print(render(spec, args.format or "mermaid"), end="")
         return 0

@@ -11,13 +11,19 @@ grants from the data flow (``grants``), the key layout (``layout``), parsed sche
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
-from glacier.compilation.provider import Price
-
 # Eager: light, and ``registry``/``resolve`` must be those objects, not the submodules of
 # the same names.
+from glacier.compilation.base import CompileInput, Compiler, StackBuild
+from glacier.compilation.infrastructure import (
+    CompilationWarning,
+    CrossCloudTransfer,
+    Infrastructure,
+    ResolvedResource,
+    Stack,
+    TaskPlan,
+)
+from glacier.compilation.multicloud import MultiCloudCompiler
+from glacier.compilation.provider import Price
 from glacier.compilation.registry import (
     ENTRY_POINT_GROUP,
     Provider,
@@ -27,42 +33,6 @@ from glacier.compilation.registry import (
     registry,
 )
 from glacier.compilation.resolve import Placement, resolve
-
-if TYPE_CHECKING:
-    from glacier.compilation.base import CompileInput, Compiler, StackBuild
-    from glacier.compilation.infrastructure import (
-        CompilationWarning,
-        CrossCloudTransfer,
-        Infrastructure,
-        ResolvedResource,
-        Stack,
-        TaskPlan,
-    )
-    from glacier.compilation.multicloud import MultiCloudCompiler
-
-#: Where each name lives. Loaded on first use: provider packages import the naming rules
-#: (``glacier.compilation.naming``) when they define their storage classes, and that must not
-#: pull in the compiler machinery (and pydantic, through the IR models) for a local run.
-_EXPORTS = {
-    "CompileInput": "base",
-    "Compiler": "base",
-    "StackBuild": "base",
-    "CompilationWarning": "infrastructure",
-    "CrossCloudTransfer": "infrastructure",
-    "Infrastructure": "infrastructure",
-    "ResolvedResource": "infrastructure",
-    "Stack": "infrastructure",
-    "TaskPlan": "infrastructure",
-    "MultiCloudCompiler": "multicloud",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module = importlib.import_module(f"glacier.compilation.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 __all__ = [
     "ENTRY_POINT_GROUP",

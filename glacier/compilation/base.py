@@ -20,7 +20,7 @@ from typing import ClassVar
 from glacier.compilation.infrastructure import CompilationWarning, Infrastructure, Stack
 from glacier.compilation.resolve import Placement, resolve
 from glacier.compilation.sources import PipelineSource, locate_source
-from glacier.spec import PipelineSpec
+from glacier.ir import PipelineIR
 from glacier.validated import Validated, Validates
 
 
@@ -28,7 +28,7 @@ from glacier.validated import Validated, Validates
 class CompileInput:
     """Everything a provider needs to build its stack."""
 
-    spec: PipelineSpec
+    spec: PipelineIR
     placement: Placement
     source: PipelineSource
 
@@ -82,7 +82,7 @@ class Compiler(ABC):
         """Compile a validated pipeline (its DAG and IR)."""
         with paused_gc():
             source = locate_source(validated)
-            spec = source.rewrite(PipelineSpec.from_ir(validated.ir))
+            spec = source.rewrite(validated.ir)
             placement = resolve(spec, self.default_target(), self.targets())
             job = CompileInput(spec=spec, placement=placement, source=source)
             return self.compile_placed(job)

@@ -60,7 +60,7 @@ def storage_prefix(ds: LaidOut) -> str:
     """The key prefix a dataset's storage declares (its ``prefix`` option), or ``""``."""
     if ds.storage is None:
         return ""
-    return str(ds.storage.option("prefix", ""))
+    return str(ds.storage.config.get("prefix", ""))
 
 
 def stored_key(ds: LaidOut) -> str:

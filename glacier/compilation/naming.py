@@ -30,14 +30,6 @@ class NameRule:
     description: str
     min_len: int = 1
 
-    def check_field(self, field: str, value: str) -> str:
-        """``value`` of a resource's ``field`` when it satisfies the rule, else the ValueError
-        a pydantic field validator raises (the resource's ResourceError names the field)."""
-        problem = self.problem(value)
-        if problem:
-            raise ValueError(f"{field} {value!r} {problem}")
-        return value
-
     def problem(self, name: str, suffix: int = 0) -> str | None:
         """Why ``name`` breaks the rule (None when it is fine)."""
         limit = self.max_len - suffix

@@ -16,7 +16,9 @@ goes through here: :func:`get_provider` by name, :func:`provider_for_url` by URL
 
 from __future__ import annotations
 
+import functools
 import importlib
+from collections.abc import Callable, Mapping
 from functools import cache
 from importlib.metadata import entry_points
 from types import MappingProxyType
@@ -160,12 +162,46 @@ def no_compiler_class(what: str, cloud: str, package: str, declarations: str) ->
     )
 
 
+def check_storage_hints(name: str, hints: Mapping[str, object]) -> None:
+    """Have provider ``name``'s package check storage hints given for it, such as
+    ``{"storage_class": "GLACIER_IR"}``: its ``check_storage_hints`` raises a ValueError naming
+    a bad one.
+
+    The package is the module of the provider's entry point (``glacier_gcp`` for
+    ``glacier_gcp:GCPProvider``), asked directly: a provider whose compiler is not built yet
+    still knows its storage classes. Raises ProviderNotInstalledError when it is missing.
+    """
+    _hint_checker(name)(hints)
+
+
+@functools.cache
+def _hint_checker(name: str) -> Callable[[Mapping[str, object]], None]:
+    target = _entry_point_targets().get(name) or BUILTIN_PROVIDERS.get(name, ("", ""))[0]
+    module_name = target.partition(":")[0]
+    if not module_name:
+        msg = f"unknown provider {name!r}; known providers: {', '.join(available_providers())}"
+        raise ProviderNotInstalledError(msg)
+    try:
+        package = importlib.import_module(module_name)
+    except ImportError as exc:
+        msg = f"provider {name!r} is not installed: importing {module_name} failed ({exc})"
+        raise ProviderNotInstalledError(msg) from exc
+    check: Callable[[Mapping[str, object]], None] | None = getattr(
+        package, "check_storage_hints", None
+    )
+    if check is None:
+        msg = f"provider {name!r} ({module_name}) takes no storage hints; remove them"
+        raise ValueError(msg)
+    return check
+
+
 __all__ = [
     "BUILTIN_PROVIDERS",
     "ENTRY_POINT_GROUP",
     "Provider",
     "available_providers",
     "built_providers",
+    "check_storage_hints",
     "egress_price",
     "get_provider",
     "installed_providers",

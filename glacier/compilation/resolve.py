@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from glacier.errors import CompilationError
-
-if TYPE_CHECKING:
-    from glacier.spec import DatasetSpec, PipelineSpec, ResourceSpec
+from glacier.ir import DatasetIR, PipelineIR, ResourceIR
 
 
 @dataclass(frozen=True)
@@ -34,14 +31,12 @@ class Placement:
         return tuple(d for d, p in self.datasets.items() if p == provider)
 
 
-def _short(resource: ResourceSpec) -> str:
+def _short(resource: ResourceIR) -> str:
     cls = resource.cls.rpartition(":")[2] or resource.type
     return f"{cls}({resource.type})"
 
 
-def _provider_of(
-    resource: ResourceSpec, owner: str, default: str, available: Collection[str]
-) -> str:
+def _provider_of(resource: ResourceIR, owner: str, default: str, available: Collection[str]) -> str:
     provider = resource.provider
     if provider is None:
         return default
@@ -56,10 +51,10 @@ def _provider_of(
     return provider
 
 
-def _check_dataset(ds: DatasetSpec) -> None:
+def _check_dataset(ds: DatasetIR) -> None:
     if ds.storage is not None and ds.storage.type == "local_fs":
         msg = (
-            f"dataset {ds.name!r} uses LocalFS({ds.storage.option('base_path', '')!r}), which exists "
+            f"dataset {ds.name!r} uses LocalFS({ds.storage.config['base_path']!r}), which exists "
             "only on the machine that runs the pipeline and cannot be compiled for a cloud; use "
             "storage=ObjectStorage() (any cloud) or a provider's own storage resource"
         )
@@ -73,7 +68,7 @@ def _check_dataset(ds: DatasetSpec) -> None:
         raise CompilationError(msg)
 
 
-def resolve(spec: PipelineSpec, default: str, available: Collection[str]) -> Placement:
+def resolve(spec: PipelineIR, default: str, available: Collection[str]) -> Placement:
     """Place every task and dataset of ``spec``; CompilationError names what cannot be placed."""
     if default not in available:
         raise CompilationError(

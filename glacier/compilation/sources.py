@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 
 from glacier.errors import CompilationError
-from glacier.spec import PipelineSpec
+from glacier.ir import PipelineIR
 from glacier.validated import Validated
 
 
@@ -28,15 +28,13 @@ class PipelineSource:
     files: Mapping[str, str] = field(default_factory=dict)
     renames: Mapping[str, str] = field(default_factory=dict)
 
-    def rewrite(self, spec: PipelineSpec) -> PipelineSpec:
+    def rewrite(self, spec: PipelineIR) -> PipelineIR:
         """``spec`` as the bundle sees it: source = bundle_ref, renamed task modules."""
         tasks = tuple(
-            t.model_copy(update={"module": self.renames[t.module]})
-            if t.module in self.renames
-            else t
+            replace(t, module=self.renames[t.module]) if t.module in self.renames else t
             for t in spec.tasks
         )
-        return spec.model_copy(update={"source": self.bundle_ref, "tasks": tasks})
+        return replace(spec, source=self.bundle_ref, tasks=tasks)
 
 
 def _module(name: str, pipeline: str) -> ModuleType:

@@ -55,7 +55,7 @@ class Locator:
         if storage is None:
             return None
         if storage.type == "local_fs":
-            return os.path.join(str(storage.option("base_path", "./data")), file_name(ds))
+            return os.path.join(str(storage.config["base_path"]), file_name(ds))
         if not self.remote:
             return dataset_uri(ds, os.path.join(self.root, "datasets"))
         return self._remote_uri(ds)

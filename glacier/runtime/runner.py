@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
@@ -29,9 +29,6 @@ from glacier.redact import redacting, register
 from glacier.runtime.locations import check_run_id, resolve_locations
 from glacier.schema import check_sources
 from glacier.task import Task
-
-if TYPE_CHECKING:
-    from glacier.spec import PipelineSpec, TaskSpec
 
 logger = logging.getLogger("glacier.runtime")
 
@@ -47,7 +44,7 @@ def _resolve_ref(ref: str, bundle_root: Path | None) -> str:
 
 
 def load_bundle_pipeline(
-    manifest: PipelineIR | PipelineSpec, bundle_root: str | Path | None = None
+    manifest: PipelineIR, bundle_root: str | Path | None = None
 ) -> Pipeline | None:
     """The pipeline named by the manifest's REF (relative to ``bundle_root``), or None without one.
 
@@ -65,7 +62,7 @@ def load_bundle_pipeline(
 
 
 def load_task(
-    manifest: PipelineIR | PipelineSpec,
+    manifest: PipelineIR,
     name: str,
     *,
     pipeline: Pipeline | None = None,
@@ -78,17 +75,12 @@ def load_task(
     tasks only). The found task must have the manifest's inputs and outputs: the compiled
     infrastructure (permissions, locations) was derived from them.
     """
-    manifest = _as_ir(manifest)
     spec = _task_spec(manifest, name)
     if pipeline is None:
         pipeline = load_bundle_pipeline(manifest, bundle_root)
     found = _from_pipeline(pipeline, spec) if pipeline is not None else _from_module(spec)
     _check_matches(found, spec, manifest.name)
     return found
-
-
-def _as_ir(manifest: PipelineIR | PipelineSpec) -> PipelineIR:
-    return manifest if isinstance(manifest, PipelineIR) else manifest.to_ir()
 
 
 def _task_spec(manifest: PipelineIR, name: str) -> TaskIR:
@@ -100,7 +92,7 @@ def _task_spec(manifest: PipelineIR, name: str) -> TaskIR:
         raise DefinitionError(msg) from None
 
 
-def _from_pipeline(pipeline: Pipeline, spec: TaskIR | TaskSpec) -> Task:
+def _from_pipeline(pipeline: Pipeline, spec: TaskIR) -> Task:
     found = pipeline.dag.tasks.get(spec.name)
     if found is None:
         msg = (
@@ -111,7 +103,7 @@ def _from_pipeline(pipeline: Pipeline, spec: TaskIR | TaskSpec) -> Task:
     return found
 
 
-def _from_module(spec: TaskIR | TaskSpec) -> Task:
+def _from_module(spec: TaskIR) -> Task:
     """The module-level Task ``spec.module:spec.qualname``."""
     where = f"{spec.module}:{spec.qualname}"
     if "<locals>" in spec.qualname:
@@ -129,7 +121,7 @@ def _from_module(spec: TaskIR | TaskSpec) -> Task:
     return obj
 
 
-def _check_matches(task: Task, spec: TaskIR | TaskSpec, pipeline: str) -> None:
+def _check_matches(task: Task, spec: TaskIR, pipeline: str) -> None:
     """The code's inputs/outputs must be the manifest's (permissions were derived from them)."""
     code = (sorted(d.name for d in task.input_datasets), sorted(d.name for d in task.outputs))
     built = (sorted(spec.input_datasets), sorted(spec.outputs))
@@ -175,14 +167,13 @@ def _first_line(exc: BaseException, limit: int = 240) -> str:
 
 
 def read_inputs(
-    manifest: PipelineIR | PipelineSpec,
-    spec: TaskIR | TaskSpec,
+    manifest: PipelineIR,
+    spec: TaskIR,
     locations: Mapping[str, str],
     storage_options: Mapping[str, str] | None = None,
 ) -> dict[str, pl.LazyFrame]:
     """A LazyFrame per input dataset; an unreadable input is an InputError naming it, a
     source that breaks its declared schema (column names, dtypes) a SchemaError."""
-    manifest = _as_ir(manifest)
     frames: dict[str, pl.LazyFrame] = {}
     for name in spec.input_datasets:
         uri = _location(locations, name, spec.name)
@@ -202,8 +193,8 @@ def read_inputs(
 
 
 def write_outputs(
-    manifest: PipelineIR | PipelineSpec,
-    spec: TaskIR | TaskSpec,
+    manifest: PipelineIR,
+    spec: TaskIR,
     frames: Mapping[str, pl.LazyFrame | pl.DataFrame],
     locations: Mapping[str, str],
     storage_options: Mapping[str, str] | None = None,
@@ -214,7 +205,6 @@ def write_outputs(
     files, object-store outputs computed (a task failing midway leaves every object as it
     was, see :func:`glacier.io.prepare_write`), and all are published only once all verified.
     """
-    manifest = _as_ir(manifest)
     pending: list[PendingWrite] = []
     try:
         for n in spec.outputs:  # a SchemaError on a later output aborts the earlier ones
@@ -233,7 +223,7 @@ def write_outputs(
 
 
 def run_task(
-    manifest: PipelineIR | PipelineSpec,
+    manifest: PipelineIR,
     task_name: str,
     locations: Mapping[str, str],
     *,
@@ -254,7 +244,6 @@ def run_task(
     started = time.perf_counter()
     run_id = check_run_id(run_id)
     resolved = resolve_locations(locations, run_id)
-    manifest = _as_ir(manifest)
     spec = _task_spec(manifest, task_name)
     register_secrets(spec)
     with redacting():  # an error naming a secret's value leaves with *** in its place
@@ -274,7 +263,7 @@ def run_task(
     }
 
 
-def register_secrets(spec: TaskIR | TaskSpec, env: Mapping[str, str] = os.environ) -> list[str]:
+def register_secrets(spec: TaskIR, env: Mapping[str, str] = os.environ) -> list[str]:
     """Have the values of the task's secrets redacted from everything logged or raised; the
     variables that held one.
 

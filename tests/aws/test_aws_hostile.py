@@ -91,7 +91,7 @@ def test_hostile_names_schedules_and_secrets_are_rejected(text: str) -> None:
         Pipeline(name="p", schedule=text)
     with pytest.raises(DefinitionError, match=r"Pipeline name .* is invalid"):
         Pipeline(name=text)
-    with pytest.raises(ValueError, match="String should match pattern"):
+    with pytest.raises(ValueError, match="Secret: secret must be a secret name of 1-128"):
         Secret(text)
     with pytest.raises(ValueError, match=r"S3 bucket naming rule|characters"):
         S3(text)

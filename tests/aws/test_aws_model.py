@@ -124,7 +124,9 @@ def test_task_timeout_over_lambda_limit_on_explicit_lambda_is_an_error() -> None
 def test_fargate_and_lambda_limits_are_checked_on_creation() -> None:
     with pytest.raises(ValueError, match=r"nearest valid size is cpu=1, memory=2048"):
         Fargate(cpu=1, memory=1000)
-    with pytest.raises(ValueError, match="less than or equal to 900"):
+    with pytest.raises(
+        ValueError, match="Lambda: timeout must be an int from 1 to 900, found 1000"
+    ):
         Lambda(timeout=1000)
 
 
@@ -168,7 +170,7 @@ def test_s3_prefix_is_one_canonical_folder(given: str, canonical: str) -> None:
 
     storage = S3("my-bucket", prefix=given)
     assert storage.prefix == canonical
-    spec = Dataset("sales", storage=storage).to_spec()
+    spec = Dataset("sales", storage=storage).to_ir()
     assert dataset_key(spec, storage.prefix) == f"{canonical}sales.parquet"
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from importlib.metadata import EntryPoint
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import fsspec
 import polars as pl
@@ -45,11 +46,12 @@ def clean_registry() -> Iterator[None]:
     registry_module._by_scheme.cache_clear()
 
 
+@dataclass(frozen=True)
 class MemBucket(StorageResource):
     """A third-party provider's storage: a bucket in fsspec's in-memory filesystem."""
 
-    kind = "object_storage"
-    provider = "memcloud"
+    kind: ClassVar[str] = "object_storage"
+    provider: ClassVar[str | None] = "memcloud"
 
     bucket: str
     prefix: str = ""
@@ -71,10 +73,10 @@ class MemCloud:
         raise NotImplementedError
 
     def location(self, storage: Any, key: str) -> str:
-        return f"memory://{storage.option('bucket')}/{key}"
+        return f"memory://{storage.config['bucket']}/{key}"
 
     def storage_options(self, storage: Any, given: Mapping[str, str]) -> dict[str, str]:
-        return {**given, "bucket": str(storage.option("bucket"))} if storage else dict(given)
+        return {**given, "bucket": str(storage.config["bucket"])} if storage else dict(given)
 
     def filesystem(self, options: Mapping[str, str]) -> Any:
         return fsspec.filesystem("memory")

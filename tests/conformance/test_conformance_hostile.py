@@ -130,7 +130,7 @@ def test_hostile_names_are_refused_where_text_becomes_a_name() -> None:
             Pipeline(name=text)
         with pytest.raises(DefinitionError, match="is not a cron expression"):
             Pipeline(name="p", schedule=text)
-        with pytest.raises(ValueError, match="String should match pattern"):
+        with pytest.raises(ValueError, match="secret must be a secret name"):
             Secret(text)
         with pytest.raises(ValueError, match="environment variable name"):
             compute.serverless(env={text: "x"})

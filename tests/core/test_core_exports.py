@@ -9,7 +9,7 @@ import glacier.errors
 
 PUBLIC = [
     "CompilationError", "CycleError", "Dataset", "DefinitionError", "DuplicateProducerError",
-    "GlacierError", "LocalExecutor", "Pipeline", "PipelineSpec", "RunResult", "SchemaError",
+    "GlacierError", "LocalExecutor", "Pipeline", "PipelineIR", "RunResult", "SchemaError",
     "Secret", "Task", "__version__", "compute", "errors", "storage", "task",
 ]  # fmt: skip
 
@@ -46,7 +46,7 @@ def test_exported_objects_belong_to_glacier() -> None:
 def test_errors_module_surface() -> None:
     assert glacier.errors.__all__ == [
         "CompilationError", "CycleError", "DefinitionError", "DuplicateProducerError", "GlacierError",
-        "InputError", "MissingSecretError", "PipelineReferenceError", "ProviderNotInstalledError", "SchemaError", "TaskFailedError",
+        "InputError", "MissingSecretError", "PipelineReferenceError", "ProviderNotInstalledError", "ResourceError", "SchemaError", "TaskFailedError",
         "TaskSchemaError", "WriteConflictError",
     ]  # fmt: skip
     for name in glacier.errors.__all__:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from glacier import Dataset, Pipeline, Task
 from glacier.errors import CycleError
+from glacier.ir import PipelineIR
 
 
 @dataclass(frozen=True)
@@ -128,8 +129,12 @@ def test_order_stages_and_spec_are_deterministic(shape: Shape, other_seed: int) 
     assert first.stages() and [[t.name for t in s] for s in first.stages()] == [
         [t.name for t in s] for s in second.stages()
     ]
-    strip = {"tasks": {"__all__": {"code_hash", "module", "qualname"}}}
-    assert first.spec().model_dump(exclude=strip) == second.spec().model_dump(exclude=strip)
+
+    def strip(spec: PipelineIR) -> PipelineIR:
+        tasks = tuple(replace(t, code_hash="", module="", qualname="") for t in spec.tasks)
+        return replace(spec, tasks=tasks)
+
+    assert strip(first.spec()) == strip(second.spec())
 
 
 @SETTINGS

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from types import ModuleType
 
 import polars as pl
 import pytest
 
-from glacier import Dataset, Pipeline, PipelineSpec, Secret, compute, task
+from glacier import Dataset, Pipeline, PipelineIR, Secret, compute, task
+from glacier.ir import SPEC_VERSION, from_json, to_json
 from glacier.schema import decode_dtype, encode_dtype, polars_schema, schema_mismatches
-from glacier.spec import SPEC_VERSION
 from glacier.storage import ObjectStorage
 
 DTYPES = [
@@ -85,11 +86,12 @@ def _rich_pipeline() -> Pipeline:
 
 def test_spec_json_round_trip_is_exact() -> None:
     spec = _rich_pipeline().spec()
-    text = spec.to_json()
-    again = PipelineSpec.from_json(text)
+    assert isinstance(spec, PipelineIR)
+    text = to_json(spec)
+    again = from_json(text)
     assert again == spec
-    assert again.to_json() == text
-    assert PipelineSpec.model_validate(json.loads(text)) == spec
+    assert to_json(again) == text
+    assert json.loads(text)["datasets"][1]["schema"]["columns"][0]["name"] == "at"
     schema = again.dataset("events").schema_
     assert schema is not None
     assert polars_schema(schema) == pl.Schema(
@@ -120,8 +122,15 @@ def test_spec_contents() -> None:
         True,
     )
     assert events.metadata == {"nested": {"a": 1, "b": 2}, "owner": "ops", "tags": ["x", 1, None]}
-    assert events.storage is not None and events.storage.option("retention_days") == 30
-    assert events.storage.option("gcp_storage_class", "STANDARD") == "STANDARD"
+    assert events.storage is not None and events.storage.config["retention_days"] == 30
+    assert events.storage.config == {  # every field, defaults included
+        "access_pattern": "infrequent",
+        "aws_storage_class": "STANDARD_IA",
+        "gcp_storage_class": None,
+        "azure_tier": None,
+        "versioning": True,
+        "retention_days": 30,
+    }
     t = spec.task("summarise")
     assert (t.retries, t.timeout, t.description, t.qualname.endswith("summarise")) == (
         3,
@@ -144,29 +153,42 @@ def test_spec_contents() -> None:
 
 
 def test_spec_is_deterministic_and_frozen() -> None:
-    assert _rich_pipeline().spec().to_json() == _rich_pipeline().spec().to_json()
-    spec = _rich_pipeline().spec()
-    with pytest.raises(ValueError, match="frozen"):
+    assert to_json(_rich_pipeline().spec()) == to_json(_rich_pipeline().spec())
+    pipeline = _rich_pipeline()
+    spec = pipeline.spec()
+    assert pipeline.spec() is spec and pipeline.ir() is spec  # built once; ir() is an alias
+    with pytest.raises(dataclasses.FrozenInstanceError):
         spec.name = "other"  # type: ignore[misc]
 
 
 def test_unknown_spec_version_is_rejected() -> None:
-    data = json.loads(_rich_pipeline().spec().to_json())
+    data = json.loads(to_json(_rich_pipeline().spec()))
     data["version"] = SPEC_VERSION + 1
     with pytest.raises(ValueError, match=r"IR version 2, this Glacier reads version 1; recompile"):
-        PipelineSpec.from_json(json.dumps(data))
+        from_json(json.dumps(data))
 
 
 def test_extra_fields_are_rejected() -> None:
-    data = json.loads(_rich_pipeline().spec().to_json())
+    data = json.loads(to_json(_rich_pipeline().spec()))
     data["tasks"][0]["surprise"] = 1
-    with pytest.raises(ValueError, match="Extra inputs are not permitted"):
-        PipelineSpec.from_json(json.dumps(data))
+    with pytest.raises(ValueError, match=r"tasks\.0\.surprise\n  Unexpected keyword argument"):
+        from_json(json.dumps(data))
+    data = json.loads(to_json(_rich_pipeline().spec()))
+    data["datasets"][0]["schema_"] = None  # the JSON key is "schema"
+    with pytest.raises(ValueError, match=r"datasets\.0\.schema_\n  Unexpected keyword argument"):
+        from_json(json.dumps(data))
+
+
+def test_wrong_types_in_json_are_rejected() -> None:
+    data = json.loads(to_json(_rich_pipeline().spec()))
+    data["tasks"][0]["retries"] = "many"
+    with pytest.raises(ValueError, match=r"tasks\.0\.retries\n  Input should be a valid integer"):
+        from_json(json.dumps(data))
 
 
 def test_sample_module_spec_round_trip(sample_module: ModuleType) -> None:
     spec = sample_module.pipeline.spec()
-    assert PipelineSpec.from_json(spec.to_json()) == spec
+    assert from_json(to_json(spec)) == spec
     assert spec.source is not None and spec.source.endswith(".py:pipeline")
 
 

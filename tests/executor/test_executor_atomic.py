@@ -16,7 +16,7 @@ from glacier import Dataset, LocalExecutor, Pipeline
 from glacier.errors import InputError
 from glacier.executor.result import RunResult, TaskResult
 from glacier.io import WriteResult, exists, prepare_write, scan_dataset, write_dataset
-from glacier.spec import DatasetSpec
+from glacier.ir import DatasetIR
 from glacier_aws.storage import S3
 
 
@@ -52,7 +52,7 @@ def test_a_failed_multi_sink_query_leaves_nothing_even_when_sinks_finish_late(tm
             "count": src.select(pl.len()),
         }
         writes = [
-            prepare_write(DatasetSpec(name=n), f, str(folder / f"{n}.parquet"))
+            prepare_write(DatasetIR(name=n), f, str(folder / f"{n}.parquet"))
             for n, f in frames.items()
         ]
         with pytest.raises(Exception, match="disk on fire"):
@@ -67,7 +67,7 @@ def test_temporary_folders_of_a_dead_writer_are_swept(tmp_path):
     stale = tmp_path / ".t.parquet.0123456789ab.tmp"
     stale.mkdir()
     (stale / "t.parquet").write_bytes(b"partial")
-    written = write_dataset(DatasetSpec(name="t"), pl.DataFrame({"id": [1, 2]}), str(uri))
+    written = write_dataset(DatasetIR(name="t"), pl.DataFrame({"id": [1, 2]}), str(uri))
     assert written.bytes == uri.stat().st_size > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.parquet"]
 
@@ -81,7 +81,7 @@ class Order(BaseModel):
 @pytest.mark.parametrize("fmt", ["ndjson", "csv", "parquet", "ipc"])
 def test_remote_write_of_a_non_nullable_schema_in_each_format(s3_options, fmt):
     """Nulls are checked on the collected frame, then uploaded (no write_ndjson options)."""
-    ds = Dataset("typed", schema=Order, format=fmt).to_spec()  # type: ignore[arg-type]
+    ds = Dataset("typed", schema=Order, format=fmt).to_ir()  # type: ignore[arg-type]
     uri = f"s3://lake/typed/{fmt}/typed.{ds.extension}"
     frame = pl.DataFrame({"id": [1, 2], "amount": [1.5, 2.5]})
     written = write_dataset(ds, frame, uri, s3_options)

@@ -14,7 +14,7 @@ from glacier.compilation.layout import dataset_uri
 from glacier.errors import SchemaError, TaskFailedError
 from glacier.invoke import call_task
 from glacier.io import prepare_write, scan_dataset, write_dataset
-from glacier.spec import DatasetSpec
+from glacier.ir import DatasetIR
 
 FORMATS = ["parquet", "csv", "ndjson", "ipc", "delta"]
 
@@ -32,13 +32,13 @@ def test_each_format_round_trips_through_a_run(workdir, orders, customers, fmt):
 
 
 def test_dataset_uri_for_folders_and_urls():
-    ds = DatasetSpec(name="sales", format="ipc")
+    ds = DatasetIR(name="sales", format="ipc")
     assert dataset_uri(ds, "data/") == "data/sales.arrow"
     assert dataset_uri(ds, "s3://bucket/prefix") == "s3://bucket/prefix/sales.arrow"
 
 
 def test_write_dataset_is_atomic_when_the_stream_fails_midway(tmp_path):
-    ds = DatasetSpec(name="big")
+    ds = DatasetIR(name="big")
     uri = str(tmp_path / "big.parquet")
     write_dataset(ds, pl.DataFrame({"id": [1]}), uri)
 
@@ -58,7 +58,7 @@ def test_write_dataset_is_atomic_when_the_stream_fails_midway(tmp_path):
 
 
 def test_schema_mismatch_names_dataset_column_expected_and_found(tmp_path):
-    ds = Dataset("typed", schema={"id": pl.Int64, "amount": pl.Float64}).to_spec()
+    ds = Dataset("typed", schema={"id": pl.Int64, "amount": pl.Float64}).to_ir()
     uri = str(tmp_path / "typed.parquet")
     with pytest.raises(
         SchemaError, match=r"dataset 'typed' .* column 'amount': expected Float64, found String"
@@ -95,7 +95,7 @@ def test_pydantic_non_optional_columns_must_hold_no_nulls(workdir):
 def test_scan_dataset_reads_each_format(tmp_path):
     frame = pl.DataFrame({"a": [1, 2], "b": ["x", "y"]})
     for fmt in FORMATS:
-        ds = DatasetSpec(name="t", format=fmt)  # type: ignore[arg-type]
+        ds = DatasetIR(name="t", format=fmt)  # type: ignore[arg-type]
         uri = dataset_uri(ds, str(tmp_path))
         assert write_dataset(ds, frame.lazy(), uri).rows == 2
         assert_frame_equal(scan_dataset(ds, uri).collect(), frame)

@@ -28,7 +28,10 @@ def test_localfs_refuses_a_cloud_url_and_names_the_storage_class(url, storage_cl
         DefinitionError, match=rf"found the URL '{url}'; .*{storage_class}\(\.\.\.\)"
     ):
         LocalFS(url)
-    with pytest.raises(DefinitionError, match=r"LocalFS: base_path: .*ObjectStorage\(\)"):
+    with pytest.raises(
+        DefinitionError,
+        match=r"LocalFS: base_path must be a folder on this machine, .*ObjectStorage\(\)",
+    ):
         LocalFS(base_path=url)
 
 

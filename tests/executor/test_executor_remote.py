@@ -1,7 +1,7 @@
 """LocalExecutor(storage="remote") against local stand-ins for S3, Azure Blob and GCS.
 
 S3 is glacier_aws's real ``S3`` resource. GCS and Azure use minimal stand-in resources with
-the same ResourceSpec shape the provider packages produce (provider + bucket/prefix, or
+the same ResourceIR shape the provider packages produce (provider + bucket/prefix, or
 container/account/prefix), because the executor locates datasets from the IR only.
 """
 

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -19,8 +20,8 @@ from runtime_support import CREDENTIALS, PIPELINES
 
 from glacier.errors import InputError, TaskFailedError
 from glacier.io import scan_dataset
+from glacier.ir import PipelineIR, to_json
 from glacier.runtime import InvalidRunIdError
-from glacier.spec import PipelineSpec
 from glacier_aws import runtime
 from glacier_aws.layout import dataset_locations, task_locations
 
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.slow
 RUN_ID = "run-2026-01-01"
 
 
-def _buckets(spec: PipelineSpec, tag: str) -> dict[str, str]:
+def _buckets(spec: PipelineIR, tag: str) -> dict[str, str]:
     """One bucket per stored dataset, ephemeral datasets in the intermediate bucket."""
     return {
         ds.name: f"{tag}-{'intermediate' if ds.ephemeral else ds.name.replace('_', '-')}"
@@ -37,12 +38,12 @@ def _buckets(spec: PipelineSpec, tag: str) -> dict[str, str]:
     }
 
 
-def _bundle(tmp_path: Path, spec: PipelineSpec, source: str | None) -> Path:
+def _bundle(tmp_path: Path, spec: PipelineIR, source: str | None) -> Path:
     """A bundle root as the compiler lays it out: manifest.json and the pipeline module."""
     root = tmp_path / "app"
     root.mkdir()
     shutil.copy(PIPELINES / "runtime_shop.py", root / "runtime_shop.py")
-    (root / "manifest.json").write_text(spec.model_copy(update={"source": source}).to_json())
+    (root / "manifest.json").write_text(to_json(replace(spec, source=source)))
     return root
 
 
@@ -72,7 +73,7 @@ def deployed(tmp_path, s3, shop, storage_options, monkeypatch, request):  # type
     return {"spec": spec, "buckets": buckets, "locations": locations, "root": root}
 
 
-def _invoke(monkeypatch: pytest.MonkeyPatch, spec: PipelineSpec, locs: dict, task: str) -> dict:
+def _invoke(monkeypatch: pytest.MonkeyPatch, spec: PipelineIR, locs: dict, task: str) -> dict:
     monkeypatch.setenv("GLACIER_TASK", task)
     monkeypatch.setenv("GLACIER_LOCATIONS", json.dumps(task_locations(spec.task(task), locs)))
     return runtime.handler({"run_id": RUN_ID}, None)
@@ -230,7 +231,7 @@ def test_hostile_run_ids_are_refused_before_the_task_starts(
 
 
 def _invoke_event(
-    monkeypatch: pytest.MonkeyPatch, spec: PipelineSpec, locs: dict, task: str, event: Any
+    monkeypatch: pytest.MonkeyPatch, spec: PipelineIR, locs: dict, task: str, event: Any
 ) -> dict:
     monkeypatch.setenv("GLACIER_TASK", task)
     monkeypatch.setenv("GLACIER_LOCATIONS", json.dumps(task_locations(spec.task(task), locs)))
@@ -365,9 +366,7 @@ def warm(tmp_path, s3, storage_options, monkeypatch, request):  # type: ignore[n
     root.mkdir()
     (root / f"{name}.py").write_text(WARM_PIPELINE.format(name=name.replace("_", "-")))
     spec = load_pipeline(str(root / f"{name}.py")).spec()
-    (root / "manifest.json").write_text(
-        spec.model_copy(update={"source": f"{name}.py:pipeline"}).to_json()
-    )
+    (root / "manifest.json").write_text(to_json(replace(spec, source=f"{name}.py:pipeline")))
     bucket = name.replace("_", "-")
     s3.create_bucket(Bucket=bucket)
     locations = dataset_locations(spec, {"src": bucket, "copied": bucket})

@@ -7,6 +7,7 @@ import json
 import sys
 import traceback
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 
 from glacier.cli import main
 from glacier.errors import TaskFailedError
+from glacier.ir import to_json
 from glacier.loader import load_pipeline
 from glacier.runtime import run_task
 from glacier_aws import runtime
@@ -107,7 +109,7 @@ def test_the_lambda_task_failed_line_shows_no_secret(
 ) -> None:  # type: ignore[no-untyped-def]
     spec = load_pipeline(str(project)).spec()
     (project.parent / "manifest.json").write_text(
-        spec.model_copy(update={"source": f"{project.name}:pipeline"}).to_json()
+        to_json(replace(spec, source=f"{project.name}:pipeline"))
     )
     locations = {"src": str(Path("data/src.parquet").resolve()), "out": str(Path("o.parquet"))}
     monkeypatch.setenv("GLACIER_BUNDLE_ROOT", str(project.parent))

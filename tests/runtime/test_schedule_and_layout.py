@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -101,11 +102,10 @@ def test_storage_prefix_and_key() -> None:
     assert dataset_key(raw) == "raw.csv"
     assert dataset_key(raw, "landing") == dataset_key(raw, "/landing/") == "landing/raw.csv"
     assert normalize_prefix("a/b") == "a/b/" and normalize_prefix("/") == ""
-    with_prefix = raw.model_copy(
-        update={"storage": raw.storage.model_copy(update={"config": {"prefix": "in/"}})}  # type: ignore[union-attr]
-    )
-    spec = spec.model_copy(
-        update={"datasets": tuple(with_prefix if d.name == "raw" else d for d in spec.datasets)}
+    assert raw.storage is not None
+    with_prefix = replace(raw, storage=replace(raw.storage, config={"prefix": "in/"}))
+    spec = replace(
+        spec, datasets=tuple(with_prefix if d.name == "raw" else d for d in spec.datasets)
     )
     locations = dataset_locations(spec, {"raw": "b1", "tmp": "b2", "out_table": "b3"})
     assert locations["raw"] == "s3://b1/in/raw.csv"

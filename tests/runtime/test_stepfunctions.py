@@ -7,6 +7,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -20,7 +21,7 @@ from runtime_support import load_module
 
 from glacier.compilation.planning import Par, Seq, plan_dag
 from glacier.errors import CompilationError
-from glacier.spec import PipelineSpec, TaskSpec
+from glacier.ir import PipelineIR, TaskIR
 from glacier_aws.stepfunctions import (
     ECS_RUN_TASK_SYNC,
     FAILURE_KIND,
@@ -44,7 +45,7 @@ SHAPES = {
 }
 
 
-def _resource(task: TaskSpec) -> dict[str, Any]:
+def _resource(task: TaskIR) -> dict[str, Any]:
     """Lambda for serverless/local tasks, Fargate for container tasks (as the compiler does)."""
     if task.compute.type == "container":
         return fargate_task(
@@ -116,7 +117,7 @@ def _waits(definition: dict[str, Any]) -> dict[str, set[str]]:
     return waits
 
 
-def _ancestors(spec: PipelineSpec) -> dict[str, set[str]]:
+def _ancestors(spec: PipelineIR) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for t in spec.tasks:  # topological order
         found[t.name] = set(t.upstream).union(*(found[u] for u in t.upstream))
@@ -241,12 +242,9 @@ def test_branch_tasks_retry_and_their_parallel_state_catches() -> None:
 
 def test_task_resources_and_report_selectors() -> None:
     spec = shapes.diamond().spec()
-    container = spec.task("right").model_copy(
-        update={"compute": spec.task("right").compute.model_copy(update={"type": "container"})}
-    )
-    spec = spec.model_copy(
-        update={"tasks": tuple(container if t.name == "right" else t for t in spec.tasks)}
-    )
+    right = spec.task("right")
+    container = replace(right, compute=replace(right.compute, type="container"))
+    spec = replace(spec, tasks=tuple(container if t.name == "right" else t for t in spec.tasks))
     states = _all_states(state_machine_definition(spec, _resource))
     assert states["left"]["Resource"] == LAMBDA_INVOKE
     assert states["left"]["ResultSelector"]["rows.$"] == "$.Payload.rows"
@@ -358,7 +356,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
 
 def _execute(
     aws: SimpleNamespace,
-    spec: PipelineSpec,
+    spec: PipelineIR,
     fake: FakeLambdas,
     monkeypatch: pytest.MonkeyPatch,
     run_input: dict[str, Any],
@@ -390,7 +388,7 @@ def _execute(
     return described
 
 
-def _assert_topological(spec: PipelineSpec, events: list[dict[str, Any]]) -> list[str]:
+def _assert_topological(spec: PipelineIR, events: list[dict[str, Any]]) -> list[str]:
     """Every task's state is entered after all its upstream tasks' states exited; the order."""
     entered: dict[str, int] = {}
     exited: dict[str, int] = {}

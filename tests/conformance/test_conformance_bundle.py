@@ -24,6 +24,8 @@ from .adapter import Bundle
 from .cases import PROJECT, SAMPLES, Case, params
 from .conftest import Stacks
 
+pytestmark = pytest.mark.slow  # a fresh interpreter per bundle, on compiled stacks
+
 _IMPORT = """
 import importlib, json, sys
 bundle, entry_points, pipeline_ref, site = json.loads(sys.argv[1])

@@ -20,6 +20,8 @@ import glacier
 from .cases import SAMPLES, provider_params
 from .conftest import Stacks, written
 
+pytestmark = pytest.mark.slow  # two fresh interpreters compile every sample
+
 TESTS = Path(__file__).resolve().parents[1]
 _COMPILE = """
 import json, sys

@@ -124,6 +124,7 @@ def test_the_lambda_task_failed_line_shows_no_secret(
     assert secret not in _text(caught.value)
 
 
+@pytest.mark.slow  # a moto server
 def test_a_secret_fetched_by_the_lambda_adapter_is_redacted_from_log_lines(
     moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:  # type: ignore[no-untyped-def]

@@ -72,7 +72,7 @@ class AWSCompiler(Compiler):
                 compiler.region_source = var
                 return compiler
         compiler = cls(region="us-east-1")
-        compiler.region_source = "the default (AWS_REGION and AWS_DEFAULT_REGION are not set)"
+        compiler.region_source = "the default; AWS_REGION and AWS_DEFAULT_REGION are not set"
         return compiler
 
     def __repr__(self) -> str:

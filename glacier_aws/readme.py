@@ -21,7 +21,7 @@ from glacier_aws.schedule import schedule_expression
 
 #: Prints one field of a JSON stack output: ``output buckets orders``.
 OUTPUT_FUNCTION = (
-    "output() { pulumi stack output \"$1\" --json | python3 -c "
+    'output() { pulumi stack output "$1" --json | python3 -c '
     "'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' \"$2\"; }"
 )
 
@@ -81,7 +81,10 @@ def _tools(model: AWSModel) -> list[str]:
         )
     if any(not d.image for d in model.containers):
         platforms = sorted(
-            {"linux/arm64" if d.architecture == "arm64" else "linux/amd64" for d in model.containers}
+            {
+                "linux/arm64" if d.architecture == "arm64" else "linux/amd64"
+                for d in model.containers
+            }
         )
         lines.append(
             "- Docker, running: `pulumi up` builds the container image from `app/Dockerfile` for "
@@ -102,7 +105,7 @@ def _secrets(model: AWSModel) -> list[str]:
     lines = [
         "Secrets: the stack looks these Secrets Manager secrets up by name, so each must exist in"
         " the region you deploy to before `pulumi up` (which fails naming a missing one; use"
-        " your `aws:region` if you set one). Put"
+        " your `aws:region` if you set one, and skip any that exists). Put"
         " each value in a file (`value.txt` below; a file keeps it out of your shell history);"
         " the tasks read it as text. Create one with:",
         "",
@@ -138,7 +141,13 @@ def _config(model: AWSModel) -> list[str]:
             f"`{model.region}` (in `Pulumi.yaml`)",
             "Where every resource is created. Set it per stack before the first `pulumi up`:"
             " changing it on a deployed stack replaces every resource.",
-        )
+        ),
+        (
+            "`aws:profile`",
+            "none: the environment's credentials",
+            "The AWS CLI profile to deploy with. The stack's provider reads only these two `aws:`"
+            " keys; other credentials come from the environment (`AWS_PROFILE`, SSO, roles).",
+        ),
     ]
     named = sorted(b.explicit_name for b in model.buckets if b.explicit_name)
     if named:
@@ -217,6 +226,8 @@ def _upload(model: AWSModel) -> list[str]:
         folder = datasets[ds].format in FOLDER_FORMATS
         local = "./" + file_name(datasets[ds]) + ("/" if folder else "")
         verb = "sync" if folder else "cp"
+        if not bucket.create:
+            commands.append(f"# {ds} is in a bucket the stack does not own: skip if it is there")
         commands.append(_sh("aws", "s3", verb, local) + " " + _s3_url(ds, key, folder))
     lines = [
         "## 4. Upload the source data",
@@ -255,16 +266,35 @@ def _run(model: AWSModel) -> list[str]:
     ]  # fmt: skip
     lines += _block(start)
     lines += [
-        "An execution's name is its run id (add `--name 2025-01-31` to choose it; a run id must"
-        " be unique among the state machine's executions). The Step Functions console shows the"
-        " run's graph, task by task. Each task logs to its own CloudWatch log group:",
+        "An execution's name is its run id: add `--name 2025-01-31` to choose it (Step Functions"
+        " refuses a name used by the same state machine in the last 90 days; without one it"
+        " generates a unique name). The Step Functions console shows the run's graph, task by"
+        " task. Each task logs to its own CloudWatch log group:",
         "",
     ]
-    tail = [
-        "aws logs tail --follow " + region + f' "$(output log_groups {shlex.quote(d.task.name)})"'
-        for d in model.tasks
-    ]
-    return [*lines, *_block(tail)]
+    first = shlex.quote(model.tasks[0].task.name)
+    tail = ["aws logs tail --follow " + region + f' "$(output log_groups {first})"']
+    lines += _block(tail)
+    return [*lines, "(`pulumi stack output log_groups` lists every task's group.)", ""]
+
+
+def _deleted(model: AWSModel) -> list[str]:
+    """What ``pulumi destroy`` deletes besides the buckets, in words."""
+    found = []
+    if model.lambdas:
+        found.append("the Lambda functions and their bundle in the work bucket")
+    if model.containers:
+        found.append(
+            "the ECS cluster and task definitions, the tasks' security group (unless"
+            " `glacier:securityGroupIds` names yours), the ECR repository with its images"
+        )
+    if model.tasks:
+        found.append("the IAM roles, the state machine")
+    if model.schedule:
+        found.append("the schedule")
+    if model.tasks:
+        found.append("the log groups with their logs")
+    return found or ["the buckets' policies and settings"]
 
 
 def _teardown(model: AWSModel) -> list[str]:
@@ -275,10 +305,9 @@ def _teardown(model: AWSModel) -> list[str]:
     lines = [
         "## 6. Tear down",
         "",
-        *_block(["pulumi destroy", "pulumi stack rm dev   # then forget the stack"]),
-        "`pulumi destroy` deletes what the stack created: functions, task definitions, roles,"
-        " the state machine and schedule, the log groups with their logs"
-        + (", the ECR repository with its images" if model.containers else "")
+        *_block(["pulumi destroy", "pulumi stack rm dev   # then drop the stack's empty state"]),
+        "`pulumi destroy` deletes what the stack created: "
+        + ", ".join(_deleted(model))
         + ". No resource is protected or retained, and no bucket is emptied for you: S3 deletes"
         " only an empty bucket, so the stack's buckets holding data stop the teardown until you"
         " empty them (the S3 console's Empty deletes every version) or copy the data out first"

@@ -145,7 +145,10 @@ def run(args: argparse.Namespace) -> int:
     print(infra.summary(), end="")
     for provider in sorted(infra.stacks):
         print(f"wrote {out / provider} ({len(infra.stacks[provider].files)} files)")
-    print(f"deploy: cd {out / sorted(infra.stacks)[0]} && pulumi up")
+    first = sorted(infra.stacks)[0]
+    guide = "README.md" in infra.stacks[first].files
+    before = f"follow {out / first / 'README.md'} (prerequisites first), then " if guide else ""
+    print(f"deploy: {before}cd {out / first} && pulumi up")
     return 0
 
 

@@ -31,6 +31,8 @@ PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-is
 
 def partition_of(region: str) -> str:
     return next((p for prefix, p in PARTITIONS if region.startswith(prefix)), "aws")
+
+
 STACK_MODULES = ("glacier_infra", "glacier_compute", "glacier_bundle")
 
 

@@ -2,8 +2,12 @@
 
 The compiler never imports pulumi: it builds an :class:`~glacier_aws.model.AWSModel`
 (checked names, packaging, least-privilege statements), prints it as ``__main__.py`` plus
-``state_machine.json`` (the ASL, ARNs filled in at deploy time) and adds the project files
-and the function bundle. ``pulumi up`` does the rest.
+``state_machine.json`` (the ASL, ARNs filled in at deploy time) and adds the project files,
+the function bundle and a README saying how to deploy, run and tear it down. ``pulumi up``
+does the rest.
+
+The region given here is where the stack deploys unless the stack's ``aws:region`` config
+says otherwise: the compiled region is that key's default (the project file's value).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from glacier_aws.model import AWSModel, ModelOptions, build_model
 from glacier_aws.policy import execution_statements
 from glacier_aws.program import render_program
 from glacier_aws.project import project_files
+from glacier_aws.readme import stack_readme
 
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 
@@ -50,6 +55,8 @@ class AWSCompiler(Compiler):
                 f"AWSCompiler: intermediate_expiry_days must be an int >= 1, found {intermediate_expiry_days!r}"
             )
         self.options = ModelOptions(region, intermediate_expiry_days, log_retention_days)
+        #: Where the region came from, for messages (``glacier compile`` prints it).
+        self.region_source = "the region argument"
 
     @property
     def region(self) -> str:
@@ -57,9 +64,16 @@ class AWSCompiler(Compiler):
 
     @classmethod
     def from_env(cls) -> AWSCompiler:
-        """Region from ``AWS_REGION`` / ``AWS_DEFAULT_REGION`` (default us-east-1)."""
-        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-        return cls(region=region)
+        """Region from ``AWS_REGION`` / ``AWS_DEFAULT_REGION`` (default us-east-1), as the AWS
+        CLI reads it; ``region_source`` says which, so the choice is never silent."""
+        for var in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+            if os.environ.get(var):
+                compiler = cls(region=os.environ[var])
+                compiler.region_source = var
+                return compiler
+        compiler = cls(region="us-east-1")
+        compiler.region_source = "the default; AWS_REGION and AWS_DEFAULT_REGION are not set"
+        return compiler
 
     def __repr__(self) -> str:
         return f"AWSCompiler(region={self.region!r})"
@@ -78,8 +92,9 @@ class AWSCompiler(Compiler):
         aws_spec = replace(spec, tasks=tasks, stages=stages)
         model = build_model(aws_spec, job.placement, self.options)
         model = replace(model, spec=aws_spec)
-        files = project_files(spec, dict(job.source.files), bool(model.containers))
+        files = project_files(spec, dict(job.source.files), bool(model.containers), self.region)
         files.update(render_program(model))
+        files["README.md"] = stack_readme(model)
         cost, assumptions = monthly_cost(model)
         stack = Stack(
             provider="aws",

@@ -1,6 +1,8 @@
 """A rough monthly cost estimate for an AWS stack, with its assumptions spelled out.
 
-Prices are us-east-1 on-demand list prices; usage is assumed, not measured: each task runs
+Prices are us-east-1 on-demand list prices, the only table here: a stack compiled for another
+region says it is priced as us-east-1 rather than pass those prices off as its region's.
+Usage is assumed, not measured: each task runs
 once per scheduled run for ``ASSUMED_TASK_SECONDS`` (or its timeout if shorter) and each
 stored dataset holds ``ASSUMED_GB_PER_DATASET``. Good enough to compare designs, not a bill.
 """
@@ -20,6 +22,8 @@ LOG_GROUP_GB_USD = 0.50
 ASSUMED_TASK_SECONDS = 60
 ASSUMED_GB_PER_DATASET = 1.0
 UNSCHEDULED_RUNS_PER_MONTH = 30
+#: The region the prices above are for.
+PRICED_REGION = "us-east-1"
 
 
 def runs_per_month(schedule: str | None) -> float:
@@ -68,9 +72,16 @@ def monthly_cost(model: AWSModel) -> tuple[float, str]:
     total = compute + transitions + storage
     why = (
         f"{runs:,.0f} runs/month, {ASSUMED_TASK_SECONDS}s per task run, "
-        f"{ASSUMED_GB_PER_DATASET:g} GB per stored dataset; us-east-1 list prices"
+        f"{ASSUMED_GB_PER_DATASET:g} GB per stored dataset; {prices_for(model.region)}"
     )
     return round(total, 2), why
 
 
-__all__ = ["monthly_cost", "runs_per_month"]
+def prices_for(region: str) -> str:
+    """Which prices an estimate for ``region`` uses, said plainly."""
+    if region == PRICED_REGION:
+        return f"{region} list prices"
+    return f"priced as {PRICED_REGION} (no price table for {region})"
+
+
+__all__ = ["PRICED_REGION", "monthly_cost", "prices_for", "runs_per_month"]

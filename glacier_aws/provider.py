@@ -49,11 +49,11 @@ class AWSProvider:
     limits = LIMITS
     compiles = True
 
-    def compiler(self) -> AWSCompiler:
-        """An AWSCompiler configured from the environment (AWS_REGION...)."""
+    def compiler(self, region: str | None = None) -> AWSCompiler:
+        """An AWSCompiler for ``region``, else configured from the environment (AWS_REGION...)."""
         from glacier_aws.compiler import AWSCompiler  # the compiler's model reads LIMITS here
 
-        return AWSCompiler.from_env()
+        return AWSCompiler.from_env() if region is None else AWSCompiler(region=region)
 
     def location(self, storage: ResourceIR, key: str) -> str:
         """``s3://<bucket>/<key>``."""

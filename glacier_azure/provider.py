@@ -41,7 +41,7 @@ class AzureProvider:
     limits: Mapping[str, int] = MappingProxyType({})  # declared with the compiler
     compiles = False
 
-    def compiler(self) -> NoReturn:
+    def compiler(self, region: str | None = None) -> NoReturn:
         """Compiling to Azure is not built in this version: a one-line error saying so."""
         from glacier.compilation.registry import built_providers
 

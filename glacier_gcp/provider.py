@@ -33,7 +33,7 @@ class GCPProvider:
     limits: Mapping[str, int] = MappingProxyType({})  # declared with the compiler
     compiles = False
 
-    def compiler(self) -> NoReturn:
+    def compiler(self, region: str | None = None) -> NoReturn:
         """Compiling to GCP is not built in this version: a one-line error saying so."""
         from glacier.compilation.registry import built_providers
 

@@ -4,12 +4,15 @@
 ``plan`` compiles in memory and prints what would be deployed (resources, each task's
 packaging and permissions, cross-cloud transfers, the cost estimate), writing nothing.
 Compilers are found through the provider registry, so a missing provider package is a
-one-line error with the pip command that installs it.
+one-line error with the pip command that installs it. ``--region`` chooses the region a
+single-provider stack is compiled for (the default of its deploy-time region config); without
+it the provider reads its environment, and both commands print which region they used and why.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 from typing import Any
 
 from glacier.compilation import (
@@ -34,6 +37,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--default",
         metavar="PROVIDER",
         help="with --target multi: the provider generic resources go to (required there)",
+    )
+    parser.add_argument(
+        "--region",
+        help="the region to compile for (default: from the environment, e.g. AWS_REGION); "
+        "the stack's region config can still change it at deploy time",
     )
 
 
@@ -63,14 +71,34 @@ def _providers_used(pipeline: Pipeline, default: str) -> list[str]:
     return sorted(found - {"local"})
 
 
-def compiler_for(target: str, default: str | None, pipeline: Pipeline) -> Compiler:
-    """The compiler ``--target``/``--default`` ask for, loaded through the provider registry."""
+def _single(target: str, region: str | None) -> Compiler:
+    """``target``'s compiler, for ``region`` when given (a provider's ``compiler(region=...)``)."""
+    provider = get_provider(target)
+    if region is None:
+        return provider.compiler()  # type: ignore[no-any-return]
+    if "region" not in inspect.signature(provider.compiler).parameters:
+        msg = f"--region: provider {target!r} takes no region when compiling; remove --region"
+        raise CompilationError(msg)
+    return provider.compiler(region=region)  # type: ignore[no-any-return]
+
+
+def compiler_for(
+    target: str, default: str | None, pipeline: Pipeline, region: str | None = None
+) -> Compiler:
+    """The compiler ``--target``/``--default``/``--region`` ask for, loaded through the
+    provider registry."""
     if target != "multi":
         if default not in (None, target):
             raise CompilationError(
                 f"--default {default} only applies to --target multi (got --target {target})"
             )
-        return get_provider(target).compiler()
+        return _single(target, region)
+    if region is not None:
+        msg = (
+            "--region applies to a single --target; for --target multi give each provider's "
+            "compiler its region in Python (MultiCloudCompiler(providers={...}))"
+        )
+        raise CompilationError(msg)
     if default is None:
         raise CompilationError(
             "--target multi needs --default PROVIDER (where generic resources go)"
@@ -79,9 +107,27 @@ def compiler_for(target: str, default: str | None, pipeline: Pipeline) -> Compil
     return MultiCloudCompiler(providers=providers, default_provider=default)
 
 
+def region_lines(compiler: Compiler, from_flag: bool) -> list[str]:
+    """``aws: region eu-west-1 (from AWS_REGION)``: per compiler with a region, which one it
+    compiles for and why (a region taken from the environment is never silent)."""
+    found = compiler.providers if isinstance(compiler, MultiCloudCompiler) else {"": compiler}
+    lines = []
+    for name, one in sorted(found.items()):
+        region = getattr(one, "region", None)
+        if region is None:
+            continue
+        source = "--region" if from_flag else getattr(one, "region_source", "its default")
+        lines.append(f"{name or one.provider}: region {region} (from {source})")
+    return lines
+
+
 def _compile(args: argparse.Namespace) -> Infrastructure:
     pipeline = load_pipeline(args.ref)
-    return pipeline.compile(compiler_for(args.target, args.default, pipeline))
+    compiler = compiler_for(args.target, args.default, pipeline, args.region)
+    infra = pipeline.compile(compiler)
+    for line in region_lines(compiler, args.region is not None):
+        print(line)
+    return infra
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,7 +145,10 @@ def run(args: argparse.Namespace) -> int:
     print(infra.summary(), end="")
     for provider in sorted(infra.stacks):
         print(f"wrote {out / provider} ({len(infra.stacks[provider].files)} files)")
-    print(f"deploy: cd {out / sorted(infra.stacks)[0]} && pulumi up")
+    first = sorted(infra.stacks)[0]
+    guide = "README.md" in infra.stacks[first].files
+    before = f"follow {out / first / 'README.md'} (prerequisites first), then " if guide else ""
+    print(f"deploy: {before}cd {out / first} && pulumi up")
     return 0
 
 

@@ -291,7 +291,16 @@ def _readme(infra: Infrastructure) -> str:
     ]
     for provider in sorted(infra.stacks):
         lines.append(f"cd {provider} && pulumi stack init dev && pulumi up")
-    lines += ["```", "", "```", _summary(infra).rstrip("\n"), "```", ""]
+    lines += ["```", ""]
+    guides = [p for p in sorted(infra.stacks) if "README.md" in infra.stacks[p].files]
+    if guides:
+        links = ", ".join(f"[`{p}/README.md`]({p}/README.md)" for p in guides)
+        lines += [
+            f"Read {links} first: what to create before deploying (secrets, tools), the"
+            " deploy-time configuration, how to start and watch a run, and what a teardown keeps.",
+            "",
+        ]
+    lines += ["```", _summary(infra).rstrip("\n"), "```", ""]
     return "\n".join(lines)
 
 

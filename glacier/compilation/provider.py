@@ -64,11 +64,12 @@ class Provider(Protocol):
     #: False for a package that declares resources but has no compiler yet.
     compiles: bool
 
-    def compiler(self) -> Any:
-        """A compiler configured from the environment (``XCompiler.from_env()``): a
-        ``glacier.compilation.base.Compiler``, typed loosely so that resources can look
-        providers up (LocalFS names the right storage class for a URL) without the core's
-        resource layer depending on the compiler layer."""
+    def compiler(self, region: str | None = None) -> Any:
+        """A compiler for ``region``, or without one configured from the environment
+        (``XCompiler.from_env()``): a ``glacier.compilation.base.Compiler``, typed loosely so
+        that resources can look providers up (LocalFS names the right storage class for a URL)
+        without the core's resource layer depending on the compiler layer. ``glacier compile
+        --region`` passes ``region``; a provider without regions may omit the parameter."""
         ...
 
     def location(self, storage: ResourceIR, key: str) -> str:

@@ -315,17 +315,46 @@ def _fill(node: Any, values: Mapping[str, Any]) -> Any:
     return node
 
 
-def state_machine_definition(path: str, values: Mapping[str, Any]) -> pulumi.Output[str]:
-    """The ASL in ``path`` (JSON) with its ``"${name}"`` placeholders filled from ``values``.
+#: A Step Functions service integration as the file writes it (the commercial partition).
+INTEGRATION = re.compile(r"arn:aws:states:::[a-zA-Z0-9.:-]+")
+#: A partition as AWS names them: ``aws``, ``aws-cn``, ``aws-us-gov``, ``aws-iso-b``...
+PARTITION = re.compile(r"aws(-[a-z]+)*")
+
+
+def _in_partition(node: Any, partition: str) -> Any:
+    """``node`` with every Task state's integration ``Resource`` in ``partition``."""
+    if isinstance(node, dict):
+        return {
+            k: f"arn:{partition}:{v[len('arn:aws:') :]}"
+            if k == "Resource" and isinstance(v, str) and INTEGRATION.fullmatch(v)
+            else _in_partition(v, partition)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_in_partition(v, partition) for v in node]
+    return node
+
+
+def state_machine_definition(
+    path: str, values: Mapping[str, Any], *, partition: str = "aws"
+) -> pulumi.Output[str]:
+    """The ASL in ``path`` (JSON) with its ``"${name}"`` placeholders filled from ``values``,
+    in ``partition``.
 
     The definition is data: it lives in the stack as a reviewable JSON file rather than as a
     huge literal in ``__main__.py``. Only string values that are exactly a placeholder are
     replaced, never text inside a string or a key, so no resolved ARN can change the
     document's structure. Placeholders and values must match one to one: a stale file fails
     the deploy instead of deploying a machine that invokes the wrong functions.
+
+    The file names service integrations as AWS documents them, ``arn:aws:states:::...``;
+    the stack's partition (``ctx.partition``) replaces ``aws`` in each, so the same file
+    deploys to China (``aws-cn``) and GovCloud (``aws-us-gov``), where ``arn:aws:`` is refused.
     """
+    if not PARTITION.fullmatch(partition):
+        raise ValueError(f"partition must look like 'aws' or 'aws-cn', found {partition!r}")
     with open(path, encoding="utf-8") as fh:
-        document = json.load(fh)
+        document = _in_partition(json.load(fh), partition)
     used = _placeholders(document)
     if used != set(values):
         missing, unused = sorted(used - set(values)), sorted(set(values) - used)

@@ -2,7 +2,8 @@
 
 The real ``pulumi_aws`` SDK runs the program (so an unknown argument is a TypeError); the
 mocks play the cloud, returning the attributes dependents consume (``arn``, ``bucket``,
-``name``, ``id``...). ``GLACIER_BUNDLE_DEPS=skip`` keeps the deploy-time bundle build from
+``name``, ``id``...), in the region and partition of the program's provider (``aws:region``
+config moves them). ``GLACIER_BUNDLE_DEPS=skip`` keeps the deploy-time bundle build from
 downloading anything: it zips ``app/`` without installing dependencies.
 """
 
@@ -23,6 +24,15 @@ from pulumi.runtime.sync_await import _sync_await
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+#: Region prefixes outside the commercial partition, as AWS names them.
+PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"),
+              ("us-iso-", "aws-iso"))  # fmt: skip
+
+
+def partition_of(region: str) -> str:
+    return next((p for prefix, p in PARTITIONS if region.startswith(prefix)), "aws")
+
+
 STACK_MODULES = ("glacier_infra", "glacier_compute", "glacier_bundle")
 
 
@@ -52,35 +62,40 @@ class RecordingMonitor(MockMonitor):
         for deps in request.propertyDependencies.values():
             waits |= {_urn_key(u) for u in deps.urns}
         self.recorder.waits[(request.type, request.name)] = waits
+        self.recorder.options[(request.type, request.name)] = {
+            "protect": bool(request.protect),
+            "retain_on_delete": bool(request.retainOnDelete),
+        }
         return super().RegisterResource(request)
 
 
-def _outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    arn = f"arn:aws:{typ.split(':')[1].split('/')[0]}:{REGION}:{ACCOUNT}:{name}"
+def _outputs(typ: str, name: str, inputs: dict[str, Any], region: str = REGION) -> dict[str, Any]:
+    part = f"arn:{partition_of(region)}"
+    arn = f"{part}:{typ.split(':')[1].split('/')[0]}:{region}:{ACCOUNT}:{name}"
     out: dict[str, Any] = {"arn": arn}
     if typ == "aws:s3/bucket:Bucket":
         bucket = inputs.get("bucket") or f"{name}-1a2b3c4"
-        out.update(bucket=bucket, arn=f"arn:aws:s3:::{bucket}")
+        out.update(bucket=bucket, arn=f"{part}:s3:::{bucket}")
     elif typ == "aws:iam/role:Role":
-        out.update(arn=f"arn:aws:iam::{ACCOUNT}:role/{name}-1a2b3c4", name=f"{name}-1a2b3c4")
+        out.update(arn=f"{part}:iam::{ACCOUNT}:role/{name}-1a2b3c4", name=f"{name}-1a2b3c4")
     elif typ == "aws:cloudwatch/logGroup:LogGroup":
         group = f"{inputs.get('namePrefix', name)}1a2b3c4"
-        out.update(name=group, arn=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}")
+        out.update(name=group, arn=f"{part}:logs:{region}:{ACCOUNT}:log-group:{group}")
     elif typ == "aws:lambda/function:Function":
-        out.update(arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}-1a2b3c4")
+        out.update(arn=f"{part}:lambda:{region}:{ACCOUNT}:function:{name}-1a2b3c4")
     elif typ == "aws:ecs/taskDefinition:TaskDefinition":
-        base = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{name}"
+        base = f"{part}:ecs:{region}:{ACCOUNT}:task-definition/{name}"
         out.update(arn=f"{base}:1", arnWithoutRevision=base)
     elif typ == "aws:ecs/cluster:Cluster":
-        out.update(arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{name}-1a2b3c4")
+        out.update(arn=f"{part}:ecs:{region}:{ACCOUNT}:cluster/{name}-1a2b3c4")
     elif typ == "aws:ecr/repository:Repository":
         out.update(
-            repositoryUrl=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{name}", registryId=ACCOUNT
+            repositoryUrl=f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{name}", registryId=ACCOUNT
         )
     elif typ == "docker-build:index:Image":
         out.update(digest="sha256:" + "0" * 64, ref=f"{name}@sha256:" + "0" * 64)
     elif typ == "aws:sfn/stateMachine:StateMachine":
-        out.update(arn=f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}-1a2b3c4")
+        out.update(arn=f"{part}:states:{region}:{ACCOUNT}:stateMachine:{name}-1a2b3c4")
     elif typ == "aws:cloudwatch/eventRule:EventRule":
         out.update(name=f"{name}-1a2b3c4")
     elif typ == "aws:s3/bucketObjectv2:BucketObjectv2":
@@ -88,22 +103,27 @@ def _outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-_CALLS = {
-    "aws:s3/getBucket:getBucket": lambda a: {
+_CALLS: dict[str, Any] = {
+    "aws:s3/getBucket:getBucket": lambda a, r: {
         "id": a["bucket"],
         "bucket": a["bucket"],
-        "arn": f"arn:aws:s3:::{a['bucket']}",
+        "arn": f"arn:{partition_of(r)}:s3:::{a['bucket']}",
     },
-    "aws:secretsmanager/getSecret:getSecret": lambda a: {
-        "arn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{a['name']}-AbCdEf",
+    "aws:secretsmanager/getSecret:getSecret": lambda a, r: {
+        "arn": f"arn:{partition_of(r)}:secretsmanager:{r}:{ACCOUNT}:secret:{a['name']}-AbCdEf",
         "name": a["name"],
     },
-    "aws:ec2/getVpc:getVpc": lambda a: {"id": "vpc-0default"},
-    "aws:ec2/getSubnet:getSubnet": lambda a: {"id": a["id"], "vpcId": "vpc-0configured"},
-    "aws:ec2/getSubnets:getSubnets": lambda a: {"ids": ["subnet-a", "subnet-b"], "id": "x"},
-    "aws:ecr/getAuthorizationToken:getAuthorizationToken": lambda a: {
+    "aws:ec2/getVpc:getVpc": lambda a, r: {"id": "vpc-0default"},
+    "aws:ec2/getSubnet:getSubnet": lambda a, r: {"id": a["id"], "vpcId": "vpc-0configured"},
+    "aws:ec2/getSubnets:getSubnets": lambda a, r: {"ids": ["subnet-a", "subnet-b"], "id": "x"},
+    "aws:ecr/getAuthorizationToken:getAuthorizationToken": lambda a, r: {
         "userName": "AWS",
         "password": "pw",
+    },
+    "aws:index/getPartition:getPartition": lambda a, r: {
+        "partition": partition_of(r),
+        "dnsSuffix": "amazonaws.com.cn" if r.startswith("cn-") else "amazonaws.com",
+        "id": partition_of(r),
     },
 }
 
@@ -121,14 +141,21 @@ class StackMocks(pulumi.runtime.Mocks):
     #: (type, name) -> (id, outputs) the mocks answered for each created resource: what other
     #: resources saw of it (a role's ARN in a function, a function's ARN in the state machine).
     created: dict[tuple[str, str], tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    #: (type, name) -> the resource options Pulumi keeps for a teardown (protect, retain).
+    options: dict[tuple[str, str], dict[str, bool]] = field(default_factory=dict)
+    #: The region of the program's AWS provider (its ``region`` input), which ARNs are in.
+    region: str = REGION
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         if args.resource_id:  # Resource.get: the cloud answers with the existing one
             self.reads.append(Recorded(args.typ, args.name, dict(args.inputs), args.resource_id))
             state = {"bucket": args.resource_id} if args.typ == "aws:s3/bucket:Bucket" else {}
-            return args.resource_id, {**state, **_outputs(args.typ, args.name, state)}
+            return args.resource_id, {**state, **_outputs(args.typ, args.name, state, self.region)}
+        if args.typ == "pulumi:providers:aws":
+            self.region = args.inputs.get("region") or self.region
         self.resources.append(Recorded(args.typ, args.name, dict(args.inputs)))
-        answer = f"{args.name}-id", {**args.inputs, **_outputs(args.typ, args.name, args.inputs)}
+        outputs = _outputs(args.typ, args.name, args.inputs, self.region)
+        answer = f"{args.name}-id", {**args.inputs, **outputs}
         self.created[(args.typ, args.name)] = answer
         return answer
 
@@ -136,7 +163,7 @@ class StackMocks(pulumi.runtime.Mocks):
         self.calls.append((args.token, dict(args.args)))
         if args.token not in _CALLS:
             raise AssertionError(f"unexpected data source call {args.token}")
-        return _CALLS[args.token](args.args)
+        return _CALLS[args.token](args.args, self.region)  # type: ignore[no-any-return]
 
 
 @dataclass

@@ -217,7 +217,8 @@ def test_storage_only_aws_stack_has_no_state_machine(tmp_path: Path) -> None:
     run = run_stack(infra.write(tmp_path) / "aws")
     assert run.of("aws:sfn/stateMachine:StateMachine") == []
     assert run.of("aws:cloudwatch/eventRule:EventRule") == []
-    assert set(run.exports) == {"buckets", "work_bucket"}
+    assert set(run.exports) == {"region", "buckets", "work_bucket"}
+    assert "This stack holds storage only" in stack.files["README.md"]
 
 
 def test_a_gcs_dataset_under_the_aws_compiler_names_it_and_the_missing_provider() -> None:

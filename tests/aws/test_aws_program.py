@@ -265,6 +265,10 @@ def test_stack_outputs(orders_run: Run) -> None:
     assert orders_run.exports["start_run"].startswith(
         "aws stepfunctions start-execution --region us-east-1"
     )
+    assert orders_run.exports["region"] == "us-east-1"
+    assert orders_run.exports["log_groups"] == {
+        task: f"/glacier/orders-{task}-1a2b3c4" for task in ("validate", "enrich", "publish")
+    }
 
 
 def test_resources_aws_checks_at_creation_wait_for_what_they_need(orders_run: Run) -> None:

@@ -2,7 +2,8 @@
 
 The hostile pipeline and its benign twin (same pipeline, plain text) compile to files that
 differ only in the values of string constants: Python files parse to the same tree, JSON and
-YAML files to the same structure, every other file is the same bytes. And the text reaches
+YAML files to the same structure, Markdown files to the same prose and the same shell commands
+(user text may only be a quoted word), every other file is the same bytes. And the text reaches
 the stack intact: each task's environment, as deployed, is exactly what the user wrote.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -54,6 +56,29 @@ class _MaskStrings(ast.NodeTransformer):
         return ast.Name(id="_", ctx=node.ctx)
 
 
+def _shell_shape(line: str) -> list[str]:
+    """A shell command line with every word masked: only its operators (``;``, ``|``,
+    ``&&``, ``(``...) and its number of words are left, which quoting keeps user text out of."""
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    lexer.commenters = "#"
+    return [t if t and set(t) <= set(lexer.punctuation_chars) else MASK for t in lexer]
+
+
+def _markdown_shape(text: str) -> list[Any]:
+    """Prose lines as they are (user text may appear only in commands), each line of a
+    fenced code block as its shell shape."""
+    shape: list[Any] = []
+    fenced = False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+            shape.append(line)
+        else:
+            shape.append(_shell_shape(line) if fenced else line)
+    return shape
+
+
 def _shape(name: str, text: bytes) -> Any:
     """What must not change in file ``name`` when only user text changes."""
     suffix = Path(name).suffix
@@ -63,6 +88,8 @@ def _shape(name: str, text: bytes) -> Any:
         return _masked(json.loads(text))
     if suffix in (".yaml", ".yml"):
         return _masked(list(yaml.safe_load_all(text)))
+    if suffix == ".md":
+        return _markdown_shape(text.decode() if isinstance(text, bytes) else text)
     return text
 
 

@@ -4,12 +4,16 @@ The generated ``__main__.py`` says *what* the pipeline needs (buckets, per-task 
 functions, the state machine); these functions say *how* every such resource is made
 safely, the same way every time: buckets private, owner-enforced, encrypted and TLS-only;
 roles with one inline policy and no managed policies; logs with retention; tracing on.
+
+Deploy-time choices are Pulumi stack config, with what the compiler was given as defaults:
+``aws:region`` (:func:`context`), ``glacier:bucketNames`` (:meth:`Context.bucket_name`) and
+the Fargate network (``glacier_compute.network``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 import pulumi
@@ -20,11 +24,15 @@ Statement = dict[str, Any]
 
 @dataclass(frozen=True)
 class Context:
-    """The pipeline's name, the AWS provider every resource uses, and the region."""
+    """The pipeline's name, the AWS provider every resource uses, its region and partition
+    (``aws``, ``aws-cn``, ``aws-us-gov``...: the second field of every ARN built by hand), and
+    the deployed name of each bucket the pipeline names explicitly."""
 
     pipeline: str
     region: str
+    partition: str
     provider: aws.Provider
+    bucket_names: Mapping[str, str] = field(default_factory=dict)
 
     def opts(self, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(provider=self.provider, depends_on=list(depends_on))
@@ -32,13 +40,52 @@ class Context:
     def invoke(self) -> pulumi.InvokeOptions:
         return pulumi.InvokeOptions(provider=self.provider)
 
+    def bucket_name(self, compiled: str) -> str:
+        """The name bucket ``compiled`` (as the pipeline names it) has in this stack."""
+        return self.bucket_names.get(compiled, compiled)
 
-def context(pipeline: str, *, region: str) -> Context:
-    """One explicit provider, tagging every resource with the pipeline's name."""
+
+def context(pipeline: str, *, default_region: str, bucket_names: Sequence[str] = ()) -> Context:
+    """One explicit provider, tagging every resource with the pipeline's name.
+
+    The region is the stack's ``aws:region`` config (``pulumi config set aws:region
+    eu-west-1``), else ``default_region``, the one the pipeline was compiled for; the
+    credentials profile is ``aws:profile`` when set, else the environment's. An explicit
+    provider reads no stack config by itself, hence the lookups here. The
+    partition is the provider's own answer for that region, so ARNs built by hand hold
+    ``aws-cn`` in China and ``aws-us-gov`` in GovCloud.
+    """
+    config = pulumi.Config("aws")
+    region = config.get("region") or default_region
     provider = aws.Provider(
-        "aws", region=region, default_tags={"tags": {"glacier:pipeline": pipeline}}
+        "aws",
+        region=region,
+        profile=config.get("profile"),
+        default_tags={"tags": {"glacier:pipeline": pipeline}},
     )
-    return Context(pipeline=pipeline, region=region, provider=provider)
+    partition = aws.get_partition(opts=pulumi.InvokeOptions(provider=provider)).partition
+    return Context(pipeline, region, partition, provider, _bucket_names(bucket_names))
+
+
+def _bucket_names(known: Sequence[str]) -> dict[str, str]:
+    """``glacier:bucketNames``: a JSON object renaming explicitly named buckets in this stack
+    (``pulumi config set --path 'glacier:bucketNames.acme-landing' acme-landing-dev``), so two
+    stacks of one pipeline can live in one partition (bucket names are global)."""
+    found = pulumi.Config("glacier").get_object("bucketNames") or {}
+    if not isinstance(found, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in found.items()
+    ):
+        raise ValueError(
+            "config glacier:bucketNames must be a JSON object of bucket name -> new bucket name"
+        )
+    unknown = sorted(set(found) - set(known))
+    if unknown:
+        msg = (
+            f"config glacier:bucketNames renames {unknown}, which this stack does not name; "
+            f"the buckets it names are {sorted(known)}"
+        )
+        raise ValueError(msg)
+    return dict(found)
 
 
 # -- storage -----------------------------------------------------------------------------------

@@ -179,8 +179,8 @@ def feed_library_value(h: Any, obj: Any, feed: Feed, memo: Any) -> bool:
         feed((obj.pattern, obj.flags))
     elif isinstance(obj, bytearray | memoryview):
         feed(bytes(obj))
-    elif module == "logging" and name in ("Logger", "RootLogger"):
-        feed(obj.name)  # where messages go does not change a result
+    elif module == "logging" and name in ("Logger", "RootLogger", "LoggerAdapter"):
+        feed(obj.name)  # where messages go (and what an adapter adds) does not change a result
     elif module == "functools" and name == "partial":
         feed((obj.func, obj.args, obj.keywords))
     elif isinstance(obj, staticmethod | classmethod):

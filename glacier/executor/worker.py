@@ -19,7 +19,6 @@ ends what the task started. Parent and worker talk through files in a scratch fo
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pickle
@@ -27,7 +26,6 @@ import signal
 import subprocess
 import sys
 import time
-import types
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -210,33 +208,22 @@ def _error_from(report: Mapping[str, Any]) -> BaseException:
 
 
 def code_fingerprint(fn: Callable[..., Any]) -> str:
-    """A digest of a function's code, and of the functions it wraps (``__wrapped__``).
+    """A digest of everything a task function's code reaches (``glacier.fingerprint``): its
+    code through decorators, the project's code it calls, and the values it reads from globals
+    and closure cells.
 
-    The same in any process running the same source with the same Python: bytecode, names,
-    and constants (sets sorted: their order varies with string hashing).
+    Equal in two processes only when both compute the same thing: a worker imports the task's
+    module afresh, so a global this process set at run time (``flow.FACTOR = 5`` in a script),
+    a task made by a factory with other arguments, or a module edited since this process
+    imported it all differ, and the attempt then runs in this process instead.
     """
-    digest = hashlib.sha256()
-    seen: set[int] = set()
-    current: Any = fn
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        code = getattr(current, "__code__", None)
-        if isinstance(code, types.CodeType):
-            _digest_code(digest, code)
-        current = getattr(current, "__wrapped__", None)
-    return digest.hexdigest()
+    from glacier.fingerprint import Fingerprinter, sha
 
-
-def _digest_code(digest: Any, code: types.CodeType) -> None:
-    digest.update(code.co_code)
-    digest.update(repr((code.co_name, code.co_names, code.co_varnames, code.co_freevars)).encode())
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            _digest_code(digest, const)
-        elif isinstance(const, frozenset):
-            digest.update(repr(sorted(map(repr, const))).encode())
-        else:
-            digest.update(repr(const).encode())
+    parts = Fingerprinter().task(fn)
+    return sha(
+        *(repr(sorted(part.items())) for part in (parts.code, parts.values, parts.libraries)),
+        repr(sorted(parts.problems)),
+    )
 
 
 __all__ = ["WorkerError", "WorkerUnavailable", "code_fingerprint", "run_in_worker"]

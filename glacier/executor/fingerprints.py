@@ -166,12 +166,13 @@ def _parts(
         "values": code.values,
         "libraries": {k: v for k, v in code.libraries.items() if k not in _VERSIONED},
         "params": params,
-        # what its env sets while it runs (a Secret by name: its value is never stored)
-        "env": {k: _sha(v) for k, v in _env(t).items()},
         **reads,
         "depends_on": deps,
         "outputs": {o: _sha(_output_sig(spec, o, locations.get(o))) for o in t.outputs},
     }
+    env = _env(t)
+    if env:  # what its env sets while it runs (a Secret by name: its value is never stored)
+        parts["env"] = {k: _sha(v) for k, v in env.items()}
     return parts, problems
 
 

@@ -294,3 +294,23 @@ def test_a_dataframe_param_is_the_tasks_own_copy(workdir):
     mine = pl.DataFrame({"k": [1]})
     Pipeline([rename], name="params").run(inputs={"raw": RAW}, params={"rename.lookup": mine})
     assert mine.columns == ["k"]
+
+
+def _clip_pipeline(bound: float) -> Pipeline:
+    raw, out = Dataset("raw"), Dataset("out", storage=ObjectStorage())
+    fill = pl.col("x").fill_null(bound).alias("y")  # an expression read from a closure
+
+    @task(name="scale")
+    def scale(r: raw) -> out:
+        return r.with_columns(fill)
+
+    return Pipeline([scale], name="clip")
+
+
+def test_an_expression_holding_another_infinity_reruns_its_reader(workdir):
+    holes = pl.DataFrame({"x": [1.0, None]})
+    first = _clip_pipeline(float("inf")).run(inputs={"raw": holes})
+    assert column(first) == [1.0, float("inf")]
+    again = _clip_pipeline(float("-inf")).run(inputs={"raw": holes})  # JSON shows both as null
+    assert status(again) == "succeeded" and column(again) == [1.0, float("-inf")]
+    assert status(_clip_pipeline(float("-inf")).run(inputs={"raw": holes})) == "skipped"

@@ -25,6 +25,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -77,13 +78,15 @@ def run_in_worker(
     params: Mapping[str, Any] | None,
     folder: str,
     env: Mapping[str, str] | None = None,
+    cancelled: threading.Event | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The task's outputs, computed in a worker process within ``task.timeout`` seconds.
 
     ``folder``: an empty scratch folder the caller removes afterwards. Raises TimeoutError
     once the worker is killed and reaped, WorkerUnavailable when it cannot find the task, or
     the task's own error. ``env`` (the task's environment, secrets resolved) reaches the worker
-    as its process environment, never through the request file on disk.
+    as its process environment, never through the request file on disk. ``cancelled`` set (the
+    run was interrupted): the worker is killed and KeyboardInterrupt raised.
     """
     assert task.timeout is not None
     request = {
@@ -108,7 +111,7 @@ def run_in_worker(
         env={**os.environ, **env} if env else None,
     )
     try:
-        _wait(proc, folder, task.timeout, task.name)
+        _wait(proc, folder, task.timeout, task.name, cancelled or threading.Event())
     finally:
         _end(proc)  # killed (with what it started) unless it already exited; always reaped
     return _outputs(folder, task.name, proc.returncode)
@@ -134,12 +137,21 @@ def _ship_inputs(
     return shipped
 
 
-def _wait(proc: subprocess.Popen[bytes], folder: str, seconds: float, name: str) -> None:
-    """Until the worker exits; TimeoutError once it has run ``seconds`` after being ready."""
+def _wait(
+    proc: subprocess.Popen[bytes],
+    folder: str,
+    seconds: float,
+    name: str,
+    cancelled: threading.Event,
+) -> None:
+    """Until the worker exits; TimeoutError once it has run ``seconds`` after being ready,
+    KeyboardInterrupt as soon as ``cancelled`` is set (the caller kills the worker)."""
     ready, started = os.path.join(folder, "ready"), time.monotonic()
     while not os.path.exists(ready):
         if proc.poll() is not None:
             return  # it exited before it was ready: its report says why
+        if cancelled.is_set():
+            raise KeyboardInterrupt(f"task {name!r}: the run was interrupted")
         if time.monotonic() - started > STARTUP_LIMIT:
             msg = (
                 f"task {name!r}: its worker process did not start within {STARTUP_LIMIT:g}s "
@@ -147,14 +159,20 @@ def _wait(proc: subprocess.Popen[bytes], folder: str, seconds: float, name: str)
             )
             raise TimeoutError(msg)
         time.sleep(0.005)
-    try:
-        proc.wait(seconds)
-    except subprocess.TimeoutExpired:
-        msg = (
-            f"task {name!r} did not finish within its timeout of {seconds:g}s; "
-            "its worker process was killed"
-        )
-        raise TimeoutError(msg) from None
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            proc.wait(min(0.05, max(0.0, deadline - time.monotonic())))
+            return
+        except subprocess.TimeoutExpired:
+            if cancelled.is_set():
+                raise KeyboardInterrupt(f"task {name!r}: the run was interrupted") from None
+            if time.monotonic() >= deadline:
+                msg = (
+                    f"task {name!r} did not finish within its timeout of {seconds:g}s; "
+                    "its worker process was killed"
+                )
+                raise TimeoutError(msg) from None
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -314,3 +315,56 @@ def test_an_expression_holding_another_infinity_reruns_its_reader(workdir):
     again = _clip_pipeline(float("-inf")).run(inputs={"raw": holes})  # JSON shows both as null
     assert status(again) == "succeeded" and column(again) == [1.0, float("-inf")]
     assert status(_clip_pipeline(float("-inf")).run(inputs={"raw": holes})) == "skipped"
+
+
+INTERRUPTED = """
+import time
+from pathlib import Path
+
+import polars as pl
+from glacier import Dataset, Pipeline, task
+from glacier.storage import ObjectStorage
+
+
+def build() -> Pipeline:
+    raw = Dataset("raw")
+    a, b = Dataset("a", storage=ObjectStorage()), Dataset("b", storage=ObjectStorage())
+
+    @task(timeout=60)
+    def slow(r: raw) -> a:
+        Path("started").touch()
+        for _ in range(300):  # 3 s, stoppable between two sleeps
+            time.sleep(0.01)
+        Path("landed").touch()  # a side effect the interrupted run must never see
+        return r
+
+    @task()
+    def interrupt(r: raw) -> b:  # Ctrl-C while slow runs
+        for _ in range(3000):
+            if Path("started").exists():
+                raise KeyboardInterrupt
+            time.sleep(0.01)
+        raise AssertionError("slow never started")
+
+    return Pipeline([slow, interrupt], name="interrupted")
+
+
+pipeline = build()
+"""
+
+
+@pytest.mark.parametrize(
+    "where",
+    [pytest.param("worker", marks=pytest.mark.slow), "thread"],
+    ids=["worker-process", "in-process"],
+)
+def test_an_interrupted_run_ends_its_timed_attempts_before_it_returns(project, where):
+    project.write(flow=INTERRUPTED)
+    flow = project.session()
+    # at module level a worker process can import the task; made in a function, it cannot
+    pipeline = flow.pipeline if where == "worker" else flow.build()
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run(inputs={"raw": RAW})
+    assert Path("started").exists()
+    time.sleep(3.5)  # the attempt would have finished by now
+    assert not Path("landed").exists()

@@ -14,6 +14,11 @@ it, and nothing it does (Python side effects, files, queries) lands after ``run(
   Python delivers between two bytecodes; Glacier waits until the thread has ended. A call
   blocked in C (a sleep, a socket read, an eager ``collect()`` in the task) finishes first,
   so such a timeout can end late; it is never left running. A warning says so.
+
+A worker process also runs an attempt only when the task it imports reaches the same code and
+values as in this process (``code_fingerprint``); otherwise the attempt runs in a thread here.
+A run that stops on an interrupt ends every attempt still running the same ways
+(``TimedAttempts.cancel``) before ``run()`` raises.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ a LoggerAdapter)."""
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import textwrap
 import time
@@ -317,39 +318,35 @@ def test_an_expression_holding_another_infinity_reruns_its_reader(workdir):
     assert status(_clip_pipeline(float("-inf")).run(inputs={"raw": holes})) == "skipped"
 
 
-INTERRUPTED = """
+INTERRUPTED_TASKS = """
+raw = Dataset("raw")
+a, b = Dataset("a", storage=ObjectStorage()), Dataset("b", storage=ObjectStorage())
+
+@task(timeout=60)
+def slow(r: raw) -> a:
+    Path("started").write_text(str(os.getpid()))
+    for _ in range(300):  # 3 s, stoppable between two sleeps
+        time.sleep(0.01)
+    Path("landed").touch()  # a side effect the interrupted run must never see
+    return r
+
+@task()
+def interrupt(r: raw) -> b:  # Ctrl-C while slow runs
+    for _ in range(3000):
+        if Path("started").exists():
+            raise KeyboardInterrupt
+        time.sleep(0.01)
+    raise AssertionError("slow never started")
+
+pipeline = Pipeline([slow, interrupt], name="interrupted")
+"""
+INTERRUPTED_HEAD = """
+import os
 import time
 from pathlib import Path
 
-import polars as pl
 from glacier import Dataset, Pipeline, task
 from glacier.storage import ObjectStorage
-
-
-def build() -> Pipeline:
-    raw = Dataset("raw")
-    a, b = Dataset("a", storage=ObjectStorage()), Dataset("b", storage=ObjectStorage())
-
-    @task(timeout=60)
-    def slow(r: raw) -> a:
-        Path("started").touch()
-        for _ in range(300):  # 3 s, stoppable between two sleeps
-            time.sleep(0.01)
-        Path("landed").touch()  # a side effect the interrupted run must never see
-        return r
-
-    @task()
-    def interrupt(r: raw) -> b:  # Ctrl-C while slow runs
-        for _ in range(3000):
-            if Path("started").exists():
-                raise KeyboardInterrupt
-            time.sleep(0.01)
-        raise AssertionError("slow never started")
-
-    return Pipeline([slow, interrupt], name="interrupted")
-
-
-pipeline = build()
 """
 
 
@@ -359,12 +356,14 @@ pipeline = build()
     ids=["worker-process", "in-process"],
 )
 def test_an_interrupted_run_ends_its_timed_attempts_before_it_returns(project, where):
-    project.write(flow=INTERRUPTED)
-    flow = project.session()
-    # at module level a worker process can import the task; made in a function, it cannot
-    pipeline = flow.pipeline if where == "worker" else flow.build()
+    if where == "worker":  # at module level, a worker process can import the timed task
+        project.write(flow=INTERRUPTED_HEAD + INTERRUPTED_TASKS)
+    else:  # made in a function, it cannot: the attempt runs in a thread of this process
+        made = textwrap.indent(INTERRUPTED_TASKS, "    ") + "    return pipeline\n"
+        project.write(flow=INTERRUPTED_HEAD + "\ndef build():" + made + "\npipeline = build()\n")
     with pytest.raises(KeyboardInterrupt):
-        pipeline.run(inputs={"raw": RAW})
-    assert Path("started").exists()
+        project.session().pipeline.run(inputs={"raw": RAW})
+    ran_in = int(Path("started").read_text())
+    assert (ran_in != os.getpid()) == (where == "worker")
     time.sleep(3.5)  # the attempt would have finished by now
     assert not Path("landed").exists()

@@ -91,6 +91,8 @@ class Scan(NamedTuple):
     chains: tuple[tuple[str, ...], ...]
     #: each import: (module, relative level, names taken from it)
     imports: tuple[tuple[str, int, tuple[str, ...]], ...]
+    #: every name the code uses: globals, attributes (``.mine`` of ``pl.col("x").mine``)
+    names: frozenset[str] = frozenset()
 
 
 @functools.lru_cache(maxsize=8192)
@@ -98,9 +100,12 @@ def scan(code: types.CodeType) -> Scan:
     """What ``code`` loads and imports; cached, as it depends on the code object alone."""
     chains: dict[tuple[str, ...], None] = {}
     imports: dict[tuple[str, int, tuple[str, ...]], None] = {}
+    used: set[str] = set()
     todo = [code]
     while todo:
-        ins = [i for i in dis.get_instructions(todo.pop()) if i.opname != "EXTENDED_ARG"]
+        current = todo.pop()
+        used.update(current.co_names)
+        ins = [i for i in dis.get_instructions(current) if i.opname != "EXTENDED_ARG"]
         for n, inst in enumerate(ins):
             if inst.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
                 chain = (inst.argval, *_run_of(ins, n + 1, ("LOAD_ATTR", "LOAD_METHOD")))
@@ -113,7 +118,7 @@ def scan(code: types.CodeType) -> Scan:
                 names = tuple(froms) if isinstance(froms, tuple) and "*" not in froms else ()
                 imports[(str(inst.argval), int(level or 0), names)] = None
         todo.extend(i.argval for i in ins if isinstance(i.argval, types.CodeType))
-    return Scan(code_bytes(code), tuple(chains), tuple(imports))
+    return Scan(code_bytes(code), tuple(chains), tuple(imports), frozenset(used))
 
 
 def _run_of(ins: list[dis.Instruction], start: int, ops: tuple[str, ...]) -> list[str]:

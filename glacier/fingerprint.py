@@ -79,6 +79,7 @@ class Fingerprinter:
     def __init__(self) -> None:
         self._refreshed: set[str] = set()
         self._memo: dict[tuple[str, int], tuple[Any, Any]] = {}
+        self._namespaces: dict[str, list[type]] | None = None
 
     def task(self, fn: Callable[..., Any]) -> CodeParts:
         """The code and values the task function ``fn`` reaches, by name."""
@@ -131,6 +132,18 @@ class Fingerprinter:
                 return None
 
         return self.memo("class", cls, read)  # type: ignore[no-any-return]
+
+    def namespaces(self) -> dict[str, list[type]]:
+        """The project's Polars namespaces by attribute name (``register_expr_namespace``):
+        code reaches them through an attribute of a Polars object, never through a name."""
+        if self._namespaces is None:
+            self._namespaces = {}
+            for owner in (pl.Expr, pl.DataFrame, pl.LazyFrame, pl.Series):
+                for name, attr in vars(owner).items():
+                    made = getattr(attr, "_ns", None)
+                    if type(attr).__name__ == "NameSpace" and isinstance(made, type):
+                        self._namespaces.setdefault(name, []).append(made)
+        return self._namespaces
 
     def memo(self, kind: str, obj: Any, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per object per run (the object is kept alive with its result)."""
@@ -229,6 +242,9 @@ class _Walk(Digester):
             return ""
         self._libraries_open.add(id(fn))
         inner = [fn.__dict__.get("__wrapped__")]
+        registry = fn.__dict__.get("registry")  # functools.singledispatch: what it dispatches to
+        if isinstance(registry, Mapping):
+            inner += list(registry.values())
         for cell in fn.__closure__ or ():
             try:
                 inner.append(cell.cell_contents)
@@ -260,6 +276,9 @@ class _Walk(Digester):
             self._global(fn, chain)
         for module, level, names in found.imports:
             self._import(fn, module, level, names)
+        namespaces = self.run.namespaces()
+        for attr in sorted(found.names & namespaces.keys()):  # pl.col("x").mine.double()
+            self.value(f"polars namespace {attr}", namespaces[attr])
         for var, cell in zip(code.co_freevars, fn.__closure__ or (), strict=False):
             try:
                 contents = cell.cell_contents
@@ -325,12 +344,16 @@ class _Walk(Digester):
         for name, attr in vars(cls).items():
             functions = _functions_in(attr)
             if functions is None:
-                if not name.startswith("_"):  # private and dunder data: in the source text
+                # dunder data is the class machinery; a private value may be computed from
+                # another module (``_K = consts.FACTOR``), which the source text does not show
+                if not _dunder(name) and not isinstance(attr, _SLOT):
                     self._attribute(f"class attribute {key}.{name}", attr, lenient)
                 continue
             for f in functions:
                 if not _generated(f, source is not None):
                     parts.append(f"{name}={self.ref(f)}")
+        for name, default in _field_defaults(cls).items():  # the generated __init__ uses them
+            self._attribute(f"default of field {key}.{name}", default, lenient)
         self.code[key] = sha(*parts)
 
     def _attribute(self, label: str, attr: Any, lenient: bool) -> None:
@@ -364,6 +387,40 @@ def _generated(fn: types.FunctionType, have_source: bool) -> bool:
 
 #: How the code of a method dataclasses generates is named (Python 3.11+).
 _DATACLASS_MADE = "__create_fn__."
+
+
+#: A slot of a slotted class (``dataclass(slots=True)``, attrs): a descriptor, no value.
+_SLOT = (types.MemberDescriptorType, types.GetSetDescriptorType)
+
+
+def _dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
+
+
+def _field_defaults(cls: type) -> dict[str, Any]:
+    """The default (or default factory) of each field a dataclass, attrs class or pydantic
+    model declares. They live in the class's field records, not as class attributes (a
+    factory, any default of a slotted class or of a pydantic model), and a default computed
+    from another module (``field(default_factory=consts.make)``) is no part of the source."""
+    own = vars(cls)
+    found: dict[str, Any] = {}
+    for f in own.get("__dataclass_fields__", {}).values():
+        found[f.name] = [_given(f.default), _given(f.default_factory)]
+    for a in own.get("__attrs_attrs__", ()):
+        default = a.default
+        if type(default).__name__ == "Factory":  # attrs.Factory(list, takes_self=False)
+            default = [default.factory, default.takes_self]
+        found[a.name] = _given(default)
+    for name, info in (own.get("__pydantic_fields__") or {}).items():
+        found[name] = [_given(info.default), info.default_factory]
+    return found
+
+
+def _given(value: Any) -> Any:
+    """None for a library's "no default" marker (dataclasses.MISSING, attrs.NOTHING, pydantic's
+    undefined), which has no digest of its own; the value otherwise."""
+    kind = type(value).__name__
+    return None if kind in ("_MISSING_TYPE", "_Nothing", "PydanticUndefinedType") else value
 
 
 def _functions_in(attr: Any) -> list[types.FunctionType] | None:

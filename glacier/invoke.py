@@ -113,7 +113,8 @@ def call_task(
     glacier.environ); in the cloud the function's own environment holds it.
     """
     kwargs: dict[str, Any] = _bind_inputs(task, inputs)
-    kwargs.update(bind_params(task, params))
+    for name, value in bind_params(task, params).items():  # a DataFrame param: its own too
+        kwargs[name] = value.clone() if isinstance(value, pl.DataFrame) else value
     with task_environment(env):
         returned = task.fn(**kwargs)
     return check_outputs(task, returned)

@@ -179,8 +179,8 @@ def feed_library_value(h: Any, obj: Any, feed: Feed, memo: Any) -> bool:
         feed((obj.pattern, obj.flags))
     elif isinstance(obj, bytearray | memoryview):
         feed(bytes(obj))
-    elif module == "logging" and name in ("Logger", "RootLogger"):
-        feed(obj.name)  # where messages go does not change a result
+    elif module == "logging" and name in ("Logger", "RootLogger", "LoggerAdapter"):
+        feed(obj.name)  # where messages go (and what an adapter adds) does not change a result
     elif module == "functools" and name == "partial":
         feed((obj.func, obj.args, obj.keywords))
     elif isinstance(obj, staticmethod | classmethod):
@@ -217,17 +217,19 @@ def _polars(obj: Any, memo: Any) -> str:
 
 
 def _expression(expr: pl.Expr) -> str:
-    """A Polars expression by its serialized plan; one that calls Python code is refused (the
-    code would be pickled by name, so an edit to it would go unseen)."""
+    """A Polars expression by its serialized plan in the binary format (the JSON one writes
+    every infinity and NaN as ``null``); one that calls Python code is refused (the code would
+    be pickled by name, so an edit to it would go unseen)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             text = expr.meta.serialize(format="json")
+            exact = expr.meta.serialize()
     except Exception as exc:
         raise CannotFingerprint(f"the expression cannot be serialized ({exc})") from exc
     if "python" in text.lower() or "anonymousfunction" in text.lower():
         raise CannotFingerprint("the expression calls Python code, which Glacier cannot digest")
-    return text
+    return hashlib.sha256(exact).hexdigest()
 
 
 def _numpy(obj: Any, memo: Any) -> str:

@@ -115,6 +115,7 @@ class Engine:
             # they need not be waited for
             with self._open_lock:
                 self._stopping = True
+            self.timed.cancel()  # a timed attempt in a task thread ends (and nothing it does lands)
             for w in self._open:
                 w.abort()
             raise

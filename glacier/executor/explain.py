@@ -18,6 +18,7 @@ _LABELS = (
     ("values", "{}"),
     ("libraries", "{} version"),
     ("params", "param {}"),
+    ("env", "environment variable {}"),
     ("sources", "source {}"),
     ("inputs", "input {}"),
     ("depends_on", "task {} (depends_on)"),

@@ -4,7 +4,8 @@ them with the recorded ones).
 A task's fingerprint covers its code parts (``glacier.fingerprint``: its function through
 decorators, the project's code it reaches, the globals and closure values it reads), its params
 (any value, digested exactly), the fingerprints of its inputs, the definition of its outputs
-(format, schema, location), the fingerprints of the tasks it ``depends_on``, and the Python,
+(format, schema, location), the environment variables its compute sets (plain values, and
+secrets by name), the fingerprints of the tasks it ``depends_on``, and the Python,
 Polars and Glacier versions. A produced dataset's fingerprint derives from its producer's, so a
 change anywhere upstream flows down without reading any data. A source's fingerprint comes from
 its file (path, size, mtime), from every file of its folder (relative path, size, mtime: a file
@@ -169,7 +170,15 @@ def _parts(
         "depends_on": deps,
         "outputs": {o: _sha(_output_sig(spec, o, locations.get(o))) for o in t.outputs},
     }
+    env = _env(t)
+    if env:  # what its env sets while it runs (a Secret by name: its value is never stored)
+        parts["env"] = {k: _sha(v) for k, v in env.items()}
     return parts, problems
+
+
+def _env(t: TaskIR) -> dict[str, Any]:
+    env = t.compute.config.get("env")
+    return dict(env) if isinstance(env, dict) else {}
 
 
 def _output_sig(spec: PipelineIR, name: str, uri: str | None) -> Any:

@@ -14,6 +14,11 @@ it, and nothing it does (Python side effects, files, queries) lands after ``run(
   Python delivers between two bytecodes; Glacier waits until the thread has ended. A call
   blocked in C (a sleep, a socket read, an eager ``collect()`` in the task) finishes first,
   so such a timeout can end late; it is never left running. A warning says so.
+
+A worker process also runs an attempt only when the task it imports reaches the same code and
+values as in this process (``code_fingerprint``); otherwise the attempt runs in a thread here.
+A run that stops on an interrupt ends every attempt still running the same ways
+(``TimedAttempts.cancel``) before ``run()`` raises.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ if TYPE_CHECKING:
 
 #: After this many seconds past its timeout, a thread that has not stopped is warned about.
 _GRACE = 5.0
+#: Seconds between two looks at whether the run was interrupted, while an attempt runs.
+_POLL = 0.05
 
 
 class TimedAttempts:
@@ -47,6 +54,16 @@ class TimedAttempts:
     def __init__(self, ref: str | None = None) -> None:
         self.ref = ref
         self._in_process: dict[str, str] = {}  # task name -> why no worker can run it
+        self.cancelled = threading.Event()  # the run was interrupted: every attempt ends
+        self._running = 0
+        self._ended = threading.Condition()
+
+    def cancel(self) -> None:
+        """End every attempt running now (in task threads: their worker process killed, or their
+        thread stopped) and return once each has ended; later attempts do not start."""
+        self.cancelled.set()
+        with self._ended:
+            self._ended.wait_for(lambda: self._running == 0)
 
     def run(
         self,
@@ -57,12 +74,31 @@ class TimedAttempts:
     ) -> dict[str, pl.LazyFrame | pl.DataFrame]:
         """The task's outputs (DataFrames) computed within its timeout; else TimeoutError,
         raised once the attempt has ended. ``env``: the task's environment (see call_task)."""
+        with self._ended:
+            if self.cancelled.is_set():
+                raise KeyboardInterrupt(f"task {task.name!r}: the run was interrupted")
+            self._running += 1
+        try:
+            return self._attempt(task, inputs, params, env)
+        finally:
+            with self._ended:
+                self._running -= 1
+                self._ended.notify_all()
+
+    def _attempt(
+        self,
+        task: Task,
+        inputs: Mapping[str, pl.LazyFrame | pl.DataFrame],
+        params: Mapping[str, Any] | None,
+        env: Mapping[str, str] | None,
+    ) -> dict[str, pl.LazyFrame | pl.DataFrame]:
         why = self._in_process.get(task.name)
         where = None if why else _locate(task, self.ref)
         if where is not None:
             folder = tempfile.mkdtemp(prefix="glacier-attempt-")
             try:
-                return dict(run_in_worker(task, where, inputs, params, folder, env))
+                worker = run_in_worker(task, where, inputs, params, folder, env, self.cancelled)
+                return dict(worker)
             except WorkerUnavailable as exc:
                 why = f"a worker process could not run it: {exc}"
             finally:
@@ -73,6 +109,7 @@ class TimedAttempts:
             task.timeout or 0.0,
             f"task {task.name!r}",
             self._in_process[task.name],
+            self.cancelled,
         )
 
 
@@ -160,13 +197,25 @@ class Attempt:
                 warnings.warn(msg, RuntimeWarning, stacklevel=2)
 
 
-def run_stoppable(fn: Callable[[Attempt], Any], seconds: float, what: str, why: str) -> Any:
+def run_stoppable(
+    fn: Callable[[Attempt], Any],
+    seconds: float,
+    what: str,
+    why: str,
+    cancelled: threading.Event | None = None,
+) -> Any:
     """``fn(attempt)`` in a thread; after ``seconds``, stop it, wait until it ended, and raise
-    TimeoutError. ``why``: why it runs in this process (for the warning of a late stop)."""
+    TimeoutError. ``why``: why it runs in this process (for the warning of a late stop).
+    ``cancelled`` set (the run was interrupted in another thread): stopped the same way, then
+    KeyboardInterrupt."""
     attempt = Attempt(fn)
     attempt.thread.start()
+    deadline = time.monotonic() + seconds
     try:
-        attempt.thread.join(seconds)
+        while attempt.thread.is_alive() and time.monotonic() < deadline:
+            if cancelled is not None and cancelled.is_set():
+                raise KeyboardInterrupt(f"{what}: the run was interrupted")
+            attempt.thread.join(min(_POLL, max(0.0, deadline - time.monotonic())))
     except BaseException:  # Ctrl-C while waiting: the attempt does not outlive the run either
         attempt.stop(what, why)
         raise

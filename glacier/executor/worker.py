@@ -19,15 +19,14 @@ ends what the task started. Parent and worker talk through files in a scratch fo
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pickle
 import signal
 import subprocess
 import sys
+import threading
 import time
-import types
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,13 +78,15 @@ def run_in_worker(
     params: Mapping[str, Any] | None,
     folder: str,
     env: Mapping[str, str] | None = None,
+    cancelled: threading.Event | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The task's outputs, computed in a worker process within ``task.timeout`` seconds.
 
     ``folder``: an empty scratch folder the caller removes afterwards. Raises TimeoutError
     once the worker is killed and reaped, WorkerUnavailable when it cannot find the task, or
     the task's own error. ``env`` (the task's environment, secrets resolved) reaches the worker
-    as its process environment, never through the request file on disk.
+    as its process environment, never through the request file on disk. ``cancelled`` set (the
+    run was interrupted): the worker is killed and KeyboardInterrupt raised.
     """
     assert task.timeout is not None
     request = {
@@ -110,7 +111,7 @@ def run_in_worker(
         env={**os.environ, **env} if env else None,
     )
     try:
-        _wait(proc, folder, task.timeout, task.name)
+        _wait(proc, folder, task.timeout, task.name, cancelled or threading.Event())
     finally:
         _end(proc)  # killed (with what it started) unless it already exited; always reaped
     return _outputs(folder, task.name, proc.returncode)
@@ -136,12 +137,21 @@ def _ship_inputs(
     return shipped
 
 
-def _wait(proc: subprocess.Popen[bytes], folder: str, seconds: float, name: str) -> None:
-    """Until the worker exits; TimeoutError once it has run ``seconds`` after being ready."""
+def _wait(
+    proc: subprocess.Popen[bytes],
+    folder: str,
+    seconds: float,
+    name: str,
+    cancelled: threading.Event,
+) -> None:
+    """Until the worker exits; TimeoutError once it has run ``seconds`` after being ready,
+    KeyboardInterrupt as soon as ``cancelled`` is set (the caller kills the worker)."""
     ready, started = os.path.join(folder, "ready"), time.monotonic()
     while not os.path.exists(ready):
         if proc.poll() is not None:
             return  # it exited before it was ready: its report says why
+        if cancelled.is_set():
+            raise KeyboardInterrupt(f"task {name!r}: the run was interrupted")
         if time.monotonic() - started > STARTUP_LIMIT:
             msg = (
                 f"task {name!r}: its worker process did not start within {STARTUP_LIMIT:g}s "
@@ -149,14 +159,20 @@ def _wait(proc: subprocess.Popen[bytes], folder: str, seconds: float, name: str)
             )
             raise TimeoutError(msg)
         time.sleep(0.005)
-    try:
-        proc.wait(seconds)
-    except subprocess.TimeoutExpired:
-        msg = (
-            f"task {name!r} did not finish within its timeout of {seconds:g}s; "
-            "its worker process was killed"
-        )
-        raise TimeoutError(msg) from None
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            proc.wait(min(0.05, max(0.0, deadline - time.monotonic())))
+            return
+        except subprocess.TimeoutExpired:
+            if cancelled.is_set():
+                raise KeyboardInterrupt(f"task {name!r}: the run was interrupted") from None
+            if time.monotonic() >= deadline:
+                msg = (
+                    f"task {name!r} did not finish within its timeout of {seconds:g}s; "
+                    "its worker process was killed"
+                )
+                raise TimeoutError(msg) from None
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
@@ -210,33 +226,22 @@ def _error_from(report: Mapping[str, Any]) -> BaseException:
 
 
 def code_fingerprint(fn: Callable[..., Any]) -> str:
-    """A digest of a function's code, and of the functions it wraps (``__wrapped__``).
+    """A digest of everything a task function's code reaches (``glacier.fingerprint``): its
+    code through decorators, the project's code it calls, and the values it reads from globals
+    and closure cells.
 
-    The same in any process running the same source with the same Python: bytecode, names,
-    and constants (sets sorted: their order varies with string hashing).
+    Equal in two processes only when both compute the same thing: a worker imports the task's
+    module afresh, so a global this process set at run time (``flow.FACTOR = 5`` in a script),
+    a task made by a factory with other arguments, or a module edited since this process
+    imported it all differ, and the attempt then runs in this process instead.
     """
-    digest = hashlib.sha256()
-    seen: set[int] = set()
-    current: Any = fn
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        code = getattr(current, "__code__", None)
-        if isinstance(code, types.CodeType):
-            _digest_code(digest, code)
-        current = getattr(current, "__wrapped__", None)
-    return digest.hexdigest()
+    from glacier.fingerprint import Fingerprinter, sha
 
-
-def _digest_code(digest: Any, code: types.CodeType) -> None:
-    digest.update(code.co_code)
-    digest.update(repr((code.co_name, code.co_names, code.co_varnames, code.co_freevars)).encode())
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            _digest_code(digest, const)
-        elif isinstance(const, frozenset):
-            digest.update(repr(sorted(map(repr, const))).encode())
-        else:
-            digest.update(repr(const).encode())
+    parts = Fingerprinter().task(fn)
+    return sha(
+        *(repr(sorted(part.items())) for part in (parts.code, parts.values, parts.libraries)),
+        repr(sorted(parts.problems)),
+    )
 
 
 __all__ = ["WorkerError", "WorkerUnavailable", "code_fingerprint", "run_in_worker"]

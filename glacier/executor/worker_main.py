@@ -66,7 +66,10 @@ def _find(where: tuple[str, ...], code: str) -> Task:
     if not isinstance(obj, Task) or obj.name != name:
         raise LookupError(f"{':'.join(where[1:-1])} is not task {name!r}")
     if code_fingerprint(obj.fn) != code:
-        msg = f"the code of task {name!r} imported from {where[1]} differs from the running code (edited since it was imported?)"
+        msg = (
+            f"task {name!r} imported afresh from {where[1]} reaches other code or values than "
+            "the running one (a global set at run time, or a file edited since it was imported?)"
+        )
         raise LookupError(msg)
     return obj
 

@@ -114,7 +114,20 @@ def _logger() -> logging.Logger:
         log.propagate = False  # Lambda's root handler would print every line twice
     elif handler.stream is not sys.stdout:
         handler.stream = sys.stdout  # replaced (test capture, a wrapper); the old may be closed
+    _redact_task_logs()  # the host may have installed its handlers after us
     return log
+
+
+def _redact_task_logs() -> None:
+    """Redact secret values from the tasks' own log lines too: a filter on each handler of
+    the root logger (Lambda installs one; where there is none, as on Fargate, one writing to
+    stderr is added), since a logger's filter does not see records its children propagate."""
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.StreamHandler(sys.stderr))
+    for handler in root.handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
 
 
 def _log(level: int, message: str, **fields: Any) -> None:

@@ -4,6 +4,7 @@ files or the command line locally, nor in the cloud runtime's ``task_failed`` lo
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import traceback
 import uuid
@@ -18,6 +19,7 @@ from glacier.cli import main
 from glacier.errors import TaskFailedError
 from glacier.ir import to_json
 from glacier.loader import load_pipeline
+from glacier.redact import register
 from glacier.runtime import run_task
 from glacier_aws import runtime
 
@@ -145,3 +147,21 @@ def test_a_secret_fetched_by_the_lambda_adapter_is_redacted_from_log_lines(
     runtime._log(40, f"connect failed with {value!r} / {value.splitlines()[1]}", detail=value)
     (line,) = _log_lines(capsys)
     assert line["message"] == "connect failed with '***' / ***" and line["detail"] == "***"
+
+
+def test_a_tasks_own_log_lines_are_redacted_in_the_cloud_runtime(
+    secret: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    saved = list(root.handlers)
+    handler = logging.StreamHandler(sys.stdout)  # stands in for Lambda's root handler
+    root.handlers = [handler]
+    try:
+        register([secret])
+        runtime._logger()
+        logging.getLogger("my_project.tasks").warning("calling the API with %s", secret)
+    finally:
+        root.handlers = saved
+    out = capsys.readouterr().out
+    assert secret not in out
+    assert "calling the API with ***" in out

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import glacier_aws
-from glacier.compilation.bundle import requirements_text, vendored_files, vendored_packages
+from glacier.compilation.bundle import requirements_text, vendored_files
 from glacier.compilation.sources import PipelineSource
 from glacier.ir import PipelineIR, to_json
 
@@ -92,7 +92,7 @@ def project_files(spec: PipelineIR, source: PipelineSource, containers: bool) ->
     }
     files.update(stack_modules())
     files.update({f"app/{rel}": text for rel, text in source.files.items()})
-    files.update({f"app/{rel}": text for rel, text in vendored_files(vendored_packages())})
+    files.update({f"app/{rel}": text for rel, text in vendored_files(source.vendored)})
     if containers:
         files["app/Dockerfile"] = DOCKERFILE
     return files

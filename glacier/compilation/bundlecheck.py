@@ -32,7 +32,6 @@ from glacier.compilation.bundle import (
     RUNTIME_REQUIREMENTS,
     package_root,
     vendored_files,
-    vendored_packages,
 )
 from glacier.compilation.distributions import (
     installed,
@@ -70,7 +69,7 @@ def _lay_out(source: PipelineSource, root: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
-    for name in vendored_packages():
+    for name in source.vendored:
         try:
             os.symlink(package_root(name), root / name, target_is_directory=True)
         except OSError:
@@ -106,10 +105,9 @@ def _message(pipeline: str, source: PipelineSource, failure: dict[str, Any]) -> 
     at = f"{where}:{failure['line']}" if failure["line"] else where
     return (
         f"pipeline {pipeline!r}: the function bundle does not import in a clean interpreter: "
-        f"module {failure['module']!r}, imported by {at}, is missing ({failure['error']}); add "
-        "its distribution to Pipeline(requirements=[...]) or install it where glacier compile "
-        "runs (and import it by name, so the bundle pins it), or make it importable from your "
-        "project"
+        f"module {failure['module']!r}, imported by {at}, is missing ({failure['error']}); "
+        "import it with an import statement (the bundle then carries your own module, or pins "
+        "the installed distribution), or add its distribution to Pipeline(requirements=[...])"
     )
 
 

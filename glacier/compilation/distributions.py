@@ -90,12 +90,14 @@ def installed(name: str) -> metadata.Distribution | None:
         return None
 
 
+@functools.lru_cache(maxsize=1024)
 def pin(name: str) -> str:
     """``name==<installed version>`` (``name`` alone when it is not installed)."""
     dist = installed(name)
     return f"{name}=={dist.version}" if dist is not None else name
 
 
+@functools.lru_cache(maxsize=1024)
 def display_name(name: str) -> str:
     """The name a distribution gives itself (``pyyaml`` -> ``PyYAML``)."""
     dist = installed(name)
@@ -151,7 +153,8 @@ def top_level_names(name: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def _requires(name: str) -> list[str]:
+@functools.lru_cache(maxsize=1024)
+def _requires(name: str) -> tuple[str, ...]:
     """The distributions ``name`` needs installed here (extras and false markers left out)."""
     dist = installed(name)
     found = []
@@ -165,7 +168,7 @@ def _requires(name: str) -> list[str]:
         requirement = Requirement(line)
         if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
             found.append(normal(requirement.name))
-    return found
+    return tuple(found)
 
 
 def with_dependencies(names: Iterable[str]) -> set[str]:

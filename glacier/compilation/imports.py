@@ -18,6 +18,7 @@ yet is looked up in the parent's folders, so finding a module never runs a proje
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.machinery
 import importlib.util
 import os
@@ -75,10 +76,12 @@ def _catches_import_errors(node: ast.Try) -> bool:
 
 
 class _Reader:
-    """Walks the statements of one module (expressions only for ``import_module`` calls)."""
+    """Walks the statements of one module (expressions only for ``import_module`` calls, and
+    only when the text names one)."""
 
-    def __init__(self, package: str) -> None:
+    def __init__(self, package: str, by_name: bool) -> None:
         self.package = package
+        self.by_name = by_name
         self.found: list[ImportSite] = []
 
     def body(self, statements: list[ast.stmt], optional: bool) -> None:
@@ -98,7 +101,8 @@ class _Reader:
         elif isinstance(node, _TRY):
             self.guarded(node, optional)  # type: ignore[arg-type]
         else:
-            self.calls(node, optional)
+            if self.by_name:
+                self.calls(node, optional)
             for field in ("body", "orelse", "finalbody"):
                 inner = getattr(node, field, None)
                 if isinstance(inner, list):
@@ -154,11 +158,14 @@ def _imports_by_name(call: ast.Call) -> bool:
     )
 
 
-def import_sites(source: str, filename: str, package: str) -> list[ImportSite]:
-    """Every import in ``source`` (a module of ``package``), in order; a SyntaxError as is."""
-    reader = _Reader(package)
+@functools.lru_cache(maxsize=256)
+def import_sites(source: str, filename: str, package: str) -> tuple[ImportSite, ...]:
+    """Every import in ``source`` (a module of ``package``), in order; a SyntaxError as is.
+
+    Cached by the text itself: compiling again in one process reads the same modules."""
+    reader = _Reader(package, by_name="import_module" in source or "__import__" in source)
     reader.body(ast.parse(source, filename).body, optional=False)
-    return reader.found
+    return tuple(reader.found)
 
 
 # -- finding modules without importing them ---------------------------------------------------

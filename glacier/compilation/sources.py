@@ -57,6 +57,8 @@ class PipelineSource:
     imports: tuple[tuple[str, str, int], ...] = ()
     #: Bundle file -> the file it was copied from (for messages).
     origins: Mapping[str, str] = field(default_factory=dict)
+    #: Glacier's packages the bundle carries (see :func:`vendored_packages`).
+    vendored: tuple[str, ...] = ()
 
     def rewrite(self, spec: PipelineIR) -> PipelineIR:
         """``spec`` as the bundle sees it: source = bundle_ref, renamed task modules."""
@@ -120,7 +122,7 @@ class _Walk:
     def __init__(self, pipeline: str, declared: tuple[str, ...]) -> None:
         self.pipeline = pipeline
         self.declared = {requirement_name(r) for r in declared}
-        self.vendored = set(vendored_packages())
+        self.vendored = vendored_packages()
         self.renames: dict[str, str] = {}
         self.project: dict[str, Found] = {}
         self.distributions: dict[str, str] = {}  # canonical name -> pin
@@ -262,6 +264,7 @@ def locate_source(pipeline: Validated) -> PipelineSource:
         entries=tuple(walk.renames.get(n, n) for n in entries),
         imports=tuple(dict.fromkeys(walk.imports)),
         origins=origins,
+        vendored=walk.vendored,
     )
 
 

@@ -160,14 +160,18 @@ def _requires(name: str) -> tuple[str, ...]:
     found = []
     for line in (dist.requires or []) if dist else []:
         try:
-            from packaging.requirements import Requirement
+            from packaging.requirements import InvalidRequirement, Requirement
         except ImportError:
             if "extra" not in line.partition(";")[2]:
                 found.append(requirement_name(line))
             continue
-        requirement = Requirement(line)
-        if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-            found.append(normal(requirement.name))
+        try:
+            requirement = Requirement(line)
+            needed = requirement.marker is None or requirement.marker.evaluate({"extra": ""})
+        except (InvalidRequirement, ValueError):
+            needed, requirement = True, None  # malformed metadata: keep the name, to be safe
+        if needed:
+            found.append(normal(requirement.name) if requirement else requirement_name(line))
     return tuple(found)
 
 

@@ -134,9 +134,11 @@ class _Reader:
         for field, value in ast.iter_fields(node):
             if field in ("body", "orelse", "finalbody", "handlers", "cases"):
                 continue
-            for inner in ast.walk(value) if isinstance(value, ast.AST) else ():
-                if isinstance(inner, ast.Call) and _imports_by_name(inner):
-                    self.add(inner.args[0].value, node.lineno, optional)  # type: ignore[attr-defined]
+            for item in value if isinstance(value, list) else [value]:
+                for inner in ast.walk(item) if isinstance(item, ast.AST) else ():
+                    name = _imported_by_name(inner)
+                    if name:
+                        self.add(name, node.lineno, optional)
 
     def add(self, name: str, line: int, optional: bool) -> None:
         parts = name.split(".")
@@ -144,21 +146,20 @@ class _Reader:
             self.found.append(ImportSite(".".join(parts[:i]), line, optional))
 
 
-def _imports_by_name(call: ast.Call) -> bool:
-    func = call.func
-    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-    literal = bool(call.args) and isinstance(call.args[0], ast.Constant)
-    return (
-        name in ("import_module", "__import__")
-        and literal
-        and len(call.args) == 1
-        and (
-            isinstance(call.args[0].value, str) and not call.args[0].value.startswith(".")  # type: ignore[attr-defined]
-        )
-    )
+def _imported_by_name(node: ast.AST) -> str | None:
+    """``x`` of ``importlib.import_module("x")`` or ``__import__("x")`` (absolute names)."""
+    if not isinstance(node, ast.Call) or not node.args:
+        return None
+    func = node.func
+    called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    first = node.args[0]
+    if called not in ("import_module", "__import__") or not isinstance(first, ast.Constant):
+        return None
+    name = first.value
+    return name if isinstance(name, str) and name and not name.startswith(".") else None
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=128)
 def import_sites(source: str, filename: str, package: str) -> tuple[ImportSite, ...]:
     """Every import in ``source`` (a module of ``package``), in order; a SyntaxError as is.
 

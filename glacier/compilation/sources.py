@@ -29,6 +29,7 @@ from glacier.compilation.bundle import RUNTIME_REQUIREMENTS, vendored_packages
 from glacier.compilation.distributions import (
     display_name,
     distribution_of,
+    normal,
     pin,
     refuse_conflicts,
     requirement_name,
@@ -127,6 +128,7 @@ class _Walk:
         self.project: dict[str, Found] = {}
         self.distributions: dict[str, str] = {}  # canonical name -> pin
         self.imports: list[tuple[str, str, int]] = []
+        self.texts: dict[str, str] = {}  # module name -> its source, as read
         self.todo: list[str] = []
 
     def bundle_path(self, found: Found) -> str:
@@ -167,7 +169,8 @@ class _Walk:
             raise CompilationError(msg)
         package = found.name if found.package else found.name.rpartition(".")[0]
         try:
-            sites = import_sites(_read(file), file, package)
+            self.texts[found.name] = _read(file)
+            sites = import_sites(self.texts[found.name], file, package)
         except (OSError, SyntaxError, ValueError) as exc:
             msg = f"pipeline {self.pipeline!r}: cannot read {shown(file)} to bundle it: {exc}"
             raise CompilationError(msg) from exc
@@ -182,7 +185,7 @@ class _Walk:
             return  # ``from library import name``: the library's own business
         found = locate(site.module)
         if found is None:
-            if not (site.submodule or site.optional or self._declared(top)):
+            if not (site.submodule or site.optional or self.declares(site.module)):
                 self.refuse(site, importer)
             return
         whose = self.whose(found)
@@ -200,8 +203,11 @@ class _Walk:
         whose = whose_code(found.name, found.file)
         return whose_file(found.name, found.file) if whose == "glacier" else whose
 
-    def _declared(self, top: str) -> bool:
-        return re.sub(r"[-_.]+", "-", top).lower() in self.declared
+    def declares(self, module: str) -> bool:
+        """Whether a declared requirement is named like ``module`` or a parent of it
+        (``google.cloud.storage``: ``google-cloud-storage``, ``google-cloud``, ``google``)."""
+        parts = module.split(".")
+        return any(normal("-".join(parts[:i])) in self.declared for i in range(1, len(parts) + 1))
 
     def library(self, found: Found, site: ImportSite, importer: Found) -> bool:
         """Pin the distribution holding ``found``; False when an optional import has none."""
@@ -253,7 +259,7 @@ def locate_source(pipeline: Validated) -> PipelineSource:
     for found in sorted(walk.project.values(), key=lambda f: f.name):
         if found.file is not None:
             rel = walk.bundle_path(found)
-            files[rel], origins[rel] = _read(found.file), found.file
+            files[rel], origins[rel] = walk.texts[found.name], found.file
     ref = f"{walk.renames.get(pipeline.module, pipeline.module)}:{attr}"
     return PipelineSource(
         bundle_ref=ref,

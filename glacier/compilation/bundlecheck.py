@@ -125,13 +125,7 @@ def import_check(
         if key not in _passed:
             _lay_out(source, folder / "app")
             (folder / "job.json").write_text(json.dumps(job), encoding="utf-8")
-            process = subprocess.Popen(
-                [sys.executable, "-I", "-S", str(PROBE), str(folder / "job.json")],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                cwd=folder,
-            )
+            process = _start(pipeline, folder)
         yield
         if process is not None:
             _finish(pipeline, source, process, Path(job["result"]))
@@ -141,6 +135,25 @@ def import_check(
             process.kill()
             process.wait()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _start(pipeline: str, folder: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-I", "-S", str(PROBE), str(folder / "job.json")]
+    try:
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            cwd=folder,
+        )
+    except OSError as exc:
+        msg = (
+            f"pipeline {pipeline!r}: cannot start {sys.executable or 'the Python interpreter'!r} "
+            f"to import the function bundle in a clean interpreter ({exc}); compile with a "
+            "Python whose sys.executable runs"
+        )
+        raise CompilationError(msg) from exc
 
 
 def _finish(

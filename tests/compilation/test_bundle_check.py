@@ -155,3 +155,13 @@ def test_the_check_sees_the_bundle_not_this_process(tmp_path: Path) -> None:
     pipeline = load_pipeline(str(root / "pipeline.py"))
     with pytest.raises(CompilationError, match=f"module '{package}_plugin', imported by "):
         pipeline.compile(AWSCompiler())
+
+
+def test_a_module_that_ends_the_interpreter_at_import_is_a_compile_error(tmp_path: Path) -> None:
+    helpers = "import os\n\nos._exit(3)\n\n\ndef clean(rows):\n    return rows\n"
+    _, path = _project(tmp_path, helpers=helpers.replace("os._exit(3)", "X = 1"))
+    pipeline = load_pipeline(str(path))
+    path.with_name("helpers.py").write_text(helpers)  # what the bundle will hold
+    message = r"the bundle import check stopped \(exit code 3: no output\); a module ends"
+    with pytest.raises(CompilationError, match=message):
+        pipeline.compile(AWSCompiler())

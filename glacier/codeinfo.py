@@ -20,7 +20,7 @@ import sysconfig
 import textwrap
 import types
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 
 class CannotFingerprint(Exception):
@@ -144,19 +144,41 @@ def _library_roots() -> tuple[str, ...]:
     return tuple(sorted({os.path.join(os.path.realpath(r), "") for r in roots if r}))
 
 
+Whose = Literal["glacier", "python", "library", "project"]
+
+
+def whose_file(name: str, file: str | None) -> Whose:
+    """Whose code module ``name`` (from ``file``) is, by where it lies: the standard library
+    (``"python"``), an installed distribution (``"library"``), or the user's own project."""
+    top = name.partition(".")[0]
+    stdlib = top in sys.stdlib_module_names or top in sys.builtin_module_names
+    if file is None:  # built in, or code with no file (a notebook's __main__, exec): by code
+        return "python" if stdlib else "project"
+    if not os.path.realpath(file).startswith(_library_roots()):
+        return "project"
+    return "python" if stdlib else "library"
+
+
+def whose_code(name: str, file: str | None) -> Whose:
+    """:func:`whose_file`, except that Glacier's own packages are ``"glacier"`` wherever they
+    are (the fingerprint counts them by Glacier's version; the function bundle carries them)."""
+    top = name.partition(".")[0]
+    if top == "glacier" or top.startswith("glacier_"):
+        return "glacier"
+    return whose_file(name, file)
+
+
 @functools.cache
 def origin(name: str, file: str | None) -> tuple[str, str] | None:
     """(distribution, version) of library module ``name`` (from ``file``); None for a module
     of the user's own project, whose code is fingerprinted itself."""
-    top = name.partition(".")[0]
-    if top == "glacier" or top.startswith("glacier_"):
+    whose = whose_code(name, file)
+    if whose == "glacier":
         return "glacier", glacier_version()
-    stdlib = top in sys.stdlib_module_names or top in sys.builtin_module_names
-    if file is None:  # built in, or code with no file (a notebook's __main__, exec): by code
-        return ("python", python_version()) if stdlib else None
-    if not os.path.realpath(file).startswith(_library_roots()):
-        return None
-    return ("python", python_version()) if stdlib else (top, _version(top))
+    if whose == "python":
+        return "python", python_version()
+    top = name.partition(".")[0]
+    return (top, _version(top)) if whose == "library" else None
 
 
 def origin_of(obj: Any) -> tuple[str, str] | None:
@@ -201,7 +223,7 @@ def _version(top: str) -> str:
         return importlib.metadata.version(top)
     except importlib.metadata.PackageNotFoundError:
         pass
-    dists = sorted(set(_packages().get(top, ())))
+    dists = sorted(set(packages().get(top, ())))
     if not dists:
         msg = f"installed module {top} belongs to no distribution Glacier can find a version of"
         raise CannotFingerprint(msg)
@@ -209,5 +231,7 @@ def _version(top: str) -> str:
 
 
 @functools.cache
-def _packages() -> Mapping[str, list[str]]:
-    return importlib.metadata.packages_distributions()  # ~0.1 s: only for an unknown name
+def packages() -> Mapping[str, list[str]]:
+    """Top-level module name -> the installed distributions providing it (~0.1-0.2 s, once:
+    only for a name that is not a distribution's own)."""
+    return importlib.metadata.packages_distributions()

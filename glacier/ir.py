@@ -165,6 +165,8 @@ class PipelineIR:
     datasets: tuple[DatasetIR, ...] = ()
     tasks: tuple[TaskIR, ...] = ()
     stages: tuple[tuple[str, ...], ...] = ()
+    #: Distributions the cloud must install besides what the code imports (``"pkg>=1"``).
+    requirements: tuple[str, ...] = ()
 
     def dataset(self, name: str) -> DatasetIR:
         for ds in self.datasets:

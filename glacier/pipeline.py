@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from glacier.compilation.cron import check_schedule
+from glacier.compilation.distributions import check_requirements
 from glacier.compute import ComputeResource
 from glacier.dataset import Dataset
 from glacier.errors import DefinitionError
@@ -58,6 +59,7 @@ class Pipeline:
         name: str = "pipeline",
         schedule: str | None = None,
         description: str = "",
+        requirements: Iterable[str] = (),
     ) -> None:
         if not isinstance(name, str) or not _PIPELINE_NAME.fullmatch(name):
             msg = (
@@ -72,6 +74,8 @@ class Pipeline:
                 f"pipeline {name!r}: description must be a str, found {description!r}"
             )
         self.description = description
+        #: Distributions the cloud installs besides those the code imports (``"pkg>=1"``).
+        self.requirements = check_requirements(requirements, name)
         self.module: str = sys._getframe(1).f_globals.get("__name__", "__main__")
         self._source: str | None = None
         self._tasks: dict[int, Task] = {}  # by id(): registration order, O(1) membership
@@ -226,6 +230,7 @@ class Pipeline:
             name=self.name,
             schedule=self.schedule,
             description=self.description,
+            requirements=self.requirements,
         )
         sub.module, sub.source = self.module, self.source
         return sub
@@ -246,6 +251,7 @@ class Pipeline:
                 schedule=self.schedule,
                 description=self.description,
                 source=self.source,
+                requirements=self.requirements,
             )
             self._validated = Validated(dag=dag, ir=ir, module=self.module, declared=self)
         return self._validated

@@ -49,6 +49,7 @@ class Validated:
             schedule=self.ir.schedule,
             description=self.ir.description,
             source=self.ir.source,
+            requirements=self.ir.requirements,
         )
         return replace(self, dag=dag, ir=ir)
 
@@ -60,7 +61,13 @@ class Validates(Protocol):
 
 
 def build_ir(
-    dag: DAG, *, name: str, schedule: str | None, description: str, source: str | None
+    dag: DAG,
+    *,
+    name: str,
+    schedule: str | None,
+    description: str,
+    source: str | None,
+    requirements: tuple[str, ...] = (),
 ) -> PipelineIR:
     """The IR of a validated DAG: datasets sorted by name, tasks in topological order."""
     return PipelineIR(
@@ -68,6 +75,7 @@ def build_ir(
         schedule=schedule,
         description=description,
         source=source,
+        requirements=requirements,
         datasets=tuple(
             ds.to_ir(producer=dag.producer.get(n), consumers=dag.consumers[n])
             for n, ds in dag.datasets.items()

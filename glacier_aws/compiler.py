@@ -92,7 +92,7 @@ class AWSCompiler(Compiler):
         aws_spec = replace(spec, tasks=tasks, stages=stages)
         model = build_model(aws_spec, job.placement, self.options)
         model = replace(model, spec=aws_spec)
-        files = project_files(spec, dict(job.source.files), bool(model.containers), self.region)
+        files = project_files(spec, job.source, bool(model.containers), self.region)
         files.update(render_program(model))
         files["README.md"] = stack_readme(model)
         cost, assumptions = monthly_cost(model)

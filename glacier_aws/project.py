@@ -2,25 +2,23 @@
 
 A stack is a complete Pulumi Python project: ``Pulumi.yaml``, ``requirements.txt`` (the
 deploy-time tools), the support modules from :mod:`glacier_aws.stack`, and ``app/``, the
-bundle every task runs from: ``manifest.json`` (the IR), the user's pipeline modules, the
-vendored ``glacier`` package and the packages of every installed provider, and
-``requirements.txt`` (what the bundle needs on Lambda, pinned to the versions this compile ran
-with, so the cloud runs what was tested locally).
+bundle every task runs from: ``manifest.json`` (the IR), the user's modules, the vendored
+``glacier`` package and the packages of every installed provider, and ``requirements.txt``
+(Glacier's runtime dependencies and every distribution the user's code imports, pinned to the
+versions this compile ran with, so the cloud runs what was tested locally, then the pipeline's
+declared requirements); :mod:`glacier.compilation.bundle` assembles them for every provider.
 """
 
 from __future__ import annotations
 
-import importlib
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 
 import glacier_aws
-from glacier.compilation.registry import installed_providers
+from glacier.compilation.bundle import requirements_text, vendored_files
+from glacier.compilation.sources import PipelineSource
 from glacier.ir import PipelineIR, to_json
 
-#: The bundle's runtime dependencies (glacier's own, minus the terminal-only ones).
-BUNDLE_REQUIREMENTS = ("polars", "pydantic", "typing-extensions")
 STACK_MODULES = {
     "infra.py": "glacier_infra.py",
     "compute.py": "glacier_compute.py",
@@ -33,51 +31,20 @@ def _read(path: Path) -> str:
         return fh.read()
 
 
-def vendored_packages() -> tuple[str, ...]:
-    """The packages copied into app/ (the runtime imports them; they are not on PyPI as such):
-    the core, and every installed provider's package, as the provider registry lists them.
-
-    Every provider, not only those the pipeline places resources on: a pipeline module may
-    declare another provider's storage or compute it does not use, and the bundle must still
-    import it. Provider packages are small (declarations, no SDKs).
-    """
-    return ("glacier", *sorted({p.package for p in installed_providers()}))
-
-
-@lru_cache(maxsize=4)
-def vendored_files(packages: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """``(app/<pkg>/<path>, text)`` for every source file of the vendored packages."""
-    files = []
-    for name in packages:
-        root = Path(importlib.import_module(name).__file__ or "").parent
-        for path in sorted(root.rglob("*")):
-            if path.suffix in (".py", ".typed") and "__pycache__" not in path.parts:
-                rel = path.relative_to(root.parent).as_posix()
-                if not rel.startswith("glacier_aws/stack/"):
-                    files.append((f"app/{rel}", _read(path)))
-    return tuple(files)
-
-
 @lru_cache(maxsize=1)
 def stack_modules() -> tuple[tuple[str, str], ...]:
     root = Path(glacier_aws.__file__ or "").parent / "stack"
     return tuple((dest, _read(root / src)) for src, dest in sorted(STACK_MODULES.items()))
 
 
-def _pin(name: str) -> str:
-    try:
-        return f"{name}=={metadata.version(name)}"
-    except metadata.PackageNotFoundError:
-        return name
-
-
-def bundle_requirements(spec: PipelineIR, *, lambda_only: bool = False) -> str:
-    """The bundle's pinned dependencies: deltalake too when a dataset is delta, except for
-    Lambda (``lambda_only``), where no task touching Delta runs (it does not fit)."""
-    names = list(BUNDLE_REQUIREMENTS)
-    if not lambda_only and any(d.format == "delta" for d in spec.datasets):
-        names.append("deltalake")
-    return "".join(f"{_pin(n)}\n" for n in sorted(names))
+def bundle_requirements(
+    spec: PipelineIR, source: PipelineSource, *, lambda_only: bool = False
+) -> str:
+    """The bundle's pinned dependencies (see :func:`requirements_text`): deltalake too when a
+    dataset is delta, except for Lambda (``lambda_only``), where no task touching Delta runs
+    (it does not fit)."""
+    delta = not lambda_only and any(d.format == "delta" for d in spec.datasets)
+    return requirements_text(source.requirements, ["deltalake"] if delta else [])
 
 
 def pulumi_yaml(name: str, region: str) -> str:
@@ -121,7 +88,7 @@ GITIGNORE = ".glacier-build/\nvenv/\n__pycache__/\n"
 
 
 def project_files(
-    spec: PipelineIR, user_files: dict[str, str], containers: bool, region: str
+    spec: PipelineIR, source: PipelineSource, containers: bool, region: str
 ) -> dict[str, str]:
     """Every file of the stack except ``__main__.py`` and ``README.md``."""
     files = {
@@ -129,15 +96,15 @@ def project_files(
         "requirements.txt": stack_requirements(containers),
         ".gitignore": GITIGNORE,
         "app/manifest.json": to_json(spec) + "\n",
-        "app/requirements.txt": bundle_requirements(spec),
-        "app/requirements-lambda.txt": bundle_requirements(spec, lambda_only=True),
+        "app/requirements.txt": bundle_requirements(spec, source),
+        "app/requirements-lambda.txt": bundle_requirements(spec, source, lambda_only=True),
     }
     files.update(stack_modules())
-    files.update({f"app/{rel}": text for rel, text in user_files.items()})
-    files.update(vendored_files(vendored_packages()))
+    files.update({f"app/{rel}": text for rel, text in source.files.items()})
+    files.update({f"app/{rel}": text for rel, text in vendored_files(source.vendored)})
     if containers:
         files["app/Dockerfile"] = DOCKERFILE
     return files
 
 
-__all__ = ["bundle_requirements", "project_files", "vendored_files", "vendored_packages"]
+__all__ = ["bundle_requirements", "project_files"]

@@ -1,8 +1,9 @@
 """The ``Compiler`` base every provider compiler (and ``MultiCloudCompiler``) builds on.
 
 ``compile(pipeline)`` takes the pipeline's validated snapshot (its DAG and IR, see
-:mod:`glacier.validated`) once and does the provider-neutral work: work out where the
-pipeline's code lives (for the function bundle), and place every resource. A
+:mod:`glacier.validated`) once and does the provider-neutral work: work out which code and
+distributions the function bundle needs (and check, in a clean interpreter, that the bundle
+imports), and place every resource. A
 provider compiler only implements :meth:`Compiler.build_stack`, which turns the tasks and
 datasets placed on it into a :class:`~glacier.compilation.infrastructure.Stack`. A
 multi-cloud compiler calls ``build_stack`` on each provider with a shared placement.
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import ClassVar
 
+from glacier.compilation.bundlecheck import import_check
 from glacier.compilation.infrastructure import CompilationWarning, Infrastructure, Stack
 from glacier.compilation.resolve import Placement, resolve
 from glacier.compilation.sources import PipelineSource, locate_source
@@ -83,9 +85,10 @@ class Compiler(ABC):
         with paused_gc():
             source = locate_source(validated)
             spec = source.rewrite(validated.ir)
-            placement = resolve(spec, self.default_target(), self.targets())
-            job = CompileInput(spec=spec, placement=placement, source=source)
-            return self.compile_placed(job)
+            with import_check(validated.name, source, spec.requirements):
+                placement = resolve(spec, self.default_target(), self.targets())
+                job = CompileInput(spec=spec, placement=placement, source=source)
+                return self.compile_placed(job)
 
     def compile_placed(self, job: CompileInput) -> Infrastructure:
         """Build this provider's stack for an already placed pipeline."""

@@ -6,7 +6,8 @@ glibc from 2.17 up to the runtime's: 2.34 on Amazon Linux 2023, python3.12 and l
 before) so the wheels match Lambda's Linux and CPU whatever machine deploys; pip does not
 widen one platform tag to older glibc versions itself. Then everything is zipped with fixed
 timestamps so the same inputs give the same archive (and no needless Lambda update). The
-build is cached under ``.glacier-build/<hash of inputs>/``.
+build is cached under ``.glacier-build/<hash of inputs>/``. A folder without Glacier's runtime
+(a stack committed without its generated ``app/glacier*/`` folders) is refused with the fix.
 
 Set ``GLACIER_BUNDLE_DEPS=skip`` to zip the app folder without installing dependencies:
 the tests do this to run the program under Pulumi's mocks without downloading anything.
@@ -86,8 +87,27 @@ def _zip(sources: list[Path], dest: Path) -> int:
     return total
 
 
+#: What every bundle holds besides the user's code: the manifest and Glacier's runtime.
+RUNTIME_FILES = ("manifest.json", "glacier/__init__.py", "glacier_aws/runtime.py")
+
+
+def require_runtime(app_dir: str) -> None:
+    """Refuse a bundle folder without Glacier's runtime: a stack checked in without its
+    git-ignored ``app/glacier*/`` folders (a fresh clone) would deploy code that cannot start."""
+    missing = [f for f in RUNTIME_FILES if not (Path(app_dir) / f).is_file()]
+    if missing:
+        msg = (
+            f"the function bundle {app_dir}/ has no {missing[0]}, so its functions could not "
+            "start (a stack committed without the generated app/glacier*/ folders, e.g. a "
+            "fresh clone); regenerate the stack with `glacier compile <pipeline> --target aws "
+            "--out <folder>`, then run pulumi up"
+        )
+        raise RuntimeError(msg)
+
+
 def build_lambda_bundle(app_dir: str, *, python_version: str, architecture: str) -> BuiltBundle:
     """Zip ``app_dir`` with its ``requirements-lambda.txt`` installed for Lambda; the zip."""
+    require_runtime(app_dir)
     app = Path(app_dir).resolve()
     skip = os.environ.get("GLACIER_BUNDLE_DEPS", "") == "skip"
     key = _digest(app, python_version, architecture) + ("-nodeps" if skip else "")
@@ -114,4 +134,4 @@ def build_lambda_bundle(app_dir: str, *, python_version: str, architecture: str)
     return BuiltBundle(path=str(archive), sha256=sha, unzipped_bytes=unzipped)
 
 
-__all__ = ["MAX_UNZIPPED_BYTES", "BuiltBundle", "build_lambda_bundle"]
+__all__ = ["MAX_UNZIPPED_BYTES", "BuiltBundle", "build_lambda_bundle", "require_runtime"]

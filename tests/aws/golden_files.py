@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import glacier_aws
+from glacier.compilation.bundle import vendored_files, vendored_packages
 
 VENDORED_PREFIXES = ("app/glacier/", "app/glacier_aws/", "app/glacier_gcp/", "app/glacier_azure/")
 HELPER_SOURCES = Path(glacier_aws.__file__).resolve().parent / "stack"
@@ -87,9 +88,13 @@ def check_golden(files: Mapping[str, str], golden: Path, *, helpers: bool = Fals
 
 
 def deployable_copy(golden: Path, dest: Path) -> Path:
-    """Copy ``golden`` to ``dest`` and add the helper files, as ``infra.write()`` lays a stack
-    out, so the copy runs under Pulumi's mocks."""
+    """Copy ``golden`` to ``dest`` and add the helper files and the vendored packages, as
+    ``infra.write()`` lays a stack out, so the copy runs under Pulumi's mocks."""
     shutil.copytree(golden, dest)
     for name, source in stack_helpers().items():
         shutil.copyfile(source, dest / name)
+    for rel, text in vendored_files(vendored_packages()):
+        (dest / "app" / rel).parent.mkdir(parents=True, exist_ok=True)
+        with open(dest / "app" / rel, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
     return dest

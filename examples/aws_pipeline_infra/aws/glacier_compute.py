@@ -10,6 +10,7 @@ from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
+from glacier_bundle import require_runtime
 from glacier_infra import (
     VENDED_LOG_PREFIX,
     Context,
@@ -152,6 +153,8 @@ def cluster(ctx: Context) -> aws.ecs.Cluster:
 def container_image(ctx: Context, name: str, *, context: str, platform: str) -> Image:
     """An ECR repository and the bundle image built from ``context`` and pushed to it."""
     import pulumi_docker_build as docker_build
+
+    require_runtime(context)
 
     repository = aws.ecr.Repository(
         name,

@@ -53,10 +53,6 @@ ISSUE_11_POLICY = (
     "machine role lists each function ARN twice and a wide fan-in task's role one statement "
     "per input, so ~80 tasks (or ~30 stored inputs) exceed it"
 )
-ISSUE_11_BUNDLE = (
-    "issue 11: the bundle holds only the pipeline's module; a module of the user's project "
-    "and the third-party packages it imports never reach the cloud"
-)
 
 
 def _parse_json(text: Any) -> Any:
@@ -416,8 +412,6 @@ class AWSAdapter:
     def known_gap(self, check: str, case: str) -> str | None:
         if check == "iam-role-inline-policies" and case in ("scale-100", "scale-1000"):
             return ISSUE_11_POLICY
-        if check == "bundle" and case == "project":
-            return ISSUE_11_BUNDLE
         return None
 
 

@@ -164,9 +164,11 @@ def _targets(model: GCPModel) -> dict[str, wf.Target]:
     return found
 
 
-def workflow_yaml(model: GCPModel) -> str:
-    """``workflow.yaml``: the definition, its size checked as deployed (placeholders filled)."""
-    text = yamltext.dump(wf.definition(model.spec, _targets(model)), wf.BANNER)
+def workflow_yaml(model: GCPModel) -> tuple[str, bool]:
+    """``workflow.yaml``: the definition, its size checked as deployed (placeholders filled),
+    and whether it starts child executions of itself."""
+    document = wf.definition(model.spec, _targets(model))
+    text = yamltext.dump(document, wf.BANNER)
     growth = 0
     for d in model.tasks:
         name = len(d.logical) + AUTONAME_SUFFIX
@@ -184,13 +186,13 @@ def workflow_yaml(model: GCPModel) -> str:
             "accepts; split the pipeline into smaller pipelines (each compiles to its own workflow)"
         )
         raise CompilationError(msg)
-    return text
+    return text, wf.uses_parts(document)
 
 
 _PLACEHOLDER = re.compile(r'"<<([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)>>"')
 
 
-def _orchestration(model: GCPModel, text: str) -> list[Section]:
+def _orchestration(model: GCPModel, text: str, children: bool) -> list[Section]:
     name = model.spec.name
     values = {f"{v}.{a}": Ref(v, a) for v, a in sorted(set(_PLACEHOLDER.findall(text)))}
     definition = call("gc.workflow_definition", WORKFLOW_FILE, values)
@@ -198,7 +200,8 @@ def _orchestration(model: GCPModel, text: str) -> list[Section]:
     sections = [Section([
         assign("definition", definition),
         assign("workflow", call("gc.workflow", Ref("ctx"), name, definition=Ref("definition"),
-                                account=Ref("workflow_sa"), after=invokers)),
+                                account=Ref("workflow_sa"), after=invokers,
+                                starts_children=children or None)),
     ])]  # fmt: skip
     if model.schedule:
         sections.append(Section([
@@ -238,11 +241,11 @@ def render_program(model: GCPModel) -> dict[str, str]:
     """
     if not model.tasks:
         return {"__main__.py": render_module(DOCSTRING, [*_setup(model), _exports(model)], BANNER)}
-    text = workflow_yaml(model)
+    text, children = workflow_yaml(model)
     sections = [
         *_setup(model),
         *(_task(model, d) for d in model.tasks),
-        *_orchestration(model, text),
+        *_orchestration(model, text, children),
         _exports(model),
     ]
     return {"__main__.py": render_module(DOCSTRING, sections, BANNER), WORKFLOW_FILE: text}

@@ -224,8 +224,23 @@ def workflow(
     definition: pulumi.Output[str],
     account: gcp.serviceaccount.Account,
     after: Sequence[pulumi.Resource] = (),
+    starts_children: bool = False,
 ) -> gcp.workflows.Workflow:
-    """The orchestrator, running as ``account`` (which may call only the pipeline's tasks)."""
+    """The orchestrator, running as ``account`` (which may call only the pipeline's tasks).
+
+    ``starts_children``: the definition runs parts of a deeply nested DAG as child executions
+    of itself, so ``account`` may start workflow executions (Workflows has no per-workflow
+    IAM: ``roles/workflows.invoker`` on the project, which reads no data).
+    """
+    if starts_children:
+        grant = gcp.projects.IAMMember(
+            f"{name}-children",
+            project=ctx.project,
+            role="roles/workflows.invoker",
+            member=member(account),
+            opts=ctx.opts(),
+        )
+        after = [*after, grant]
     return gcp.workflows.Workflow(
         name,
         region=ctx.region,

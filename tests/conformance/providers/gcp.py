@@ -59,6 +59,11 @@ ENV_VALUE_BYTES = 32_768
 BUCKET_POLICY_PRINCIPALS = 1_500
 #: type -> longest name Google Cloud accepts (auto-names: the logical name plus 8).
 NAME_LIMITS = {BUCKET: 63, FUNCTION: 49, JOB: 49, WORKFLOW: 64}
+ISSUE_12_SIZE = (
+    "issue 12: one workflow per pipeline; Workflows takes at most 128,000 bytes of definition, "
+    "which a 1,000-task pipeline exceeds (~600 KB), so the compiler refuses it (splitting a "
+    "pipeline over several workflows is not built)"
+)
 ISSUE_11_BUNDLE = (
     "issue 11: the bundle holds only the pipeline's module; a module of the user's project "
     "and the third-party packages it imports never reach the cloud"
@@ -299,6 +304,8 @@ class GCPAdapter:
     def known_gap(self, check: str, case: str) -> str | None:
         if check == "bundle" and case == "project":
             return ISSUE_11_BUNDLE
+        if case == "scale-1000":
+            return ISSUE_12_SIZE
         return None
 
 

@@ -40,7 +40,9 @@ class Context:
         return pulumi.InvokeOptions(provider=self.provider)
 
 
-def context(pipeline: str, *, project: str | None, region: str, services: Sequence[str]) -> Context:
+def context(
+    pipeline: str, *, project: str | None = None, region: str, services: Sequence[str]
+) -> Context:
     """One explicit provider for the configured project and region, labelling every resource
     with the pipeline's name, and the service APIs the stack uses.
 

@@ -24,7 +24,6 @@ from glacier_gcp import workflow as wf
 from glacier_gcp import yamltext
 from glacier_gcp.buckets import BucketPlan
 from glacier_gcp.model import GCPModel, TaskDeploy
-from glacier_gcp.packaging import HTTP_TIMEOUT
 from glacier_gcp.schedule import scheduler_expression
 
 BANNER = """\
@@ -157,7 +156,7 @@ def _targets(model: GCPModel) -> dict[str, wf.Target]:
     found = {}
     for d in model.tasks:
         if d.packaging == "function":
-            ref, timeout = f"<<{d.var}_fn.url>>", min(d.size.timeout + 30, HTTP_TIMEOUT)
+            ref, timeout = f"<<{d.var}_fn.url>>", d.size.timeout
         else:
             ref, timeout = f"<<{d.var}_job.id>>", d.size.timeout + wf.JOB_WAIT_MARGIN
         found[d.task.name] = wf.Target(d.packaging, ref, timeout, d.task.retries)

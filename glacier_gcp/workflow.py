@@ -46,6 +46,8 @@ TRANSIENT_STATUS = (408, 429, 500, 502, 503, 504)
 TRANSIENT_TAGS = ("ConnectionError", "ConnectionFailedError", "TimeoutError", "OperationError")
 #: Seconds added to a job's own timeout while the workflow waits for its execution.
 JOB_WAIT_MARGIN = 600
+#: The longest HTTP call Workflows makes, in seconds.
+HTTP_TIMEOUT = 1800
 RUN_JOB = "googleapis.run.v2.projects.locations.jobs.run"
 RUN_EXECUTION = "googleapis.workflowexecutions.v1.projects.locations.workflows.executions.run"
 #: Workflows allows at most 50 conditions in one switch.
@@ -128,9 +130,9 @@ class _Steps:
         target = self.targets[task.name]
         args: dict[str, Any]
         if target.kind == "function":
-            args = {"url": target.ref, "run_id": "${run_id}", "timeout": target.timeout}
+            args = {"url": target.ref, "run_id": "${run_id}"}
         else:
-            args = {"job": target.ref, "run_id": "${run_id}", "timeout": target.timeout}
+            args = {"job": target.ref, "run_id": "${run_id}"}
         return {"call": f"run_{target.kind}_{target.retries}", "args": args}
 
 
@@ -147,19 +149,21 @@ def _retry(retries: int) -> dict[str, Any]:
 
 
 def run_function(retries: int) -> dict[str, Any]:
-    """The subworkflow calling a function with ``retries`` retries."""
+    """The subworkflow calling a function with ``retries`` retries. The call waits as long as
+    Workflows allows (``HTTP_TIMEOUT``): the function's own timeout ends a task sooner (its
+    504 answer is retried like any timeout)."""
     call = {
         "call": "http.post",
         "args": {
             "url": "${url}",
             "auth": {"type": "OIDC"},
             "body": {"run_id": "${run_id}"},
-            "timeout": "${timeout}",
+            "timeout": HTTP_TIMEOUT,
         },
         "result": "response",
     }
     return {
-        "params": ["url", "run_id", "timeout"],
+        "params": ["url", "run_id"],
         "steps": [
             {"call_function": {"try": call, "retry": _retry(retries)}},
             {"report": {"return": "${response.body}"}},
@@ -167,8 +171,9 @@ def run_function(retries: int) -> dict[str, Any]:
     }
 
 
-def run_job(retries: int) -> dict[str, Any]:
-    """The subworkflow running a job's execution with ``retries`` retries, waiting for it."""
+def run_job(retries: int, wait: int) -> dict[str, Any]:
+    """The subworkflow running a job's execution with ``retries`` retries, waiting for it up
+    to ``wait`` seconds (the longest job's timeout and a margin: each job ends itself)."""
     overrides = {
         "containerOverrides": [{"env": [{"name": "GLACIER_RUN_ID", "value": "${run_id}"}]}]
     }
@@ -177,12 +182,12 @@ def run_job(retries: int) -> dict[str, Any]:
         "args": {
             "name": "${job}",
             "body": {"overrides": overrides},
-            "connector_params": {"timeout": "${timeout}"},
+            "connector_params": {"timeout": wait},
         },
         "result": "execution",
     }
     return {
-        "params": ["job", "run_id", "timeout"],
+        "params": ["job", "run_id"],
         "steps": [
             {"run_job": {"try": call, "retry": _retry(retries)}},
             {"report": {"return": {"execution": "${execution.name}"}}},
@@ -266,10 +271,11 @@ def definition(spec: PipelineIR, targets: Mapping[str, Target]) -> dict[str, Any
         document[f"part_{n}"] = {"params": ["run_id"], "steps": builder.steps(part)}
     if parts:
         document["run_part"] = run_part()
+    wait = max((t.timeout for t in targets.values() if t.kind == "job"), default=0)
     for kind in ("function", "job"):
         for retries in sorted({t.retries for t in targets.values() if t.kind == kind}):
             document[f"run_{kind}_{retries}"] = (
-                run_function(retries) if kind == "function" else run_job(retries)
+                run_function(retries) if kind == "function" else run_job(retries, wait)
             )
     document["retryable"] = retryable()
     return document

@@ -27,19 +27,26 @@ _PIN = re.compile(r"==\S+")
 
 
 def compile_ref(name: str, **options: object) -> Infrastructure:
+    """Compile ``tests/pipelines/<name>.py`` (``name`` may end ``:attr``) for GCP."""
     settings = {"project": "demo-project", **options}
-    return load_pipeline(str(PIPELINES / f"{name}.py")).compile(GCPCompiler(**settings))  # type: ignore[arg-type]
+    module, _, attr = name.partition(":")
+    ref = str(PIPELINES / f"{module}.py") + (f":{attr}" if attr else "")
+    return load_pipeline(ref).compile(GCPCompiler(**settings))  # type: ignore[arg-type]
 
 
 def stack_helpers() -> dict[str, Path]:
     return {
-        f"glacier_{p.name}": p for p in sorted(HELPER_SOURCES.glob("*.py")) if p.name != "__init__.py"
+        f"glacier_{p.name}": p
+        for p in sorted(HELPER_SOURCES.glob("*.py"))
+        if p.name != "__init__.py"
     }
 
 
 def generated(files: Mapping[str, str]) -> dict[str, str]:
     helpers = stack_helpers()
-    return {k: v for k, v in files.items() if not k.startswith(VENDORED_PREFIXES) and k not in helpers}
+    return {
+        k: v for k, v in files.items() if not k.startswith(VENDORED_PREFIXES) and k not in helpers
+    }
 
 
 def _comparable(rel: str, text: str) -> str:
@@ -50,7 +57,9 @@ def read_tree(root: Path) -> dict[str, str]:
     found = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
-        skipped = rel.startswith(VENDORED_PREFIXES) or "__pycache__" in rel or ".glacier-build" in rel
+        skipped = (
+            rel.startswith(VENDORED_PREFIXES) or "__pycache__" in rel or ".glacier-build" in rel
+        )
         if path.is_file() and not skipped:
             with open(path, encoding="utf-8", newline="") as fh:
                 found[rel] = fh.read()

@@ -33,7 +33,9 @@ def test_every_bucket_is_locked_down_and_existing_ones_are_looked_up(orders_run:
         assert inputs["publicAccessPrevention"] == "enforced", name
     landing = [args for token, args in orders_run.mocks.calls if token.endswith("getBucket")]
     assert landing == [{"name": "acme-orders-landing"}]  # looked up, never created
-    assert not any(m.inputs["member"] in ("allUsers", "allAuthenticatedUsers") for m in orders_run.of(MEMBER))
+    assert not any(
+        m.inputs["member"] in ("allUsers", "allAuthenticatedUsers") for m in orders_run.of(MEMBER)
+    )
 
 
 def test_versions_soft_delete_classes_and_lifecycle_follow_the_hints(orders_run: Run) -> None:
@@ -45,12 +47,16 @@ def test_versions_soft_delete_classes_and_lifecycle_follow_the_hints(orders_run:
         "action": {"type": "Delete"}, "condition": {"age": 7, "matchesPrefixes": ["runs/"]},
     }  # fmt: skip
     by_customer = buckets["orders-by-customer"]
-    assert by_customer["storageClass"] == "NEARLINE" and by_customer["versioning"] == {"enabled": True}
+    assert by_customer["storageClass"] == "NEARLINE" and by_customer["versioning"] == {
+        "enabled": True
+    }
     assert by_customer["softDeletePolicy"] == {"retentionDurationSeconds": WEEK}
     assert by_customer["forceDestroy"] is False
     rules = by_customer["lifecycleRules"]
-    assert {"action": {"type": "Delete"},
-            "condition": {"daysSinceNoncurrentTime": 30, "withState": "ARCHIVED"}} in rules
+    assert {
+        "action": {"type": "Delete"},
+        "condition": {"daysSinceNoncurrentTime": 30, "withState": "ARCHIVED"},
+    } in rules
     assert {"action": {"type": "Delete"},
             "condition": {"age": 365, "matchesPrefixes": ["by_customer.parquet"]}} in rules  # fmt: skip
     assert buckets["acme-orders-report"]["storageClass"] == "COLDLINE"
@@ -106,7 +112,9 @@ def test_functions_are_internal_private_and_run_the_shared_handler(orders_run: R
     config = validate["serviceConfig"]
     assert config["ingressSettings"] == "ALLOW_INTERNAL_ONLY"
     assert (config["availableMemory"], config["timeoutSeconds"]) == ("2048Mi", 120)
-    assert config["serviceAccountEmail"] == _email("orders-validate").removeprefix("serviceAccount:")
+    assert config["serviceAccountEmail"] == _email("orders-validate").removeprefix(
+        "serviceAccount:"
+    )
     assert config["environmentVariables"]["MODE"] == "prod"
     assert json.loads(config["environmentVariables"]["GLACIER_LOCATIONS"]) == {
         "orders": "gs://acme-orders-landing/incoming/orders.parquet",
@@ -117,9 +125,12 @@ def test_functions_are_internal_private_and_run_the_shared_handler(orders_run: R
     for i in invokers:
         assert i.inputs["role"] == "roles/run.invoker"
         assert i.inputs["member"] == _email("orders-workflow")
-    assert orders_run.one(
-        "gcp:cloudrunv2/serviceIamMember:ServiceIamMember", "orders-enrich-invoker"
-    ).inputs["name"] == f"projects/{PROJECT}/locations/us-central1/services/orders-enrich-1a2b3c4"
+    assert (
+        orders_run.one(
+            "gcp:cloudrunv2/serviceIamMember:ServiceIamMember", "orders-enrich-invoker"
+        ).inputs["name"]
+        == f"projects/{PROJECT}/locations/us-central1/services/orders-enrich-1a2b3c4"
+    )
 
 
 def test_container_and_long_tasks_run_as_jobs_without_their_own_retries(orders_run: Run) -> None:
@@ -155,10 +166,12 @@ def test_secrets_are_readable_by_exactly_the_tasks_that_use_them(orders_run: Run
 
 def test_the_workflow_calls_the_deployed_tasks_and_the_schedule_starts_it(orders_run: Run) -> None:
     (workflow,) = orders_run.of("gcp:workflows/workflow:Workflow")
-    assert workflow.inputs["serviceAccount"] == _email("orders-workflow").removeprefix("serviceAccount:")
+    assert workflow.inputs["serviceAccount"] == _email("orders-workflow").removeprefix(
+        "serviceAccount:"
+    )
     assert workflow.inputs["deletionProtection"] is False
     source = workflow.inputs["sourceContents"]
-    assert "\"<<" not in source  # every placeholder filled
+    assert '"<<' not in source  # every placeholder filled
     document = yaml.safe_load(source)
     steps = json.dumps(document["dag"])
     assert f"https://us-central1-{PROJECT}.cloudfunctions.net/orders-validate-1a2b3c4" in steps
@@ -174,7 +187,8 @@ def test_the_workflow_calls_the_deployed_tasks_and_the_schedule_starts_it(orders
     assert json.loads(base64.b64decode(target["body"])) == {"argument": "{}"}
     (grant,) = orders_run.of("gcp:projects/iAMMember:IAMMember")
     assert (grant.inputs["role"], grant.inputs["member"]) == (
-        "roles/workflows.invoker", _email("orders-scheduler")
+        "roles/workflows.invoker",
+        _email("orders-scheduler"),
     )
     assert orders_run.exports["start_run"].startswith("gcloud workflows run orders-1a2b3c4")
 
@@ -183,7 +197,9 @@ def test_time_zone_and_project_come_from_stack_config(orders_infra, tmp_path) ->
     from gcp_mocks import run_stack
 
     root = orders_infra.write(tmp_path)
-    run = run_stack(root / "gcp", {"glacier:timeZone": "Europe/Paris", "gcp:project": "other-project"})
+    run = run_stack(
+        root / "gcp", {"glacier:timeZone": "Europe/Paris", "gcp:project": "other-project"}
+    )
     (job,) = run.of("gcp:cloudscheduler/job:Job")
     assert job.inputs["timeZone"] == "Europe/Paris"
     (provider,) = run.of("pulumi:providers:gcp")
@@ -191,7 +207,9 @@ def test_time_zone_and_project_come_from_stack_config(orders_infra, tmp_path) ->
 
 
 def test_apis_are_enabled_and_left_enabled(orders_run: Run) -> None:
-    services = {r.inputs["service"]: r.inputs for r in orders_run.of("gcp:projects/service:Service")}
+    services = {
+        r.inputs["service"]: r.inputs for r in orders_run.of("gcp:projects/service:Service")
+    }
     assert {"cloudfunctions.googleapis.com", "run.googleapis.com", "workflows.googleapis.com",
             "cloudscheduler.googleapis.com", "secretmanager.googleapis.com"} <= set(services)  # fmt: skip
     assert all(s["disableOnDestroy"] is False for s in services.values())

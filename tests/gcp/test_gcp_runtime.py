@@ -107,7 +107,9 @@ def test_a_pipeline_runs_task_by_task_in_the_cloud_as_it_runs_locally(
 
     root, envs, order, jobs = _deployed_env(tmp_path / "stack")
     fs = gcsfs.GCSFileSystem(**gcs)
-    urls = {ds: url for env in envs.values() for ds, url in json.loads(env["GLACIER_LOCATIONS"]).items()}
+    urls = {
+        ds: url for env in envs.values() for ds, url in json.loads(env["GLACIER_LOCATIONS"]).items()
+    }
     for url in urls.values():
         bucket = url.removeprefix("gs://").split("/")[0]
         if not fs.exists(bucket):
@@ -127,7 +129,9 @@ def test_a_pipeline_runs_task_by_task_in_the_cloud_as_it_runs_locally(
         if body is not None:
             assert body["status"] == "succeeded" and body["run_id"] == "run-1"
 
-    local = shop.run(inputs={"orders": orders, "customers": customers}, root=str(tmp_path / "local"))
+    local = shop.run(
+        inputs={"orders": orders, "customers": customers}, root=str(tmp_path / "local")
+    )
     for name in ("big", "country_totals", "summary"):
         data = fs.cat_file(urls[name])
         reader = pl.read_ndjson if urls[name].endswith(".ndjson") else pl.read_parquet

@@ -42,7 +42,9 @@ _ROLE_MODES = {"roles/storage.objectViewer": READ, "roles/storage.objectUser": W
 #: What Google's build installs beside the bundle (functions-framework and its Flask).
 PLATFORM_PACKAGES = frozenset({"functions-framework", "flask", "werkzeug", "gunicorn"})
 _OBJECT = re.compile(r'resource\.name == "projects/_/buckets/([^/"]+)/objects/([^"]*)"')
-_FOLDER = re.compile(r'resource\.name\.startsWith\("projects/_/buckets/([^/"]+)/objects/([^"]*)/"\)')
+_FOLDER = re.compile(
+    r'resource\.name\.startsWith\("projects/_/buckets/([^/"]+)/objects/([^"]*)/"\)'
+)
 _PER_RUN = re.compile(
     r'\(resource\.name\.startsWith\("projects/_/buckets/([^/"]+)/objects/([^"]*)"\) && '
     r'resource\.name\.endsWith\("([^"]*)"\)\)'
@@ -136,7 +138,9 @@ class GCPDeployed:
 
     def storage(self) -> list[StorageFacts]:
         public = {"allUsers", "allAuthenticatedUsers"}
-        everyone = {r.inputs["bucket"] for r in self.run.of(BUCKET_MEMBER) if r.inputs["member"] in public}
+        everyone = {
+            r.inputs["bucket"] for r in self.run.of(BUCKET_MEMBER) if r.inputs["member"] in public
+        }
         return [
             StorageFacts(
                 container=self.outputs(b)["name"],
@@ -208,7 +212,9 @@ class GCPDeployed:
         by_ref: dict[str, str] = {}
         for task, r in self.task_resources.items():
             out = self.outputs(r)
-            by_ref[out["url"] if r.type == FUNCTION else self.run.mocks.created[(r.type, r.name)][0]] = task
+            by_ref[
+                out["url"] if r.type == FUNCTION else self.run.mocks.created[(r.type, r.name)][0]
+            ] = task
 
         def task_of(args: dict[str, Any]) -> str | None:
             ref = args.get("url") or args.get("job")
@@ -244,10 +250,14 @@ class GCPDeployed:
 def _limit_facts(stack: GCPDeployed) -> Iterator[LimitFact]:
     for workflow in stack.run.of(WORKFLOW):
         source = workflow.inputs["sourceContents"]
-        yield LimitFact("workflows-definition", workflow.name, len(source.encode()), WORKFLOW_SOURCE_BYTES)
+        yield LimitFact(
+            "workflows-definition", workflow.name, len(source.encode()), WORKFLOW_SOURCE_BYTES
+        )
         widths, depth = gcp_workflow.parallel_shape(yaml.safe_load(source))
         for i, width in enumerate(widths):
-            yield LimitFact("workflows-parallel-branches", f"parallel {i + 1}", width, PARALLEL_BRANCHES)
+            yield LimitFact(
+                "workflows-parallel-branches", f"parallel {i + 1}", width, PARALLEL_BRANCHES
+            )
         yield LimitFact("workflows-parallel-nesting", workflow.name, depth, PARALLEL_NESTING)
     for task, r in stack.task_resources.items():
         for key, value in _function_env(r).items():
@@ -262,7 +272,9 @@ def _limit_facts(stack: GCPDeployed) -> Iterator[LimitFact]:
             length = len(stack.outputs(r)["name"])
             yield LimitFact("resource-names", f"{r.type} {r.name}", length, NAME_LIMITS[r.type])
     for account in stack.run.of(ACCOUNT):
-        yield LimitFact("resource-names", f"{ACCOUNT} {account.name}", len(account.inputs["accountId"]), 30)
+        yield LimitFact(
+            "resource-names", f"{ACCOUNT} {account.name}", len(account.inputs["accountId"]), 30
+        )
 
 
 def _requirements(root: Path) -> frozenset[str]:

@@ -17,17 +17,23 @@ by_customer = Dataset(
     storage=ObjectStorage("infrequent", retention_days=365),
     description="Order totals per customer",
 )
-report = Dataset("report", storage=GCS("acme-orders-report", storage_class="COLDLINE"), format="delta")
+report = Dataset(
+    "report", storage=GCS("acme-orders-report", storage_class="COLDLINE"), format="delta"
+)
 
 pipeline = Pipeline(name="orders", schedule="0 2 * * 1-5")
 
 
-@pipeline.task(compute=compute.serverless(memory=2048, timeout=120, env={"MODE": "prod"}), retries=2)
+@pipeline.task(
+    compute=compute.serverless(memory=2048, timeout=120, env={"MODE": "prod"}), retries=2
+)
 def validate(raw: orders) -> valid:
     return raw.filter(pl.col("amount") > 0)
 
 
-@pipeline.task(compute=CloudFunction(memory=4096, timeout=600, env={"API_KEY": Secret("orders/api-key")}))
+@pipeline.task(
+    compute=CloudFunction(memory=4096, timeout=600, env={"API_KEY": Secret("orders/api-key")})
+)
 def enrich(rows: valid, people: customers) -> by_customer:
     return rows.join(people, on="customer_id").group_by("customer_id").agg(pl.col("amount").sum())
 

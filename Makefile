@@ -30,7 +30,15 @@ node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch node_modules/.installed
 
-tools: node_modules/.installed
+# workflows-emulator (PyPI) checks and runs the generated Cloud Workflows definitions; it pins
+# web libraries of its own, so it lives in a venv of its own.
+WORKFLOWS_EMULATOR := workflows-emulator==1.10.0
+.venv-workflows/.installed:
+	$(PYTHON) -m venv .venv-workflows
+	.venv-workflows/bin/python -m pip install --quiet '$(WORKFLOWS_EMULATOR)'
+	touch .venv-workflows/.installed
+
+tools: node_modules/.installed .venv-workflows/.installed
 	@command -v dot >/dev/null || { apt-get update -qq && apt-get install -y -qq graphviz >/dev/null; }
 
 demo: $(STAMP)
@@ -57,4 +65,4 @@ bench: $(STAMP)
 	$(PY) -m benchmarks
 
 clean:
-	rm -rf build .glacier .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build .glacier .pytest_cache .mypy_cache .ruff_cache .venv-workflows

@@ -1,33 +1,17 @@
-"""Glacier's GCP provider package: GCS storage and Cloud Functions / Cloud Run compute.
+"""Glacier's GCP provider: GCS storage, Cloud Functions and Cloud Run compute, and the GCP
+compiler (Workflows, per-task service accounts, Cloud Scheduler).
 
-``GCS``, ``CloudFunction`` and ``CloudRun`` are real, validated declarations: pipelines use them
-as storage and compute, and ``LocalExecutor(storage="remote")`` reads and writes their
-``gs://`` URLs. Compiling to GCP (Workflows, IAM, functions) is not built in this Glacier
-version: ``GCPCompiler(...)`` and ``--target gcp`` say so in one clear error.
+Importing this package never imports pulumi or a Google SDK: the same package runs inside
+Cloud Functions and Cloud Run jobs (``glacier_gcp.runtime``), where neither is needed. The
+compiler generates Pulumi program *text*; only the generated program imports pulumi.
 """
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
-
-from glacier.compilation.registry import no_compiler_class
+from glacier_gcp.compiler import GCPCompiler
+from glacier_gcp.compute import CloudFunction, CloudRun
 from glacier_gcp.hints import check_storage_hints
 from glacier_gcp.provider import GCPProvider
+from glacier_gcp.storage import GCS
 
-
-def _not_built(what: str) -> NoReturn:
-    raise no_compiler_class(what, "GCP", "glacier_gcp", "GCS, CloudFunction and CloudRun")
-
-
-class GCPCompiler:
-    """The GCP compiler's public name; not built in this version (see the module docstring)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        _not_built("GCPCompiler(...)")
-
-    @classmethod
-    def from_env(cls) -> GCPCompiler:
-        _not_built("GCPCompiler.from_env()")
-
-
-__all__ = ["GCPCompiler", "GCPProvider", "check_storage_hints"]
+__all__ = ["GCS", "CloudFunction", "CloudRun", "GCPCompiler", "GCPProvider", "check_storage_hints"]

@@ -1,8 +1,9 @@
 """GCP-specific compute: ``CloudFunction(...)`` and ``CloudRun(...)`` pin a task to that service.
 
 Local runs accept them (they describe where a task runs in the cloud, not how it runs on a
-laptop). Compiling to GCP is not built in this Glacier version: a pipeline using them needs a
-compiler with a ``gcp`` provider, and otherwise is a CompilationError naming the task.
+laptop). The GCP compiler deploys a ``CloudFunction`` task as a 2nd gen function and a
+``CloudRun`` task as a Cloud Run job; compiling them for another provider only is a
+CompilationError naming the task.
 """
 
 from __future__ import annotations

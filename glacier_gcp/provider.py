@@ -1,43 +1,58 @@
 """What Glacier's core knows of Google Cloud: the object registered as the ``gcp`` provider.
 
-GCS is usable in local and remote runs today; compiling to GCP is not built in this
-version, so :meth:`GCPProvider.compiler` says so (``compiles`` is False).
+Everything here is declared data (see :class:`glacier.compilation.provider.Provider`); the
+compiler itself is imported only when asked for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
-from glacier.compilation.provider import Price, no_compiler
+from glacier.compilation.provider import Price
 from glacier.errors import GlacierError
 from glacier_gcp.naming import NAME_RULES
 
 if TYPE_CHECKING:
     from glacier.ir import ResourceIR
+    from glacier_gcp.compiler import GCPCompiler
 
 #: Internet egress out of Google Cloud, Premium Tier (the default), first paid tier (0-1 TiB).
 EGRESS = Price(0.12, "GB", as_of="2026-11", source="https://cloud.google.com/vpc/network-pricing")
 
+#: Hard limits the compiler holds tasks and definitions to.
+LIMITS: Mapping[str, int] = MappingProxyType(
+    {
+        "function_memory_mb": 32768,
+        "function_timeout_seconds": 1800,  # what Workflows waits for one HTTP call
+        "function_environment_value_bytes": 32768,
+        "orchestrator_definition_chars": 128_000,
+        "orchestrator_parallel_branches": 10,
+        "orchestrator_parallel_nesting": 2,
+    }
+)
+
 
 class GCPProvider:
-    """Glacier's GCP provider: GCS storage; Cloud Functions and Cloud Run declarations."""
+    """Glacier's GCP provider: GCS, Cloud Functions (2nd gen), Cloud Run jobs, Workflows."""
 
     name = "gcp"
     package = "glacier_gcp"
-    runtime = ""  # no deployed functions yet: nothing calls into a bundle
+    runtime = "glacier_gcp.runtime:handler"
     schemes = ("gs", "gcs")
     egress = EGRESS
     name_rules = MappingProxyType(NAME_RULES)
-    limits: Mapping[str, int] = MappingProxyType({})  # declared with the compiler
-    compiles = False
+    limits = LIMITS
+    compiles = True
 
-    def compiler(self, region: str | None = None) -> NoReturn:
-        """Compiling to GCP is not built in this version: a one-line error saying so."""
-        from glacier.compilation.registry import built_providers
+    def compiler(self, region: str | None = None) -> GCPCompiler:
+        """A GCPCompiler for ``region``, else configured from the environment
+        (GOOGLE_CLOUD_PROJECT, GOOGLE_CLOUD_REGION...)."""
+        from glacier_gcp.compiler import GCPCompiler
 
-        raise no_compiler(self.name, self.package, built_providers())
+        compiler = GCPCompiler.from_env()
+        return compiler if region is None else GCPCompiler(project=compiler.project, region=region)
 
     def location(self, storage: ResourceIR, key: str) -> str:
         """``gs://<bucket>/<key>``."""
@@ -71,4 +86,4 @@ class GCPProvider:
         return "<GCPProvider>"
 
 
-__all__ = ["EGRESS", "GCPProvider"]
+__all__ = ["EGRESS", "LIMITS", "GCPProvider"]

@@ -194,4 +194,34 @@ def check_schedule(schedule: object, owner: str) -> str | None:
     return schedule
 
 
-__all__ = ["Cron", "CronError", "CronField", "check_schedule"]
+#: Runs a month assumed for a pipeline without a schedule (one manual run a day).
+UNSCHEDULED_RUNS_PER_MONTH = 30
+
+
+def runs_per_month(schedule: str | None) -> float:
+    """Scheduled runs in a 30-day month (``UNSCHEDULED_RUNS_PER_MONTH`` without a schedule),
+    for cost estimates.
+
+    Counts the values each field selects: a restricted day-of-week fires on that share of a
+    month's days, else a restricted day-of-month on that many days.
+    """
+    if not schedule:
+        return UNSCHEDULED_RUNS_PER_MONTH
+    cron = Cron.parse(schedule)
+    per_day = cron.minute.count() * cron.hour.count()
+    days = 30.0
+    if cron.day_of_week.restricted:
+        days = 30 * cron.day_of_week.count() / 7
+    elif cron.day_of_month.restricted:
+        days = min(cron.day_of_month.count(), 30)
+    return per_day * days * cron.month.count() / 12
+
+
+__all__ = [
+    "UNSCHEDULED_RUNS_PER_MONTH",
+    "Cron",
+    "CronError",
+    "CronField",
+    "check_schedule",
+    "runs_per_month",
+]

@@ -11,7 +11,9 @@ characters so the final name still fits.
 
 from __future__ import annotations
 
+import keyword
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from glacier.errors import CompilationError
@@ -66,4 +68,27 @@ def kebab(*parts: str) -> str:
     return "-".join(p.replace("_", "-") for p in parts if p)
 
 
-__all__ = ["AUTONAME_SUFFIX", "OBJECT_KEY_PREFIX", "NameRule", "check", "kebab"]
+class Namer:
+    """Hands out the generated program's Python identifiers, each derived from a preferred
+    name (a task's, a dataset's) and never twice; ``reserved`` are the names the program
+    itself uses (its modules and shared objects)."""
+
+    def __init__(self, reserved: Iterable[str] = ()) -> None:
+        self._taken: set[str] = set(reserved)
+
+    def take(self, preferred: str, suffixes: tuple[str, ...] = ()) -> str:
+        """A fresh identifier from ``preferred``; with ``suffixes``, ``name + suffix`` for each
+        suffix is free too and reserved (the program derives those variables from it)."""
+        base = re.sub(r"\W+", "_", preferred.lower()).strip("_") or "item"
+        if base[0].isdigit():
+            base = f"n_{base}"
+        if keyword.iskeyword(base) or keyword.issoftkeyword(base):
+            base = f"{base}_"
+        name, n = base, 2
+        while any(name + s in self._taken for s in ("", *suffixes)):
+            name, n = f"{base}_{n}", n + 1
+        self._taken.update(name + s for s in ("", *suffixes))
+        return name
+
+
+__all__ = ["AUTONAME_SUFFIX", "OBJECT_KEY_PREFIX", "NameRule", "Namer", "check", "kebab"]

@@ -10,7 +10,7 @@ import importlib
 
 from ..adapter import ProviderAdapter
 
-PROVIDERS: tuple[str, ...] = ("aws",)
+PROVIDERS: tuple[str, ...] = ("aws", "gcp")
 
 
 def load(name: str) -> ProviderAdapter:

@@ -49,9 +49,12 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         waits = {_urn_key(u) for u in request.dependencies}
-        for deps in request.propertyDependencies.values():
-            waits |= {_urn_key(u) for u in deps.urns}
+        inputs: dict[str, set[tuple[str, str]]] = {}
+        for prop, deps in request.propertyDependencies.items():
+            inputs[prop] = {_urn_key(u) for u in deps.urns}
+            waits |= inputs[prop]
         self.recorder.waits[(request.type, request.name)] = waits
+        self.recorder.input_waits[(request.type, request.name)] = inputs
         return super().RegisterResource(request)
 
 
@@ -101,6 +104,12 @@ _CALLS = {
     "aws:ec2/getVpc:getVpc": lambda a: {"id": "vpc-0default"},
     "aws:ec2/getSubnet:getSubnet": lambda a: {"id": a["id"], "vpcId": "vpc-0configured"},
     "aws:ec2/getSubnets:getSubnets": lambda a: {"ids": ["subnet-a", "subnet-b"], "id": "x"},
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda a: {
+        "accountId": ACCOUNT,
+        "arn": f"arn:aws:iam::{ACCOUNT}:user/deployer",
+        "userId": "AIDAEXAMPLE",
+        "id": ACCOUNT,
+    },
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": lambda a: {
         "userName": "AWS",
         "password": "pw",
@@ -118,6 +127,10 @@ class StackMocks(pulumi.runtime.Mocks):
     #: (type, name) -> the (type, name) of every resource it depends on (explicitly or
     #: through an input), i.e. what Pulumi creates before it.
     waits: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict)
+    #: (type, name) -> {input name: the (type, name) of each resource that input came from}.
+    input_waits: dict[tuple[str, str], dict[str, set[tuple[str, str]]]] = field(
+        default_factory=dict
+    )
     #: (type, name) -> (id, outputs) the mocks answered for each created resource: what other
     #: resources saw of it (a role's ARN in a function, a function's ARN in the state machine).
     created: dict[tuple[str, str], tuple[str, dict[str, Any]]] = field(default_factory=dict)

@@ -16,8 +16,8 @@ from glacier.compilation.base import CompileInput, Compiler, StackBuild
 from glacier.compilation.infrastructure import DatasetPlan, ResolvedResource, Stack, TaskPlan
 from glacier.compilation.projection import upstream_on
 from glacier.errors import CompilationError
-from glacier_aws.cost import monthly_cost
 from glacier_aws.container import container_base_image, dockerfile
+from glacier_aws.cost import monthly_cost
 from glacier_aws.model import AWSModel, ModelOptions, build_model
 from glacier_aws.operations import operations_options
 from glacier_aws.policy import execution_statements

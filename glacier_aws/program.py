@@ -19,6 +19,7 @@ from typing import Any
 from glacier.compilation.codegen import Ref, Section, assign, call, expr, import_, render_module
 from glacier.compilation.naming import AUTONAME_SUFFIX, kebab
 from glacier.errors import CompilationError
+from glacier_aws.cost import KEPT_IMAGES
 from glacier_aws.model import AWSModel, BucketPlan, TaskDeploy
 from glacier_aws.policy import Arn, Statement, execution_statements
 from glacier_aws.provider import LIMITS
@@ -202,7 +203,7 @@ def _container_setup(model: AWSModel) -> list[ast.stmt]:
     for arch in sorted({d.architecture for d in model.containers if not d.image}):
         platform = "linux/arm64" if arch == "arm64" else "linux/amd64"
         found.append(assign(f"image_{arch}", call("gc.container_image", Ref("ctx"), kebab(model.spec.name, arch),
-                                                  context="app", platform=platform)))  # fmt: skip
+                                                  context="app", platform=platform, keep=KEPT_IMAGES)))  # fmt: skip
     return found
 
 

@@ -129,12 +129,13 @@ def network(ctx: Context) -> Network:
             raise ValueError("config glacier:securityGroupIds must be a JSON list of group ids")
         groups: Any = group_ids
     else:
+        egress = {"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"],
+                  "description": "S3, ECR, CloudWatch Logs and what the task's code calls"}  # fmt: skip
         group = aws.ec2.SecurityGroup(
             f"{ctx.pipeline}-tasks",
             description="Glacier Fargate tasks: outbound only",
             vpc_id=vpc_id,
-            egress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"],
-                     "description": "S3, ECR, CloudWatch Logs and what the task's code calls"}],
+            egress=[cast(Any, egress)],
             opts=ctx.opts(),
         )
         groups = [group.id]
@@ -156,19 +157,21 @@ def cluster(ctx: Context, *, container_insights: bool = False) -> aws.ecs.Cluste
     )
 
 
-#: Images an image repository keeps: the newest few (a rollback, the runs still on the old
-#: revision), and untagged images (a failed push) for a day.
-KEPT_IMAGES = 10
 _UNTAGGED = {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days"}
 _BUNDLES = {"tagStatus": "tagged", "tagPrefixList": ["bundle-"], "countType": "imageCountMoreThan"}
-IMAGE_LIFECYCLE = {
-    "rules": [
-        {"rulePriority": 1, "description": "Expire untagged images (failed pushes) after a day",
-         "selection": {**_UNTAGGED, "countNumber": 1}, "action": {"type": "expire"}},
-        {"rulePriority": 2, "description": f"Keep the {KEPT_IMAGES} newest bundle images",
-         "selection": {**_BUNDLES, "countNumber": KEPT_IMAGES}, "action": {"type": "expire"}},
-    ]
-}  # fmt: skip
+
+
+def image_lifecycle(keep: int) -> dict[str, Any]:
+    """The images a repository keeps: the ``keep`` newest (a rollback, the runs still on an
+    older revision); untagged images (a failed push) for a day."""
+    return {
+        "rules": [
+            {"rulePriority": 1, "description": "Expire untagged images (failed pushes) after a day",
+             "selection": {**_UNTAGGED, "countNumber": 1}, "action": {"type": "expire"}},
+            {"rulePriority": 2, "description": f"Keep the {keep} newest bundle images",
+             "selection": {**_BUNDLES, "countNumber": keep}, "action": {"type": "expire"}},
+        ]
+    }  # fmt: skip
 
 
 def context_digest(context: str) -> str:
@@ -185,7 +188,7 @@ def context_digest(context: str) -> str:
     return digest.hexdigest()
 
 
-def container_image(ctx: Context, name: str, *, context: str, platform: str) -> Image:
+def container_image(ctx: Context, name: str, *, context: str, platform: str, keep: int) -> Image:
     """An ECR repository (immutable tags, scanned on push, old images expired) and the bundle
     image built from ``context`` and pushed to it, tagged with the context's content hash."""
     import pulumi_docker_build as docker_build
@@ -195,14 +198,14 @@ def container_image(ctx: Context, name: str, *, context: str, platform: str) -> 
         name,
         image_scanning_configuration={"scan_on_push": True},
         image_tag_mutability="IMMUTABLE",
-        encryption_configurations=[encryption] if encryption else None,
+        encryption_configurations=cast(Any, [encryption] if encryption else None),
         force_delete=True,
         opts=ctx.opts(),
     )
     aws.ecr.LifecyclePolicy(
         name,
         repository=repository.name,
-        policy=json.dumps(IMAGE_LIFECYCLE),
+        policy=json.dumps(image_lifecycle(keep)),
         opts=pulumi.ResourceOptions(provider=ctx.provider, parent=repository),
     )
     token = aws.ecr.get_authorization_token_output(
@@ -295,8 +298,8 @@ def fargate_task(
 def stack_hash() -> str:
     """8 hex characters naming this Pulumi stack (organization, project and stack)."""
     try:
-        organization = pulumi.get_organization()
-    except Exception:  # an older engine, or mocks without one: project and stack still differ
+        organization = pulumi.get_organization() or ""
+    except Exception:  # an older engine: the project and stack names still tell stacks apart
         organization = ""
     stack = f"{organization}/{pulumi.get_project()}/{pulumi.get_stack()}"
     return hashlib.sha256(stack.encode()).hexdigest()[:8]

@@ -122,11 +122,12 @@ def _private_bucket(
     by_default: dict[str, Any] = {"sse_algorithm": "AES256"}
     if kms_key:
         by_default = {"sse_algorithm": "aws:kms", "kms_master_key_id": kms_key}
+    rule: dict[str, Any] = {"apply_server_side_encryption_by_default": by_default}
+    if kms_key:
+        rule["bucket_key_enabled"] = True
     aws.s3.BucketServerSideEncryptionConfiguration(
-        name, bucket=bucket.id, region=region, opts=child,
-        rules=[{"apply_server_side_encryption_by_default": by_default,
-                "bucket_key_enabled": bool(kms_key) or None}],
-    )  # fmt: skip
+        name, bucket=bucket.id, region=region, rules=[cast(Any, rule)], opts=child
+    )
     return bucket
 
 

@@ -8,6 +8,7 @@ downloading anything: it zips ``app/`` without installing dependencies.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import runpy
@@ -23,6 +24,9 @@ from pulumi.runtime.sync_await import _sync_await
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+#: What ``glacier_compute.stack_hash`` gives under these mocks (no organization, project
+#: glacier-test, stack test): the suffix of every task definition family.
+STACK_HASH = hashlib.sha256(b"/glacier-test/test").hexdigest()[:8]
 STACK_MODULES = ("glacier_infra", "glacier_compute", "glacier_bundle")
 
 
@@ -72,7 +76,7 @@ def _outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     elif typ == "aws:lambda/function:Function":
         out.update(arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}-1a2b3c4")
     elif typ == "aws:ecs/taskDefinition:TaskDefinition":
-        base = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{name}"
+        base = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{inputs.get('family', name)}"
         out.update(arn=f"{base}:1", arnWithoutRevision=base)
     elif typ == "aws:ecs/cluster:Cluster":
         out.update(arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{name}-1a2b3c4")

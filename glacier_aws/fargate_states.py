@@ -8,13 +8,15 @@ whether Glacier would retry its error (:mod:`glacier_aws.runtime`: 65 not retrya
 retryable, anything else a crash), and the task runs as a one-branch Parallel state whose
 branch turns the stopped task's description (the error's cause, JSON) into an error name::
 
-    <task> container (Parallel: Retry by error name, Catch)
-      <task> (Task, ecs:runTask.sync) --States.TaskFailed--> <task> stopped?
-        cause is JSON --> <task> stop details (parse) --> <task> exit code?
-            no exit code     --> Fail Glacier.ContainerNotStarted  (retried: capacity, ENI, pull)
-            65               --> Fail Glacier.ContainerNotRetryable (never retried)
-            any other code   --> Fail Glacier.ContainerFailed      (the task's retries)
-        otherwise         --> Fail Glacier.ContainerFailed
+    <task> on Fargate (Parallel: Retry by error name, Catch) --> <task> report (Pass)
+      <task> (Task, ecs:runTask.sync) --caught--> <task> stopped?
+        an ECS API error       --> Fail under its own name (ECS.AmazonECSException...)
+        States.TaskFailed, the cause JSON --> <task> stop details --> <task> ran?
+          --> <task> container --> <task> exit code?
+            no container or no exit code --> Fail Glacier.ContainerNotStarted  (capacity, pull)
+            65                           --> Fail Glacier.ContainerNotRetryable (never retried)
+            any other code               --> Fail Glacier.ContainerFailed      (task's retries)
+        anything else          --> Fail Glacier.ContainerFailed
 
 ECS's own API errors (throttling, capacity: ``ECS.AmazonECSException``, ``AmazonECS.Unknown``
 for a RunTask answer listing failures) leave the branch under their names and are retried
@@ -45,8 +47,6 @@ ECS_TRANSIENT_ERRORS = (
 #: Fargate capacity shortages last minutes: 20, 40, 80 and 160 s between the attempts.
 ECS_RETRY = {"IntervalSeconds": 20, "BackoffRate": 2.0, "MaxAttempts": 4}
 
-_EXIT_CODE = "$.stopped.Containers[0].ExitCode"
-
 
 def is_container(fields: Mapping[str, Any]) -> bool:
     """Whether a task state's resource runs an ECS task (in any partition)."""
@@ -55,87 +55,119 @@ def is_container(fields: Mapping[str, Any]) -> bool:
 
 
 def container_state_name(task: str) -> str:
-    return f"{task} container"
+    """The Parallel state running ``task`` (the Task state inside it is named ``task``)."""
+    return f"{task} on Fargate"
 
 
-def _branch(task: str, inner: dict[str, Any]) -> dict[str, Any]:
-    """The branch: the Task state, then the states naming how it failed."""
-    stopped, details, code = f"{task} stopped?", f"{task} stop details", f"{task} exit code?"
+def _classify(task: str) -> dict[str, dict[str, Any]]:
+    """The branch states after the Task state's ``States.TaskFailed`` catcher, which (a
+    wildcard in a Catch) also catches ECS's API errors: those leave the branch under their own
+    names; a stopped task's description (JSON) becomes a Fail state naming how it failed.
+    Array items are taken with ``States.ArrayGetItem``, never a ``[0].field`` path (which some
+    engines answer with a list)."""
+    stopped, details, ran, container, code = (
+        f"{task} stopped?", f"{task} stop details", f"{task} ran?", f"{task} container",
+        f"{task} exit code?",
+    )  # fmt: skip
+    ecs_error, in_step_functions = f"{task} ECS error", f"{task} failed in Step Functions"
     not_started, not_retryable, failed = (
-        f"{task} not started",
-        f"{task} not retryable",
-        f"{task} failed",
-    )
-    inner = {
-        **inner,
-        "Catch": [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.error", "Next": stopped}],
-        "End": True,
-    }
-    cause = "$.error.Cause"
+        f"{task} not started", f"{task} not retryable", f"{task} failed"
+    )  # fmt: skip
+    error, cause, exit_code = "$.error.Error", "$.error.Cause", "$.container.ExitCode"
     return {
-        "StartAt": task,
-        "States": {
-            task: inner,
-            stopped: {
-                "Type": "Choice",
-                "Comment": "ECS describes the stopped task as JSON in the cause",
-                "Choices": [
-                    {"Not": {"Variable": cause, "IsPresent": True}, "Next": failed},
-                    {"Variable": cause, "StringMatches": "{*", "Next": details},
-                ],
-                "Default": failed,
-            },
-            details: {
-                "Type": "Pass",
-                "Parameters": {"error.$": "$.error", "stopped.$": f"States.StringToJson({cause})"},
-                "Next": code,
-            },
-            code: {
-                "Type": "Choice",
-                "Comment": f"{EXIT_NOT_RETRYABLE}: the task's error fails the same way every time",
-                "Choices": [
-                    {"Not": {"Variable": _EXIT_CODE, "IsPresent": True}, "Next": not_started},
-                    {"Not": {"Variable": _EXIT_CODE, "IsNumeric": True}, "Next": not_started},
-                    {
-                        "Variable": _EXIT_CODE,
-                        "NumericEquals": EXIT_NOT_RETRYABLE,
-                        "Next": not_retryable,
-                    },
-                ],
-                "Default": failed,
-            },
-            not_started: {"Type": "Fail", "Error": CONTAINER_NOT_STARTED, "CausePath": cause},
-            not_retryable: {"Type": "Fail", "Error": CONTAINER_NOT_RETRYABLE, "CausePath": cause},
-            failed: {"Type": "Fail", "Error": CONTAINER_FAILED, "CausePath": cause},
+        stopped: {
+            "Type": "Choice",
+            "Comment": "An ECS API error, or a stopped task ECS describes as JSON in the cause",
+            "Choices": [
+                {"Not": {"Variable": error, "StringMatches": "States.*"}, "Next": ecs_error},
+                {"Not": {"Variable": error, "StringEquals": "States.TaskFailed"},
+                 "Next": in_step_functions},
+                {"Not": {"Variable": cause, "IsPresent": True}, "Next": failed},
+                {"Variable": cause, "StringMatches": "{*", "Next": details},
+            ],
+            "Default": failed,
         },
-    }
+        details: {
+            "Type": "Pass",
+            "Parameters": {"error.$": "$.error", "stopped.$": f"States.StringToJson({cause})"},
+            "Next": ran,
+        },
+        ran: {
+            "Type": "Choice",
+            "Choices": [
+                {"Not": {"Variable": "$.stopped.Containers[0]", "IsPresent": True},
+                 "Next": not_started},
+            ],
+            "Default": container,
+        },
+        container: {
+            "Type": "Pass",
+            "Parameters": {
+                "error.$": "$.error",
+                "container.$": "States.ArrayGetItem($.stopped.Containers, 0)",
+            },
+            "Next": code,
+        },
+        code: {
+            "Type": "Choice",
+            "Comment": f"{EXIT_NOT_RETRYABLE}: the task's error fails the same way every time",
+            "Choices": [
+                {"Not": {"Variable": exit_code, "IsPresent": True}, "Next": not_started},
+                {"Not": {"Variable": exit_code, "IsNumeric": True}, "Next": not_started},
+                {"Variable": exit_code, "NumericEquals": EXIT_NOT_RETRYABLE, "Next": not_retryable},
+            ],
+            "Default": failed,
+        },
+        ecs_error: {"Type": "Fail", "ErrorPath": error, "CausePath": cause},
+        in_step_functions: {
+            "Type": "Fail",
+            "Error": CONTAINER_FAILED,
+            "CausePath": f"States.Format('{{}}: {{}}', {error}, {cause})",
+        },
+        not_started: {"Type": "Fail", "Error": CONTAINER_NOT_STARTED, "CausePath": cause},
+        not_retryable: {"Type": "Fail", "Error": CONTAINER_NOT_RETRYABLE, "CausePath": cause},
+        failed: {"Type": "Fail", "Error": CONTAINER_FAILED, "CausePath": cause},
+    }  # fmt: skip
 
 
 def container_states(
     task: str, inner: dict[str, Any], retry: list[dict[str, Any]], accumulate: bool
-) -> dict[str, Any]:
-    """The Parallel state running ``inner`` (a runTask.sync Task state, reports selected).
+) -> dict[str, dict[str, Any]]:
+    """The Parallel state running ``inner`` (a runTask.sync Task state, reports selected),
+    then, when reports are kept, the Pass state adding its report to ``$.tasks``.
 
     ``retry``: the task's retriers, on the Parallel state (a branch's failure leaves it under
-    the branch's error name). The caller adds ``Catch`` and ``Next``/``End``.
+    the branch's error name). The caller adds ``Catch`` (to the first state) and
+    ``Next``/``End`` (to the last). The report is merged like a Parallel state's branches
+    (``$[0]`` whole, then ``States.JsonMerge``): no ``$[0].field`` path.
     """
+    catch = {"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.error"}
+    first = {**inner, "Catch": [{**catch, "Next": f"{task} stopped?"}], "End": True}
+    if accumulate:
+        first["ResultPath"] = f"$.tasks.{task}"
+    name = container_state_name(task)
     state: dict[str, Any] = {
         "Type": "Parallel",
         "Comment": "Runs the task on Fargate; its exit code says whether a failure is retried",
-        "Branches": [_branch(task, inner)],
-        "Parameters": {"run_id.$": "$.run_id"},
+        "Branches": [{"StartAt": task, "States": {task: first, **_classify(task)}}],
+        "Parameters": {"run_id.$": "$.run_id", "tasks": {}},
     }
-    if accumulate:
-        report = inner["ResultSelector"]
-        state["ResultSelector"] = {
-            (k if k.endswith(".$") else f"{k}.$"): f"$[0].{k.removesuffix('.$')}" for k in report
-        }
-        state["ResultPath"] = f"$.tasks.{task}"
-    else:
-        state["ResultPath"] = None
     if retry:
         state["Retry"] = retry
-    return state
+    if not accumulate:
+        state["ResultPath"] = None
+        return {name: state}
+    report = f"{task} report"
+    state.update(ResultSelector={"b0.$": "$[0]"}, ResultPath="$.branches", Next=report)
+    merge = "States.JsonMerge($.tasks, $.branches.b0.tasks, false)"
+    return {
+        name: state,
+        report: {
+            "Type": "Pass",
+            "Comment": "Add the task's report to $.tasks",
+            "Parameters": {"run_id.$": "$.run_id", "tasks.$": merge},
+        },
+    }
 
 
 __all__ = [

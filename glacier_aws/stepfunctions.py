@@ -37,7 +37,6 @@ from glacier_aws.fargate_states import (
     CONTAINER_NOT_RETRYABLE,
     ECS_RETRY,
     ECS_TRANSIENT_ERRORS,
-    container_state_name,
     container_states,
     is_container,
 )
@@ -262,17 +261,18 @@ class _Renderer:
 
     def _task(self, task: TaskIR, next_: str | None, top: bool) -> tuple[str, dict[str, Any]]:
         state = _task_state(task, self.task_resource)
-        name = task.name
-        if is_container(state):  # see glacier_aws.fargate_states
+        if is_container(state):  # a Parallel state classifying its failures: fargate_states
             retry = state.pop("Retry", [])
-            name = container_state_name(task.name)
-            state = container_states(task.name, state, retry, self.accumulate)
+            states = container_states(task.name, state, retry, self.accumulate)
         else:
             state["ResultPath"] = f"$.tasks.{task.name}" if self.accumulate else None
+            states = {task.name: state}
+        first, last = next(iter(states)), list(states)[-1]
         if top:
-            state["Catch"] = _CATCH  # inside a branch, the outermost Parallel state catches
-        _end_or_next(state, next_)
-        return name, {name: state}
+            # inside a branch, the outermost Parallel state catches
+            states[first]["Catch"] = _CATCH
+        _end_or_next(states[last], next_)
+        return first, states
 
     def _parallel(
         self, node: Par[TaskIR], next_: str | None, top: bool

@@ -180,14 +180,15 @@ class Run:
         return json.loads(self.one("aws:iam/rolePolicy:RolePolicy", role_name).inputs["policy"])
 
 
-def run_stack(stack_dir: Path, config: dict[str, str] | None = None) -> Run:
+def run_stack(stack_dir: Path, config: dict[str, str] | None = None, stack: str = "test") -> Run:
     """Execute ``stack_dir/__main__.py`` under mocks (the way ``pulumi up`` would run it).
 
-    ``config``: the stack's Pulumi config (``{"glacier:subnetIds": '["subnet-1"]'}``).
+    ``config``: the stack's Pulumi config (``{"glacier:subnetIds": '["subnet-1"]'}``);
+    ``stack``: the Pulumi stack's name (project ``glacier-test``).
     """
     mocks = StackMocks()
     pulumi.runtime.set_mocks(
-        mocks, project="glacier-test", stack="test", preview=False, monitor=RecordingMonitor(mocks)
+        mocks, project="glacier-test", stack=stack, preview=False, monitor=RecordingMonitor(mocks)
     )
     exported: dict[str, pulumi.Output[Any]] = {}
     real_export = pulumi.export

@@ -65,7 +65,10 @@ def _stopped(task: str, exit_code: int | None) -> dict[str, Any]:
         stop = {"StopCode": "TaskFailedToStart", "StoppedReason": "Task failed to start"}
     else:
         container["ExitCode"] = exit_code
-        stop = {"StopCode": "EssentialContainerExited", "StoppedReason": "Essential container exited"}
+        stop = {
+            "StopCode": "EssentialContainerExited",
+            "StoppedReason": "Essential container exited",
+        }
     arn = f"arn:aws:ecs:us-east-1:{ACCOUNT}:task/glacier/{task}"
     return {"TaskArn": arn, "Containers": [container], "LastStatus": "STOPPED", **stop}
 
@@ -87,7 +90,9 @@ class ScriptedEcs:
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         ecs = self
 
-        def run_task(service: Any, env: Any, normalised_parameters: dict[str, Any], **_: Any) -> None:
+        def run_task(
+            service: Any, env: Any, normalised_parameters: dict[str, Any], **_: Any
+        ) -> None:
             task = normalised_parameters["TaskDefinition"].rsplit("/", 1)[1].split(":")[0]
             outcome = ecs.outcome(task)
             if isinstance(outcome, str) and outcome.startswith("ECS."):
@@ -195,7 +200,9 @@ def test_a_crash_without_retries_fails_under_its_own_name(sfn, monkeypatch) -> N
     assert ecs.attempts == {"step_0": 1}
 
 
-def test_ecs_capacity_and_throttling_errors_are_retried_whatever_the_retries(sfn, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_ecs_capacity_and_throttling_errors_are_retried_whatever_the_retries(
+    sfn, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     # step_0 has retries=0: ECS could not start it now, which its own code has no part in
     ecs = ScriptedEcs({"step_0": ["ECS.AmazonECSException", None, "ok"]})
     result = _run(sfn, ecs, monkeypatch)

@@ -154,7 +154,6 @@ def _run(sfn: SimpleNamespace, ecs: ScriptedEcs, monkeypatch: pytest.MonkeyPatch
             "task",
             ["subnet-0123"],
             ["sg-0123"],
-            timeout=3600,
         ),
     )
     machine = sfn.client.create_state_machine(

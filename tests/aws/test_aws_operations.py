@@ -104,17 +104,22 @@ def test_operations_options_are_checked(options: dict[str, Any], message: str) -
 # -- Fargate: timeouts, exit codes, images -----------------------------------------------------
 
 
+def _task_states(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every Task state, those in Parallel branches included, by name."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, state in definition["States"].items():
+        if state["Type"] == "Task":
+            found[name] = state
+        for branch in state.get("Branches", []):
+            found.update(_task_states(branch))
+    return found
+
+
 def test_fargate_tasks_time_out_by_default() -> None:
-    states = json.loads(compile_ref("aws_containers").stacks["aws"].files["state_machine.json"])
-    inner = {
-        name: branch["States"][name]
-        for state in states["States"].values()
-        for branch in state.get("Branches", [])
-        for name in ("scrub", "total")
-        if name in branch["States"]
-    }
-    assert inner["scrub"]["TimeoutSeconds"] == 8 * 3600  # declared nothing: the default
-    assert inner["total"]["TimeoutSeconds"] == 600  # @task(timeout=600)
+    definition = compile_ref("aws_containers").stacks["aws"].files["state_machine.json"]
+    states = _task_states(json.loads(definition))
+    assert states["scrub"].get("TimeoutSeconds") == 8 * 3600  # declared nothing: the default
+    assert states["total"].get("TimeoutSeconds") == 600  # @task(timeout=600)
 
 
 @pytest.mark.parametrize(

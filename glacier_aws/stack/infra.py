@@ -160,12 +160,24 @@ def access_log_bucket(
     return bucket
 
 
+#: Source buckets an access-log bucket's policy names one by one (each ARN at most 86
+#: characters in the policy: 200 stay under the 20 KB a bucket policy may hold).
+MAX_NAMED_LOG_SOURCES = 200
+
+
 def deliver_access_logs(
     ctx: Context, name: str, logs: aws.s3.Bucket, buckets: Mapping[str, aws.s3.Bucket]
 ) -> None:
     """Log every request to ``buckets`` (logical name -> bucket) into ``logs`` (logical name
     ``name``) under ``<logical name>/``: the policy letting S3's log delivery write there for
-    exactly these buckets of this account (TLS-only like every bucket), then their logging."""
+    exactly these buckets of this account (TLS-only like every bucket), then their logging.
+
+    A bucket policy holds at most 20 KB: beyond :data:`MAX_NAMED_LOG_SOURCES` buckets, any
+    bucket of this account may deliver (``aws:SourceAccount`` still holds).
+    """
+    sources: Any = [b.arn for _, b in sorted(buckets.items())]
+    if len(buckets) > MAX_NAMED_LOG_SOURCES:
+        sources = ctx.partition.apply(lambda partition: f"arn:{partition}:s3:::*")
     delivery = {
         "Sid": "S3ServerAccessLogs",
         "Effect": "Allow",
@@ -173,7 +185,7 @@ def deliver_access_logs(
         "Action": "s3:PutObject",
         "Resource": pulumi.Output.concat(logs.arn, "/*"),
         "Condition": {
-            "ArnLike": {"aws:SourceArn": [b.arn for _, b in sorted(buckets.items())]},
+            "ArnLike": {"aws:SourceArn": sources},
             "StringEquals": {"aws:SourceAccount": ctx.account},
         },
     }

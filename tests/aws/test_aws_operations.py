@@ -287,3 +287,33 @@ def test_without_a_kms_key_aws_manages_the_keys(orders_run: Run) -> None:
     assert not any("kmsKeyArn" in f.inputs for f in orders_run.of("aws:lambda/function:Function"))
     for role in ("orders-validate", "orders-publish"):
         assert "UseStackKey" not in {s["Sid"] for s in orders_run.policy(role)["Statement"]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("buckets", [3, 201])
+def test_the_access_log_policy_fits_whatever_the_number_of_buckets(
+    tmp_path: Path, buckets: int
+) -> None:
+    """A bucket policy holds at most 20 KB: up to 200 source buckets are named, beyond that
+    any bucket of the account may deliver (aws:SourceAccount)."""
+    helpers = Path(__file__).resolve().parents[2] / "glacier_aws" / "stack"
+    (tmp_path / "glacier_infra.py").write_text((helpers / "infra.py").read_text())
+    (tmp_path / "__main__.py").write_text(
+        "import glacier_infra as gi\n"
+        "ctx = gi.context('p', region='us-east-1')\n"
+        "logs = gi.access_log_bucket(ctx, 'p-access-logs', lifecycle_rules=[])\n"
+        f"sources = {{f'p-b{{i}}': gi.secure_bucket(ctx, f'p-b{{i}}') for i in range({buckets})}}\n"
+        "gi.deliver_access_logs(ctx, 'p-access-logs', logs, sources)\n"
+    )
+    run = run_stack(tmp_path)
+    text = run.one("aws:s3/bucketPolicy:BucketPolicy", "p-access-logs").inputs["policy"]
+    assert len(text) < 20 * 1024
+    sources = json.loads(text)["Statement"][1]["Condition"]["ArnLike"]["aws:SourceArn"]
+    assert sources == (
+        "arn:aws:s3:::*"
+        if buckets > 200
+        else [
+            f"arn:aws:s3:::p-b{i}-1a2b3c4" for i in sorted(range(buckets), key=lambda i: f"p-b{i}")
+        ]
+    )
+    assert len(run.of("aws:s3/bucketLogging:BucketLogging")) == buckets

@@ -291,9 +291,7 @@ def test_state_machine_invokes_only_its_functions_and_is_scheduled(orders_run: R
     assert states["validate"]["Parameters"]["FunctionName"].endswith(
         "function:orders-validate-1a2b3c4"
     )
-    assert states["publish"]["Parameters"]["TaskDefinition"].endswith(
-        f"task-definition/{FAMILY}:1"
-    )
+    assert states["publish"]["Parameters"]["TaskDefinition"].endswith(f"task-definition/{FAMILY}:1")
     assert machine["tracingConfiguration"] == {"enabled": True}
     invoke = {sid: r for sid, _, r, _ in _statements(orders_run, "orders-states")}["InvokeTasks"]
     arns = [

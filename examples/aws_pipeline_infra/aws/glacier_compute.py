@@ -176,10 +176,11 @@ def image_lifecycle(keep: int) -> dict[str, Any]:
 
 def context_digest(context: str) -> str:
     """A hash of every file under ``context`` (paths and bytes): the image's tag, so a tag
-    names one content forever (the repository's tags are immutable)."""
+    names one content forever (the repository's tags are immutable). Every file, as the
+    build's own context hash counts them: a rebuild (a changed context) is a new tag."""
     digest = hashlib.sha256()
     for root, dirs, files in os.walk(context):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        dirs.sort()
         for file in sorted(files):
             path = os.path.join(root, file)
             digest.update(os.path.relpath(path, context).replace(os.sep, "/").encode() + b"\0")

@@ -38,7 +38,16 @@ WORKFLOWS_EMULATOR := workflows-emulator==1.10.0
 	.venv-workflows/bin/python -m pip install --quiet '$(WORKFLOWS_EMULATOR)'
 	touch .venv-workflows/.installed
 
-tools: node_modules/.installed .venv-workflows/.installed
+# checkov, the external scanner the AWS tests run over generated stacks: in a venv of its own,
+# since it pins an older boto3 than the project (see requirements-checkov.txt).
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $(CHECKOV_VENV)/.installed
+
+tools: node_modules/.installed .venv-workflows/.installed $(CHECKOV_VENV)/.installed
 	@command -v dot >/dev/null || { apt-get update -qq && apt-get install -y -qq graphviz >/dev/null; }
 
 demo: $(STAMP)

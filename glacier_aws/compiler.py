@@ -20,8 +20,10 @@ from glacier.compilation.base import CompileInput, Compiler, StackBuild
 from glacier.compilation.infrastructure import DatasetPlan, ResolvedResource, Stack, TaskPlan
 from glacier.compilation.projection import upstream_on
 from glacier.errors import CompilationError
+from glacier_aws.container import container_base_image, dockerfile
 from glacier_aws.cost import monthly_cost
 from glacier_aws.model import AWSModel, ModelOptions, build_model
+from glacier_aws.operations import operations_options
 from glacier_aws.policy import execution_statements
 from glacier_aws.program import render_program
 from glacier_aws.project import project_files
@@ -42,6 +44,11 @@ class AWSCompiler(Compiler):
         *,
         log_retention_days: int = 30,
         intermediate_expiry_days: int = 7,
+        noncurrent_version_days: int | None = 30,
+        access_logs: bool = True,
+        container_insights: bool = False,
+        kms_key: str | None = None,
+        base_image: str | None = None,
     ) -> None:
         if not isinstance(region, str) or not _REGION.fullmatch(region):
             raise CompilationError(
@@ -54,7 +61,19 @@ class AWSCompiler(Compiler):
             raise CompilationError(
                 f"AWSCompiler: intermediate_expiry_days must be an int >= 1, found {intermediate_expiry_days!r}"
             )
-        self.options = ModelOptions(region, intermediate_expiry_days, log_retention_days)
+        self.options = ModelOptions(
+            region,
+            intermediate_expiry_days,
+            log_retention_days,
+            **operations_options(
+                region=region,
+                noncurrent_version_days=noncurrent_version_days,
+                access_logs=access_logs,
+                container_insights=container_insights,
+                kms_key=kms_key,
+            ),
+        )
+        self.base_image = container_base_image(base_image)
         #: Where the region came from, for messages (``glacier compile`` prints it).
         self.region_source = "the region argument"
 
@@ -93,6 +112,8 @@ class AWSCompiler(Compiler):
         model = build_model(aws_spec, job.placement, self.options)
         model = replace(model, spec=aws_spec)
         files = project_files(spec, job.source, bool(model.containers), self.region)
+        if model.containers:
+            files["app/Dockerfile"] = dockerfile(self.base_image)
         files.update(render_program(model))
         files["README.md"] = stack_readme(model)
         cost, assumptions = monthly_cost(model)
@@ -141,7 +162,7 @@ def resources(model: AWSModel) -> tuple[ResolvedResource, ...]:
         ResolvedResource("aws", "s3_bucket" if b.create else "existing_s3_bucket", b.explicit_name or b.logical, {
             "datasets": list(b.datasets), "purpose": b.purpose, "versioning": b.versioning,
             "object_lock": b.object_lock, "lifecycle_rules": [r["id"] for r in b.lifecycle_rules],
-            "existing": not b.create,
+            "existing": not b.create, "access_logs": b.access_logs,
         })
         for b in model.buckets
     ]  # fmt: skip
@@ -187,7 +208,7 @@ def dataset_plans(model: AWSModel) -> tuple[DatasetPlan, ...]:
             where = f"s3://{bucket}/{keys.get(ds, '')}"
             note = ""
             if b.purpose == "intermediate":
-                days = b.lifecycle_rules[0]["expiration"]["days"]
+                days = next(r for r in b.lifecycle_rules if "expiration" in r)["expiration"]["days"]
                 note = (
                     "ephemeral: placed in the pipeline-owned intermediate bucket, one copy per "
                     f"run, expires after {days} days"

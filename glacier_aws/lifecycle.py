@@ -1,4 +1,5 @@
-"""S3 lifecycle rules from a dataset's storage hints (class transitions, retention)."""
+"""S3 lifecycle rules: from a dataset's storage hints (class transitions, retention), and the
+housekeeping every bucket the stack creates gets (stale uploads, old versions, expiry)."""
 
 from __future__ import annotations
 
@@ -65,18 +66,73 @@ def _dataset_rule(ds: DatasetIR) -> dict[str, Any] | None:
     return rule
 
 
-def bucket_lifecycle(datasets: Sequence[DatasetIR]) -> tuple[dict[str, Any], ...]:
-    """Rules for one bucket: abort stale multipart uploads, then one rule per dataset hint."""
-    rules: list[dict[str, Any]] = [
-        {
-            "id": "abort-incomplete-uploads",
-            "status": "Enabled",
-            "filter": {"prefix": ""},
-            "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
-        }
-    ]
+def _abort_incomplete_uploads(days: int) -> dict[str, Any]:
+    """Delete the parts of multipart uploads never completed (a task killed mid-write):
+    billed as storage, invisible in listings. The whole bucket, whatever else its rules do."""
+    return {
+        "id": "abort-incomplete-uploads",
+        "status": "Enabled",
+        "filter": {"prefix": ""},
+        "abort_incomplete_multipart_upload": {"days_after_initiation": days},
+    }
+
+
+def _expire_noncurrent_versions(days: int) -> dict[str, Any]:
+    """In a versioned bucket, an overwritten or deleted object's old version is kept ``days``
+    (a window to recover it), then deleted; a delete marker left with no version is removed."""
+    return {
+        "id": "expire-noncurrent-versions",
+        "status": "Enabled",
+        "filter": {"prefix": ""},
+        "noncurrent_version_expiration": {"noncurrent_days": days},
+        "expiration": {"expired_object_delete_marker": True},
+    }
+
+
+def bucket_lifecycle(
+    datasets: Sequence[DatasetIR], noncurrent_days: int | None = None
+) -> tuple[dict[str, Any], ...]:
+    """Rules for one data bucket: abort stale multipart uploads, expire old versions after
+    ``noncurrent_days`` (versioned buckets; None keeps them), then one rule per dataset hint.
+
+    A dataset's ``retention_days`` also expires its old versions; where both apply, S3 acts
+    on the earlier.
+    """
+    rules: list[dict[str, Any]] = [_abort_incomplete_uploads(7)]
+    if noncurrent_days is not None:
+        rules.append(_expire_noncurrent_versions(noncurrent_days))
     rules.extend(r for r in map(_dataset_rule, datasets) if r is not None)
     return tuple(rules)
 
 
-__all__ = ["RESTORE_REQUIRED", "bucket_lifecycle", "check_readable", "storage_class"]
+def work_bucket_lifecycle(expiry_days: int) -> tuple[dict[str, Any], ...]:
+    """The intermediate bucket: each run's data (``runs/``) expires; the Lambda bundles
+    (``artifacts/``) stay while the stack uses them."""
+    expire_runs = {
+        "id": "expire-runs",
+        "status": "Enabled",
+        "filter": {"prefix": "runs/"},
+        "expiration": {"days": expiry_days},
+    }
+    return (_abort_incomplete_uploads(1), expire_runs)
+
+
+def access_log_lifecycle(retention_days: int) -> tuple[dict[str, Any], ...]:
+    """The access-log bucket: log objects expire after ``retention_days``."""
+    expire_logs = {
+        "id": "expire-access-logs",
+        "status": "Enabled",
+        "filter": {"prefix": ""},
+        "expiration": {"days": retention_days},
+    }
+    return (_abort_incomplete_uploads(1), expire_logs)
+
+
+__all__ = [
+    "RESTORE_REQUIRED",
+    "access_log_lifecycle",
+    "bucket_lifecycle",
+    "check_readable",
+    "storage_class",
+    "work_bucket_lifecycle",
+]

@@ -28,7 +28,12 @@ from glacier_aws.compute import (
     fargate_size,
 )
 from glacier_aws.layout import dataset_locations
-from glacier_aws.lifecycle import bucket_lifecycle, check_readable
+from glacier_aws.lifecycle import (
+    access_log_lifecycle,
+    bucket_lifecycle,
+    check_readable,
+    work_bucket_lifecycle,
+)
 from glacier_aws.naming import (
     ECR_REPOSITORY,
     IAM_ROLE,
@@ -37,6 +42,7 @@ from glacier_aws.naming import (
     STATE_MACHINE,
     Namer,
 )
+from glacier_aws.operations import kms_statements
 from glacier_aws.policy import Statement, task_statements
 from glacier_aws.provider import LIMITS
 
@@ -74,6 +80,8 @@ class BucketPlan:
     purpose: str
     #: False: the bucket exists already (``S3(..., create=False)``); the stack looks it up.
     create: bool = True
+    #: Whether S3 logs every request to this bucket into the stack's access-log bucket.
+    access_logs: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,11 @@ class AWSModel:
     schedule: str | None
     log_retention_days: int
     warnings: tuple[CompilationWarning, ...]
+    options: ModelOptions | None = None
+
+    @property
+    def access_log_bucket(self) -> BucketPlan | None:
+        return next((b for b in self.buckets if b.purpose == "access-logs"), None)
 
     @property
     def lambdas(self) -> tuple[TaskDeploy, ...]:
@@ -129,9 +142,24 @@ class AWSModel:
 
 @dataclass(frozen=True)
 class ModelOptions:
+    """The compiler's choices (see :class:`glacier_aws.AWSCompiler`)."""
+
     region: str
     intermediate_expiry_days: int
     log_retention_days: int
+    #: Days a versioned bucket keeps an overwritten or deleted object's old version (None:
+    #: forever).
+    noncurrent_version_days: int | None = 30
+    #: Server access logs of every bucket the stack creates, into a bucket of their own.
+    access_logs: bool = True
+    container_insights: bool = False
+    #: A customer-managed KMS key ARN for buckets, log groups, functions and images.
+    kms_key: str | None = None
+
+
+#: Seconds a Fargate task without a declared timeout may run before Step Functions stops it
+#: (ECS itself never stops a task): 8 hours, AWS Glue's default job timeout.
+DEFAULT_FARGATE_TIMEOUT = 8 * 3600
 
 
 # -- buckets ---------------------------------------------------------------------------------
@@ -154,7 +182,9 @@ def _bucket_settings(ds: DatasetIR) -> tuple[str | None, str | None, bool, bool,
     return None, None, bool(config["versioning"]), False, True  # ObjectStorage(...)
 
 
-def _data_buckets(spec: PipelineIR, names: list[str], namer: Namer) -> list[BucketPlan]:
+def _data_buckets(
+    spec: PipelineIR, names: list[str], namer: Namer, options: ModelOptions
+) -> list[BucketPlan]:
     by_bucket: dict[str, list[DatasetIR]] = {}
     for ds in spec.datasets:
         if ds.name in names and ds.storage is not None:
@@ -190,43 +220,57 @@ def _data_buckets(spec: PipelineIR, names: list[str], namer: Namer) -> list[Buck
                 region=region,
                 versioning=versioning or lock,
                 object_lock=lock,
-                lifecycle_rules=bucket_lifecycle(group) if create else (),
+                lifecycle_rules=bucket_lifecycle(
+                    group, options.noncurrent_version_days if versioning or lock else None
+                )
+                if create
+                else (),
                 datasets=tuple(d.name for d in group),
                 purpose="data",
                 create=create,
+                # S3 delivers access logs only to a bucket in the same region
+                access_logs=create and options.access_logs and region in (None, options.region),
             )
         )
     return plans
 
 
-def _work_bucket(spec: PipelineIR, ephemeral: list[str], expiry: int, namer: Namer) -> BucketPlan:
-    logical = kebab(spec.name, "work")
-    check(
-        S3_BUCKET,
-        logical,
-        f"pipeline {spec.name!r}",
-        suffix=AUTONAME_SUFFIX,
-        fix="shorten or rename the pipeline",
-    )
-    rules = (
-        {
-            "id": "expire-runs",
-            "status": "Enabled",
-            "filter": {"prefix": "runs/"},
-            "expiration": {"days": expiry},
-            "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
-        },
-    )
+def _pipeline_bucket(spec: PipelineIR, suffix: str) -> str:
+    logical = kebab(spec.name, suffix)
+    owner, fix = f"pipeline {spec.name!r}", "shorten or rename the pipeline"
+    check(S3_BUCKET, logical, owner, suffix=AUTONAME_SUFFIX, fix=fix)
+    return logical
+
+
+def _work_bucket(
+    spec: PipelineIR, ephemeral: list[str], options: ModelOptions, namer: Namer
+) -> BucketPlan:
     return BucketPlan(
         var=namer.take("work_bucket"),
-        logical=logical,
+        logical=_pipeline_bucket(spec, "work"),
         explicit_name=None,
         region=None,
         versioning=False,
         object_lock=False,
-        lifecycle_rules=rules,
+        lifecycle_rules=work_bucket_lifecycle(options.intermediate_expiry_days),
         datasets=tuple(ephemeral),
         purpose="intermediate",
+        access_logs=options.access_logs,
+    )
+
+
+def _access_log_bucket(spec: PipelineIR, options: ModelOptions, namer: Namer) -> BucketPlan:
+    """Where S3 writes the other buckets' access logs; they expire like the task logs."""
+    return BucketPlan(
+        var=namer.take("access_logs_bucket"),
+        logical=_pipeline_bucket(spec, "access-logs"),
+        explicit_name=None,
+        region=None,
+        versioning=False,
+        object_lock=False,
+        lifecycle_rules=access_log_lifecycle(options.log_retention_days),
+        datasets=(),
+        purpose="access-logs",
     )
 
 
@@ -362,7 +406,7 @@ def _deploy(
         **common,
         cpu=size[0],
         memory=size[1],
-        timeout=math.ceil(task.timeout) if task.timeout else 0,
+        timeout=math.ceil(task.timeout) if task.timeout else DEFAULT_FARGATE_TIMEOUT,
         architecture=str(settings["architecture"]),
         runtime="python3.12",
         image=settings["image"],
@@ -476,10 +520,10 @@ def _check_unique_logical_names(
     claim("log group", f"{spec.name}-states", machine, "")
     if spec.schedule:
         claim("IAM role", f"{spec.name}-schedule", f"the schedule of pipeline {spec.name!r}", "")
-    ordered = sorted(buckets, key=lambda b: b.purpose != "intermediate")
+    ordered = sorted(buckets, key=lambda b: b.purpose == "data")
     for b in ordered:
-        if b.purpose == "intermediate":
-            claim("S3 bucket", b.logical, f"the intermediate bucket of pipeline {spec.name!r}", "")
+        if b.purpose != "data":
+            claim("S3 bucket", b.logical, f"the {b.purpose} bucket of pipeline {spec.name!r}", "")
             continue
         fix = (
             "choose another S3(bucket=...) name"
@@ -506,9 +550,11 @@ def build_model(spec: PipelineIR, placement: Placement, options: ModelOptions) -
     datasets = [d.name for d in spec.datasets if d.name in on_aws]
     ephemeral = [d.name for d in spec.datasets if d.name in on_aws and d.storage is None]
     buckets = [
-        *_data_buckets(spec, datasets, namer),
-        _work_bucket(spec, ephemeral, options.intermediate_expiry_days, namer),
+        *_data_buckets(spec, datasets, namer, options),
+        _work_bucket(spec, ephemeral, options, namer),
     ]
+    if options.access_logs:
+        buckets.insert(0, _access_log_bucket(spec, options, namer))
     aws_spec = replace(spec, datasets=tuple(d for d in spec.datasets if d.name in on_aws))
     locations = _locations(aws_spec, buckets)
     tasks = [t for t in spec.tasks if placement.tasks[t.name] == "aws"]
@@ -526,7 +572,10 @@ def build_model(spec: PipelineIR, placement: Placement, options: ModelOptions) -
     secret_names = sorted({s for d in deploys for s in d.secrets.values()})
     secrets = {name: namer.take(f"secret_{name}") for name in secret_names}
     formats = {ds.name: ds.format for ds in spec.datasets}
-    deploys = [replace(d, statements=task_statements(d, formats, secrets)) for d in deploys]
+    stack_key = kms_statements(options.kms_key)
+    deploys = [
+        replace(d, statements=task_statements(d, formats, secrets) + stack_key) for d in deploys
+    ]
     warnings = [
         CompilationWarning(f"task {d.task.name!r}", d.reason)
         for d in deploys
@@ -541,6 +590,7 @@ def build_model(spec: PipelineIR, placement: Placement, options: ModelOptions) -
         schedule=spec.schedule,
         log_retention_days=options.log_retention_days,
         warnings=tuple(warnings),
+        options=options,
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from glacier.compilation.codegen import Ref, Section, assign, call, expr, import_, render_module
 from glacier.compilation.naming import AUTONAME_SUFFIX, kebab
 from glacier.errors import CompilationError
+from glacier_aws.cost import KEPT_IMAGES
 from glacier_aws.model import AWSModel, BucketPlan, TaskDeploy
 from glacier_aws.policy import Arn, Statement, execution_statements
 from glacier_aws.provider import LIMITS
@@ -60,6 +61,12 @@ def _statement(s: Statement) -> ast.expr:
 
 
 def _bucket(b: BucketPlan) -> ast.stmt:
+    if b.purpose == "access-logs":
+        return assign(
+            b.var,
+            call("gi.access_log_bucket", Ref("ctx"), b.logical,
+                 lifecycle_rules=list(b.lifecycle_rules)),
+        )  # fmt: skip
     # An explicit name may be changed per stack (glacier:bucketNames, see gi.context).
     name = call("ctx.bucket_name", b.explicit_name) if b.explicit_name else None
     if not b.create:
@@ -122,7 +129,8 @@ def _fargate(model: AWSModel, d: TaskDeploy) -> list[ast.stmt]:
         assign(f"{d.var}_role", call("gi.role", Ref("ctx"), d.logical, service="ecs-tasks.amazonaws.com",
                                      statements=[_statement(s) for s in d.statements])),
         assign(f"{d.var}_exec_role", call("gi.role", Ref("ctx"), f"{d.logical}-exec", service="ecs-tasks.amazonaws.com",
-                                          statements=[_statement(s) for s in exec_statements])),
+                                          statements=[_statement(s) for s in exec_statements],
+                                          source_condition=False)),
         assign(f"{d.var}_task", call(
             "gc.fargate_task", Ref("ctx"), d.logical, task=d.task.name,
             task_role=Ref(f"{d.var}_role"), execution_role=Ref(f"{d.var}_exec_role"),
@@ -145,8 +153,13 @@ def _task(model: AWSModel, d: TaskDeploy) -> Section:
 def _context(model: AWSModel) -> ast.expr:
     """``gi.context(...)``: the compiled region is the default of the stack's ``aws:region``."""
     named = sorted(b.explicit_name for b in model.buckets if b.explicit_name)
+    kms_key = model.options.kms_key if model.options else None
     return call(
-        "gi.context", model.spec.name, default_region=model.region, bucket_names=named or None
+        "gi.context",
+        model.spec.name,
+        default_region=model.region,
+        bucket_names=named or None,
+        kms_key=kms_key,
     )
 
 
@@ -156,7 +169,7 @@ def _setup(model: AWSModel) -> list[Section]:
         Section([import_("pulumi"), import_("glacier_bundle"), import_("glacier_compute", "gc"),
                  import_("glacier_infra", "gi")]),
         Section([assign("ctx", _context(model))]),
-        Section([_bucket(b) for b in model.buckets]),
+        Section([_bucket(b) for b in model.buckets] + _access_logs(model)),
     ]  # fmt: skip
     if model.secrets:
         sections.append(
@@ -184,15 +197,25 @@ def _setup(model: AWSModel) -> list[Section]:
     return sections
 
 
+def _access_logs(model: AWSModel) -> list[ast.stmt]:
+    """Every logged bucket's server access logs into the access-log bucket."""
+    logs = model.access_log_bucket
+    logged = {b.logical: Ref(b.var) for b in model.buckets if b.access_logs}
+    if logs is None or not logged:
+        return []
+    return [expr(call("gi.deliver_access_logs", Ref("ctx"), logs.logical, Ref(logs.var), logged))]
+
+
 def _container_setup(model: AWSModel) -> list[ast.stmt]:
+    insights = model.options is not None and model.options.container_insights
     found = [
         assign("network", call("gc.network", Ref("ctx"))),
-        assign("cluster", call("gc.cluster", Ref("ctx"))),
+        assign("cluster", call("gc.cluster", Ref("ctx"), container_insights=insights or None)),
     ]
     for arch in sorted({d.architecture for d in model.containers if not d.image}):
         platform = "linux/arm64" if arch == "arm64" else "linux/amd64"
         found.append(assign(f"image_{arch}", call("gc.container_image", Ref("ctx"), kebab(model.spec.name, arch),
-                                                  context="app", platform=platform)))  # fmt: skip
+                                                  context="app", platform=platform, keep=KEPT_IMAGES)))  # fmt: skip
     return found
 
 
@@ -218,7 +241,7 @@ def _task_resource(model: AWSModel, refs: dict[str, Ref]) -> Any:
         return fargate_task(
             ref("cluster", "arn"), ref(f"{d.var}_task", "task_definition.arn"), "task",
             ref("network", "subnet_ids"), ref("network", "security_group_ids"),
-            ref("network", "assign_public_ip"),
+            ref("network", "assign_public_ip"), timeout=d.timeout,
         )  # fmt: skip
 
     return resource

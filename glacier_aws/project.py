@@ -74,16 +74,6 @@ def stack_requirements(containers: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-DOCKERFILE = """\
-# The image Fargate tasks run: the same bundle as the Lambda functions.
-FROM public.ecr.aws/docker/library/python:3.12-slim
-WORKDIR /app
-COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt boto3
-COPY . .
-ENV GLACIER_MANIFEST=manifest.json PYTHONPATH=/app
-"""
-
 GITIGNORE = ".glacier-build/\nvenv/\n__pycache__/\n"
 
 
@@ -102,8 +92,6 @@ def project_files(
     files.update(stack_modules())
     files.update({f"app/{rel}": text for rel, text in source.files.items()})
     files.update({f"app/{rel}": text for rel, text in vendored_files(source.vendored)})
-    if containers:
-        files["app/Dockerfile"] = DOCKERFILE
     return files
 
 

@@ -300,7 +300,7 @@ def _deleted(model: AWSModel) -> list[str]:
 def _teardown(model: AWSModel) -> list[str]:
     created = [b for b in model.buckets if b.create]
     work = next(b for b in created if b.purpose == "intermediate")
-    days = work.lifecycle_rules[0]["expiration"]["days"]
+    days = next(r["expiration"]["days"] for r in work.lifecycle_rules if "expiration" in r)
     locked = any(b.object_lock for b in created)
     lines = [
         "## 6. Tear down",

@@ -4,7 +4,8 @@ Both read the task's configuration from the environment the compiled stack sets,
 with :func:`glacier.runtime.run_task`, and log one JSON object per line (CloudWatch Logs
 Insights can query the fields). Errors are logged and re-raised: Lambda reports the exception
 class as the error type, which Step Functions' Retry/Catch match on (``SchemaError`` is not
-retried); the Fargate command exits non-zero so the ECS task, and the state, fail. A missing
+retried); the Fargate command exits with a code saying whether its error is retryable
+(:func:`exit_code`), which the state machine maps to an error name. A missing
 or malformed variable or event is a :class:`ConfigurationError` naming it (logged as well, so
 an ECS task that exits 1 says why), a refused run id a
 :class:`glacier.runtime.InvalidRunIdError`, and a task calling ``sys.exit()`` a
@@ -44,11 +45,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from glacier.errors import TaskFailedError
+from glacier.errors import TaskFailedError, is_retryable
 from glacier.ir import PipelineIR, from_json
 from glacier.pipeline import Pipeline
 from glacier.redact import RedactingFilter, redact, register
 from glacier.runtime import check_run_id, load_bundle_pipeline, run_task, shown_run_id
+from glacier_aws.fargate_states import EXIT_NOT_RETRYABLE, EXIT_RETRYABLE
 
 SECRET_PREFIX = "GLACIER_SECRET_ARN_"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -393,8 +395,24 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     return _execute(None, event)
 
 
+def exit_code(exc: BaseException) -> int:
+    """The Fargate command's exit code for a failed task: 65 when trying again fails the same
+    way, 75 when it may succeed (the state machine retries only those; see
+    :mod:`glacier_aws.fargate_states`).
+
+    Not retryable: what :func:`glacier.errors.is_retryable` says is deterministic (Glacier's
+    own errors, Polars' schema and plan errors), and the errors a Lambda task's state never
+    retries by name (a ConfigurationError, a refused run id), so both packagings agree.
+    """
+    from glacier_aws.stepfunctions import NON_RETRYABLE_ERRORS
+
+    final = not is_retryable(exc) or type(exc).__name__ in NON_RETRYABLE_ERRORS
+    return EXIT_NOT_RETRYABLE if final else EXIT_RETRYABLE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Fargate entry point: ``python -m glacier_aws.runtime --task NAME [--run-id ID]``."""
+    """Fargate entry point: ``python -m glacier_aws.runtime --task NAME [--run-id ID]``;
+    0, or :func:`exit_code` of the task's error."""
     parser = argparse.ArgumentParser(prog="python -m glacier_aws.runtime")
     parser.add_argument("--task", default=os.environ.get("GLACIER_TASK"))
     parser.add_argument("--run-id", default=None)
@@ -403,8 +421,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--task is required (or set GLACIER_TASK)")
     try:
         _execute(args.task, {"run_id": args.run_id})
-    except Exception:
-        return 1  # already logged with its traceback; a non-zero exit fails the ECS task
+    except Exception as exc:  # already logged with its traceback
+        return exit_code(exc)
     return 0
 
 
@@ -413,6 +431,7 @@ __all__ = [
     "JsonFormatter",
     "SecretError",
     "bundle_root",
+    "exit_code",
     "handler",
     "load_secrets",
     "main",

@@ -33,6 +33,13 @@ from typing import Any
 from glacier.compilation.planning import Node, Par, Seq, branch_label, plan_dag
 from glacier.errors import CompilationError
 from glacier.ir import PipelineIR, TaskIR
+from glacier_aws.fargate_states import (
+    CONTAINER_NOT_RETRYABLE,
+    ECS_RETRY,
+    ECS_TRANSIENT_ERRORS,
+    container_states,
+    is_container,
+)
 from glacier_aws.schedule import schedule_expression
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
@@ -90,8 +97,13 @@ def fargate_task(
     subnets: Any,
     security_groups: Any,
     assign_public_ip: Any = "ENABLED",
+    timeout: int | None = None,
 ) -> dict[str, Any]:
-    """Resource/Parameters running an ECS Fargate task to completion, run id in its env."""
+    """Resource/Parameters running an ECS Fargate task to completion, run id in its env.
+
+    ``timeout``: seconds before Step Functions stops the task (ECS has no limit of its own).
+    """
+    timeout_field = {"TimeoutSeconds": timeout} if timeout else {}
     return {
         "Resource": ECS_RUN_TASK_SYNC,
         "Parameters": {
@@ -114,6 +126,7 @@ def fargate_task(
                 ]
             },
         },
+        **timeout_field,
     }
 
 
@@ -124,16 +137,21 @@ def _report_selector(fields: Mapping[str, Any]) -> dict[str, Any]:
     resource = fields.get("Resource")
     if resource == LAMBDA_INVOKE:
         return dict(_LAMBDA_REPORT)
-    if isinstance(resource, str) and resource.startswith("arn:aws:states:::ecs:runTask"):
+    if is_container(fields):
         return dict(_ECS_REPORT)
     return dict(_OTHER_REPORT)
 
 
 def _retriers(task: TaskIR, fields: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Retry policy: never for deterministic errors, Lambda hiccups always, then task.retries."""
+    """Retry policy: never for deterministic errors, Lambda hiccups and ECS capacity errors
+    always, then task.retries."""
     retriers: list[dict[str, Any]] = []
+    container = is_container(fields)
     if task.retries > 0:
-        retriers.append({"ErrorEquals": list(NON_RETRYABLE_ERRORS), "MaxAttempts": 0})
+        final = [*NON_RETRYABLE_ERRORS, *((CONTAINER_NOT_RETRYABLE,) if container else ())]
+        retriers.append({"ErrorEquals": final, "MaxAttempts": 0})
+    if container:
+        retriers.append({"ErrorEquals": list(ECS_TRANSIENT_ERRORS), **ECS_RETRY})
     if fields.get("Resource") == LAMBDA_INVOKE:
         retriers.append(
             {
@@ -243,11 +261,18 @@ class _Renderer:
 
     def _task(self, task: TaskIR, next_: str | None, top: bool) -> tuple[str, dict[str, Any]]:
         state = _task_state(task, self.task_resource)
-        state["ResultPath"] = f"$.tasks.{task.name}" if self.accumulate else None
+        if is_container(state):  # a Parallel state classifying its failures: fargate_states
+            retry = state.pop("Retry", [])
+            states = container_states(task.name, state, retry, self.accumulate)
+        else:
+            state["ResultPath"] = f"$.tasks.{task.name}" if self.accumulate else None
+            states = {task.name: state}
+        first, last = next(iter(states)), list(states)[-1]
         if top:
-            state["Catch"] = _CATCH  # inside a branch, the outermost Parallel state catches
-        _end_or_next(state, next_)
-        return task.name, {task.name: state}
+            # inside a branch, the outermost Parallel state catches
+            states[first]["Catch"] = _CATCH
+        _end_or_next(states[last], next_)
+        return first, states
 
     def _parallel(
         self, node: Par[TaskIR], next_: str | None, top: bool

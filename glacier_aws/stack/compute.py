@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -74,6 +76,7 @@ def lambda_function(
         layers=list(layers) or None,
         reserved_concurrent_executions=reserved_concurrency,
         environment={"variables": dict(environment)},
+        kms_key_arn=ctx.kms_key,  # None: Lambda's own key encrypts the environment
         logging_config={"log_format": "JSON", "log_group": logs.name},
         tracing_config={"mode": "Active"},
         opts=ctx.opts(role, logs),
@@ -127,11 +130,13 @@ def network(ctx: Context) -> Network:
             raise ValueError("config glacier:securityGroupIds must be a JSON list of group ids")
         groups: Any = group_ids
     else:
+        egress = {"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"],
+                  "description": "S3, ECR, CloudWatch Logs and what the task's code calls"}  # fmt: skip
         group = aws.ec2.SecurityGroup(
             f"{ctx.pipeline}-tasks",
             description="Glacier Fargate tasks: outbound only",
             vpc_id=vpc_id,
-            egress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}],
+            egress=[cast(Any, egress)],
             opts=ctx.opts(),
         )
         groups = [group.id]
@@ -144,33 +149,78 @@ def network(ctx: Context) -> Network:
     )
 
 
-def cluster(ctx: Context) -> aws.ecs.Cluster:
+def cluster(ctx: Context, *, container_insights: bool = False) -> aws.ecs.Cluster:
+    """The cluster the tasks run in; CloudWatch Container Insights (per-task metrics, billed
+    as custom metrics) only when asked for: ``AWSCompiler(container_insights=True)``."""
+    insights = "enabled" if container_insights else "disabled"
     return aws.ecs.Cluster(
-        ctx.pipeline, settings=[{"name": "containerInsights", "value": "enabled"}], opts=ctx.opts()
+        ctx.pipeline, settings=[{"name": "containerInsights", "value": insights}], opts=ctx.opts()
     )
 
 
-def container_image(ctx: Context, name: str, *, context: str, platform: str) -> Image:
-    """An ECR repository and the bundle image built from ``context`` and pushed to it."""
+_UNTAGGED = {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days"}
+_BUNDLES = {"tagStatus": "tagged", "tagPrefixList": ["bundle-"], "countType": "imageCountMoreThan"}
+
+
+def image_lifecycle(keep: int) -> dict[str, Any]:
+    """The images a repository keeps: the ``keep`` newest (a rollback, the runs still on an
+    older revision); untagged images (a failed push) for a day."""
+    return {
+        "rules": [
+            {"rulePriority": 1, "description": "Expire untagged images (failed pushes) after a day",
+             "selection": {**_UNTAGGED, "countNumber": 1}, "action": {"type": "expire"}},
+            {"rulePriority": 2, "description": f"Keep the {keep} newest bundle images",
+             "selection": {**_BUNDLES, "countNumber": keep}, "action": {"type": "expire"}},
+        ]
+    }  # fmt: skip
+
+
+def context_digest(context: str) -> str:
+    """A hash of every file under ``context`` (paths and bytes): the image's tag, so a tag
+    names one content forever (the repository's tags are immutable). Every file, as the
+    build's own context hash counts them: a rebuild (a changed context) is a new tag."""
+    digest = hashlib.sha256()
+    for root, dirs, files in os.walk(context):
+        dirs.sort()
+        for file in sorted(files):
+            path = os.path.join(root, file)
+            digest.update(os.path.relpath(path, context).replace(os.sep, "/").encode() + b"\0")
+            with open(path, "rb") as fh:
+                digest.update(hashlib.sha256(fh.read()).digest())
+    return digest.hexdigest()
+
+
+def container_image(ctx: Context, name: str, *, context: str, platform: str, keep: int) -> Image:
+    """An ECR repository (immutable tags, scanned on push, old images expired) and the bundle
+    image built from ``context`` and pushed to it, tagged with the context's content hash."""
     import pulumi_docker_build as docker_build
 
     require_runtime(context)
-
+    encryption = {"encryption_type": "KMS", "kms_key": ctx.kms_key} if ctx.kms_key else None
     repository = aws.ecr.Repository(
         name,
         image_scanning_configuration={"scan_on_push": True},
+        image_tag_mutability="IMMUTABLE",
+        encryption_configurations=cast(Any, [encryption] if encryption else None),
         force_delete=True,
         opts=ctx.opts(),
+    )
+    aws.ecr.LifecyclePolicy(
+        name,
+        repository=repository.name,
+        policy=json.dumps(image_lifecycle(keep)),
+        opts=pulumi.ResourceOptions(provider=ctx.provider, parent=repository),
     )
     token = aws.ecr.get_authorization_token_output(
         registry_id=repository.registry_id, opts=ctx.invoke()
     )
+    tag = f"bundle-{context_digest(context)[:32]}"
     image = docker_build.Image(
         name,
         context={"location": context},
         platforms=cast(Any, [platform]),
         push=True,
-        tags=[pulumi.Output.concat(repository.repository_url, ":latest")],
+        tags=[pulumi.Output.concat(repository.repository_url, ":", tag)],
         registries=[
             {
                 "address": repository.repository_url,
@@ -202,11 +252,19 @@ def fargate_task(
     environment: Mapping[str, Any],
     secrets: Mapping[str, Any],
 ) -> Fargate:
-    """A task definition running ``python -m glacier_aws.runtime --task <task>``."""
+    """A task definition running ``python -m glacier_aws.runtime --task <task>``.
+
+    The container's root filesystem is read-only; ``/tmp`` (``TMPDIR``, where Polars spills)
+    is a writable volume on the task's ephemeral storage. The family is the logical name plus
+    a hash of the Pulumi organization, project and stack, so two stacks of one pipeline in an
+    account never register revisions of each other's family.
+    """
     container = {
         "name": "task",
         "image": image,
         "essential": True,
+        "readonlyRootFilesystem": True,
+        "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],
         "command": ["python", "-m", "glacier_aws.runtime", "--task", task],
         "environment": [{"name": k, "value": v} for k, v in environment.items()],
         "secrets": [{"name": k, "valueFrom": v} for k, v in secrets.items()],
@@ -221,7 +279,8 @@ def fargate_task(
     }
     definition = aws.ecs.TaskDefinition(
         name,
-        family=name,
+        family=f"{name}-{stack_hash()}",
+        volumes=[{"name": "tmp"}],
         cpu=str(int(cpu * 1024)),
         memory=str(memory),
         network_mode="awsvpc",
@@ -237,6 +296,16 @@ def fargate_task(
         opts=ctx.opts(),
     )
     return Fargate(task_definition=definition, task_role=task_role, execution_role=execution_role)
+
+
+def stack_hash() -> str:
+    """8 hex characters naming this Pulumi stack (organization, project and stack)."""
+    try:
+        organization = pulumi.get_organization() or ""
+    except Exception:  # an older engine: the project and stack names still tell stacks apart
+        organization = ""
+    stack = f"{organization}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    return hashlib.sha256(stack.encode()).hexdigest()[:8]
 
 
 def _sync_rule_arn(cluster_arn: str, region: str) -> str:
@@ -406,12 +475,14 @@ def state_machine(
 def schedule(
     ctx: Context, name: str, *, machine: aws.sfn.StateMachine, expression: str
 ) -> aws.cloudwatch.EventRule:
-    """An EventBridge rule starting the state machine on ``expression``."""
+    """An EventBridge rule starting the state machine on ``expression``, through a role only
+    EventBridge can assume, and only for this rule."""
+    rule = aws.cloudwatch.EventRule(name, schedule_expression=expression, opts=ctx.opts())
     start = allow("StartRun", ["states:StartExecution"], [machine.arn])
     events_role, events_policy = role_with_policy(
-        ctx, f"{name}-schedule", service="events.amazonaws.com", statements=[start]
-    )
-    rule = aws.cloudwatch.EventRule(name, schedule_expression=expression, opts=ctx.opts())
+        ctx, f"{name}-schedule", service="events.amazonaws.com", statements=[start],
+        source_arn=rule.arn,
+    )  # fmt: skip
     aws.cloudwatch.EventTarget(
         name, rule=rule.name, arn=machine.arn, role_arn=events_role.arn, input="{}",
         opts=ctx.opts(events_policy),

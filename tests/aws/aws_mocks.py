@@ -9,6 +9,7 @@ downloading anything: it zips ``app/`` without installing dependencies.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import runpy
@@ -33,6 +34,9 @@ def partition_of(region: str) -> str:
     return next((p for prefix, p in PARTITIONS if region.startswith(prefix)), "aws")
 
 
+#: What ``glacier_compute.stack_hash`` gives under these mocks (no organization, project
+#: glacier-test, stack test): the suffix of every task definition family.
+STACK_HASH = hashlib.sha256(b"/glacier-test/test").hexdigest()[:8]
 STACK_MODULES = ("glacier_infra", "glacier_compute", "glacier_bundle")
 
 
@@ -59,13 +63,16 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         waits = {_urn_key(u) for u in request.dependencies}
-        for deps in request.propertyDependencies.values():
-            waits |= {_urn_key(u) for u in deps.urns}
+        inputs: dict[str, set[tuple[str, str]]] = {}
+        for prop, deps in request.propertyDependencies.items():
+            inputs[prop] = {_urn_key(u) for u in deps.urns}
+            waits |= inputs[prop]
         self.recorder.waits[(request.type, request.name)] = waits
         self.recorder.options[(request.type, request.name)] = {
             "protect": bool(request.protect),
             "retain_on_delete": bool(request.retainOnDelete),
         }
+        self.recorder.input_waits[(request.type, request.name)] = inputs
         return super().RegisterResource(request)
 
 
@@ -84,7 +91,7 @@ def _outputs(typ: str, name: str, inputs: dict[str, Any], region: str = REGION) 
     elif typ == "aws:lambda/function:Function":
         out.update(arn=f"{part}:lambda:{region}:{ACCOUNT}:function:{name}-1a2b3c4")
     elif typ == "aws:ecs/taskDefinition:TaskDefinition":
-        base = f"{part}:ecs:{region}:{ACCOUNT}:task-definition/{name}"
+        base = f"{part}:ecs:{region}:{ACCOUNT}:task-definition/{inputs.get('family', name)}"
         out.update(arn=f"{base}:1", arnWithoutRevision=base)
     elif typ == "aws:ecs/cluster:Cluster":
         out.update(arn=f"{part}:ecs:{region}:{ACCOUNT}:cluster/{name}-1a2b3c4")
@@ -116,6 +123,12 @@ _CALLS: dict[str, Any] = {
     "aws:ec2/getVpc:getVpc": lambda a, r: {"id": "vpc-0default"},
     "aws:ec2/getSubnet:getSubnet": lambda a, r: {"id": a["id"], "vpcId": "vpc-0configured"},
     "aws:ec2/getSubnets:getSubnets": lambda a, r: {"ids": ["subnet-a", "subnet-b"], "id": "x"},
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda a, r: {
+        "accountId": ACCOUNT,
+        "arn": f"arn:{partition_of(r)}:iam::{ACCOUNT}:user/deployer",
+        "userId": "AIDAEXAMPLE",
+        "id": ACCOUNT,
+    },
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": lambda a, r: {
         "userName": "AWS",
         "password": "pw",
@@ -138,6 +151,10 @@ class StackMocks(pulumi.runtime.Mocks):
     #: (type, name) -> the (type, name) of every resource it depends on (explicitly or
     #: through an input), i.e. what Pulumi creates before it.
     waits: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict)
+    #: (type, name) -> {input name: the (type, name) of each resource that input came from}.
+    input_waits: dict[tuple[str, str], dict[str, set[tuple[str, str]]]] = field(
+        default_factory=dict
+    )
     #: (type, name) -> (id, outputs) the mocks answered for each created resource: what other
     #: resources saw of it (a role's ARN in a function, a function's ARN in the state machine).
     created: dict[tuple[str, str], tuple[str, dict[str, Any]]] = field(default_factory=dict)
@@ -190,14 +207,15 @@ class Run:
         return json.loads(self.one("aws:iam/rolePolicy:RolePolicy", role_name).inputs["policy"])
 
 
-def run_stack(stack_dir: Path, config: dict[str, str] | None = None) -> Run:
+def run_stack(stack_dir: Path, config: dict[str, str] | None = None, stack: str = "test") -> Run:
     """Execute ``stack_dir/__main__.py`` under mocks (the way ``pulumi up`` would run it).
 
-    ``config``: the stack's Pulumi config (``{"glacier:subnetIds": '["subnet-1"]'}``).
+    ``config``: the stack's Pulumi config (``{"glacier:subnetIds": '["subnet-1"]'}``);
+    ``stack``: the Pulumi stack's name (project ``glacier-test``).
     """
     mocks = StackMocks()
     pulumi.runtime.set_mocks(
-        mocks, project="glacier-test", stack="test", preview=False, monitor=RecordingMonitor(mocks)
+        mocks, project="glacier-test", stack=stack, preview=False, monitor=RecordingMonitor(mocks)
     )
     exported: dict[str, pulumi.Output[Any]] = {}
     real_export = pulumi.export

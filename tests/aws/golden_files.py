@@ -4,8 +4,8 @@ A golden holds what the compiler writes for *its* pipeline. Two kinds of files e
 carries verbatim are left out: the vendored ``glacier`` and ``glacier_*`` packages under
 ``app/`` (the library itself) and the deploy-time helpers ``glacier_<name>.py`` copied from
 ``glacier_aws/stack/<name>.py``; ``test_aws_golden.py`` pins both against their sources. The
-bundle's ``requirements.txt`` pins the versions installed where the compiler runs, so its pins
-are compared by package name (the versions are pinned by ``test_bundle_pins_installed_versions``);
+bundle's ``requirements.txt`` (and the Dockerfile's boto3) pins the versions installed where the
+compiler runs, so its pins are compared by package name (the versions are pinned by ``test_bundle_pins_installed_versions``);
 every other file of a stack is compared byte for byte.
 """
 
@@ -37,7 +37,7 @@ def stack_helpers() -> dict[str, Path]:
 
 def comparable(rel: str, text: str) -> str:
     """``text`` with the environment-dependent parts of generated files masked."""
-    if rel.endswith(("app/requirements.txt", "app/requirements-lambda.txt")):
+    if rel.endswith(("app/requirements.txt", "app/requirements-lambda.txt", "app/Dockerfile")):
         return _PIN.sub("==<installed>", text)
     return text
 

@@ -36,7 +36,7 @@ def ext_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
 @pytest.mark.slow
 def test_existing_buckets_are_looked_up_not_created(ext_run: Run) -> None:
     created = {r.name for r in ext_run.of("aws:s3/bucket:Bucket")}
-    assert created == {"ext-summary", "ext-work"}
+    assert created == {"ext-summary", "ext-work", "ext-access-logs"}
     lookups = [args for token, args in ext_run.mocks.calls if token == "aws:s3/getBucket:getBucket"]
     assert sorted(a["bucket"] for a in lookups) == ["acme-lake", "acme-landing"]
     assert ext_run.mocks.reads == []  # a data-source lookup, not a resource read
@@ -62,7 +62,8 @@ def test_the_plan_says_which_buckets_exist_already() -> None:
     existing = {r.name for r in infra.resources if r.kind == "existing_s3_bucket"}
     assert existing == {"acme-landing", "acme-lake"}
     assert all(r.properties["existing"] for r in infra.resources if r.name in existing)
-    assert "2 existing_s3_bucket" in infra.plan() and "2 s3_bucket" in infra.plan()
+    # the pipeline's own: a dataset's bucket, the work bucket and the access-log bucket
+    assert "2 existing_s3_bucket" in infra.plan() and "3 s3_bucket" in infra.plan()
 
 
 def test_an_existing_bucket_cannot_be_configured() -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aws_compile import PIPELINES
-from aws_mocks import ACCOUNT, Run, run_stack
+from aws_mocks import ACCOUNT, STACK_HASH, Run, run_stack
 
 from glacier.compilation import Infrastructure
 from glacier.compilation.resolve import resolve
@@ -19,7 +20,18 @@ pytestmark = pytest.mark.slow
 
 LOGS = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/glacier"
 SECRET = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret"
+FAMILY = f"orders-publish-{STACK_HASH}"  # the logical name and the stack's hash
 DATA_BUCKETS = ["acme-orders-landing", "orders-by-customer", "orders-customers", "orders-report"]
+
+
+def _all_states(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every state of a definition, those in Parallel branches included."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, state in definition["States"].items():
+        found[name] = state
+        for branch in state.get("Branches", []):
+            found.update(_all_states(branch))
+    return found
 
 
 def _statements(run: Run, role: str) -> list[tuple[str, list[str], list[str], object]]:
@@ -31,7 +43,7 @@ def _statements(run: Run, role: str) -> list[tuple[str, list[str], list[str], ob
 
 def test_every_bucket_is_private_encrypted_and_tls_only(orders_run: Run) -> None:
     buckets = {r.name for r in orders_run.of("aws:s3/bucket:Bucket")}
-    assert buckets == {*DATA_BUCKETS, "orders-work"}
+    assert buckets == {*DATA_BUCKETS, "orders-work", "orders-access-logs"}
     for name in buckets:
         block = orders_run.one(
             "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", name
@@ -57,12 +69,45 @@ def test_every_bucket_is_private_encrypted_and_tls_only(orders_run: Run) -> None
         policy = json.loads(
             orders_run.one("aws:s3/bucketPolicy:BucketPolicy", name).inputs["policy"]
         )
-        (deny,) = policy["Statement"]
+        deny, *others = policy["Statement"]
         assert deny["Effect"] == "Deny" and deny["Condition"] == {
             "Bool": {"aws:SecureTransport": "false"}
         }
+        # only the access-log bucket lets anyone else in: S3's log delivery, for these buckets
+        assert [s["Sid"] for s in others] == (
+            ["S3ServerAccessLogs"] if name == "orders-access-logs" else []
+        )
     versioned = {r.name for r in orders_run.of("aws:s3/bucketVersioning:BucketVersioning")}
     assert versioned == set(DATA_BUCKETS)  # the intermediate bucket holds throwaway data
+
+
+def test_every_created_bucket_logs_its_requests(orders_run: Run) -> None:
+    """S3 server access logs of every bucket the stack owns go to the access-log bucket, under
+    the bucket's name, and only S3's log delivery may write there, only for those buckets
+    and only on behalf of this account (CKV_AWS_18)."""
+    logged = {r.name: r.inputs for r in orders_run.of("aws:s3/bucketLogging:BucketLogging")}
+    assert set(logged) == {*DATA_BUCKETS, "orders-work"}
+    for name, inputs in logged.items():
+        assert inputs["bucket"] == f"{name}-id"
+        assert inputs["targetBucket"] == "orders-access-logs-id"
+        assert inputs["targetPrefix"] == f"{name}/"
+    policy = json.loads(
+        orders_run.one("aws:s3/bucketPolicy:BucketPolicy", "orders-access-logs").inputs["policy"]
+    )
+    delivery = policy["Statement"][1]
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert delivery["Action"] == "s3:PutObject"
+    sources = delivery["Condition"]["ArnLike"]["aws:SourceArn"]
+    assert sorted(sources) == sorted(
+        f"arn:aws:s3:::{b}" if b == "acme-orders-landing" else f"arn:aws:s3:::{b}-1a2b3c4"
+        for b in logged
+    )
+    assert delivery["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+    rules = orders_run.one(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "orders-access-logs"
+    ).inputs["rules"]
+    assert [r["id"] for r in rules] == ["abort-incomplete-uploads", "expire-access-logs"]
+    assert rules[1]["expiration"] == {"days": 30}  # as long as the task logs
 
 
 def test_explicit_bucket_name_and_lifecycle_hints(orders_run: Run) -> None:
@@ -74,15 +119,20 @@ def test_explicit_bucket_name_and_lifecycle_hints(orders_run: Run) -> None:
         r.name: r.inputs["rules"]
         for r in orders_run.of("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
     }
-    by_customer = rules["orders-by-customer"][1]
+    by_customer = _rule(rules["orders-by-customer"], "dataset-by_customer")
     assert by_customer["filter"] == {"prefix": "by_customer.parquet"}
     assert by_customer["transitions"] == [{"days": 30, "storageClass": "STANDARD_IA"}]
     assert by_customer["expiration"] == {"days": 365}
-    assert rules["orders-report"][1]["transitions"] == [
+    assert _rule(rules["orders-report"], "dataset-report")["transitions"] == [
         {"days": 0, "storageClass": "INTELLIGENT_TIERING"}
     ]
-    (expiry,) = rules["orders-work"]
+    expiry = _rule(rules["orders-work"], "expire-runs")
     assert expiry["filter"] == {"prefix": "runs/"} and expiry["expiration"] == {"days": 7}
+
+
+def _rule(rules: list[dict[str, Any]], rule_id: str) -> dict[str, Any]:
+    (found,) = [r for r in rules if r["id"] == rule_id]
+    return found
 
 
 def test_validate_role_reads_its_input_and_writes_its_output_only(orders_run: Run) -> None:
@@ -206,7 +256,7 @@ def test_fargate_wiring(orders_run: Run) -> None:
 
 def test_state_machine_runs_only_its_fargate_tasks_on_its_cluster(orders_run: Run) -> None:
     machine = orders_run.one("aws:sfn/stateMachine:StateMachine", "orders").inputs
-    publish = json.loads(machine["definition"])["States"]["publish"]
+    publish = _all_states(json.loads(machine["definition"]))["publish"]
     assert publish["Resource"] == "arn:aws:states:::ecs:runTask.sync"
     cluster = f"arn:aws:ecs:us-east-1:{ACCOUNT}:cluster/orders-1a2b3c4"
     params = publish["Parameters"]
@@ -219,7 +269,7 @@ def test_state_machine_runs_only_its_fargate_tasks_on_its_cluster(orders_run: Ru
     assert override["Environment"] == [{"Name": "GLACIER_RUN_ID", "Value.$": "$.run_id"}]
     found = {s["Sid"]: s for s in orders_run.policy("orders-states")["Statement"]}
     assert found["RunTasks"]["Resource"] == [
-        f"arn:aws:ecs:us-east-1:{ACCOUNT}:task-definition/orders-publish:*"
+        f"arn:aws:ecs:us-east-1:{ACCOUNT}:task-definition/{FAMILY}:*"
     ]
     assert found["RunTasks"]["Condition"] == {"ArnEquals": {"ecs:cluster": cluster}}
     assert found["TrackTasks"]["Resource"] == [
@@ -237,13 +287,11 @@ def test_state_machine_runs_only_its_fargate_tasks_on_its_cluster(orders_run: Ru
 
 def test_state_machine_invokes_only_its_functions_and_is_scheduled(orders_run: Run) -> None:
     machine = orders_run.one("aws:sfn/stateMachine:StateMachine", "orders").inputs
-    states = json.loads(machine["definition"])["States"]
+    states = _all_states(json.loads(machine["definition"]))
     assert states["validate"]["Parameters"]["FunctionName"].endswith(
         "function:orders-validate-1a2b3c4"
     )
-    assert states["publish"]["Parameters"]["TaskDefinition"].endswith(
-        "task-definition/orders-publish:1"
-    )
+    assert states["publish"]["Parameters"]["TaskDefinition"].endswith(f"task-definition/{FAMILY}:1")
     assert machine["tracingConfiguration"] == {"enabled": True}
     invoke = {sid: r for sid, _, r, _ in _statements(orders_run, "orders-states")}["InvokeTasks"]
     arns = [
@@ -308,7 +356,7 @@ def test_state_machine_logs_to_a_vended_logs_group(orders_run: Run) -> None:
 
 def _awsvpc(run: Run) -> dict[str, object]:
     machine = run.one("aws:sfn/stateMachine:StateMachine", "orders").inputs
-    publish = json.loads(machine["definition"])["States"]["publish"]
+    publish = _all_states(json.loads(machine["definition"]))["publish"]
     return publish["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_mocks import ACCOUNT, Run, run_stack
+from aws_mocks import ACCOUNT, STACK_HASH, Run, run_stack
 from golden_files import deployable_copy
 
 from glacier.compilation import Infrastructure
@@ -49,7 +49,7 @@ def test_deployed_definition_is_the_file_with_each_placeholder_filled(
         "${enrich_fn.arn}": f"{function}-enrich-1a2b3c4",
         "${cluster.arn}": f"arn:aws:ecs:us-east-1:{ACCOUNT}:cluster/orders-1a2b3c4",
         "${publish_task.task_definition.arn}": (
-            f"arn:aws:ecs:us-east-1:{ACCOUNT}:task-definition/orders-publish:1"
+            f"arn:aws:ecs:us-east-1:{ACCOUNT}:task-definition/orders-publish-{STACK_HASH}:1"
         ),
         "${network.subnet_ids}": ["subnet-a", "subnet-b"],
         "${network.security_group_ids}": ["orders-tasks-id"],

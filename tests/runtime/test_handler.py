@@ -151,7 +151,7 @@ def test_fargate_entry_runs_a_task_and_exits_nonzero_on_failure(deployed, monkey
     monkeypatch.setenv(
         "GLACIER_LOCATIONS", json.dumps(task_locations(spec.task("by_country"), locations))
     )
-    assert runtime.main(["--task", "by_country"]) == 1  # its input is not there yet
+    assert runtime.main(["--task", "by_country"]) == 65  # its input is not there: not retried
     monkeypatch.setenv(
         "GLACIER_LOCATIONS", json.dumps(task_locations(spec.task("enrich"), locations))
     )
@@ -302,8 +302,8 @@ def test_fargate_logs_a_missing_run_id_before_exiting_nonzero(deployed, monkeypa
     monkeypatch.setenv(
         "GLACIER_LOCATIONS", json.dumps(task_locations(spec.task("enrich"), locations))
     )
-    assert runtime.main(["--task", "enrich"]) == 1
-    [line] = _log_lines(capsys)  # the ECS task's log says why it exited 1
+    assert runtime.main(["--task", "enrich"]) == 65  # a ConfigurationError is not retried
+    [line] = _log_lines(capsys)  # the ECS task's log says why it exited
     assert line["event"] == "task_failed" and line["error"] == "ConfigurationError"
     assert "no run id" in line["message"] and line["task"] == "enrich"
 
@@ -405,6 +405,6 @@ def test_a_task_calling_sys_exit_fails_instead_of_succeeding_silently(warm, caps
     with pytest.raises(TaskFailedError, match=r"task 'copy' called sys\.exit\(0\) before its"):
         runtime.handler({"run_id": "exit-1", "params": {"mode": "exit"}}, None)
     monkeypatch.setenv("GLACIER_PARAMS", '{"mode": "exit"}')
-    assert runtime.main(["--task", "copy", "--run-id", "exit-2"]) == 1  # not 0: ECS must fail
+    assert runtime.main(["--task", "copy", "--run-id", "exit-2"]) == 65  # not 0: ECS must fail
     failed = [line for line in _log_lines(capsys) if line["event"] == "task_failed"]
     assert [line["error"] for line in failed] == ["TaskFailedError", "TaskFailedError"]

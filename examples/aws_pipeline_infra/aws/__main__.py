@@ -9,6 +9,24 @@ import glacier_infra as gi
 
 ctx = gi.context('sales', default_region='us-east-1', bucket_names=['example-sales-landing'])
 
+access_logs_bucket = gi.access_log_bucket(
+    ctx,
+    'sales-access-logs',
+    lifecycle_rules=[
+        {
+            'id': 'abort-incomplete-uploads',
+            'status': 'Enabled',
+            'filter': {'prefix': ''},
+            'abort_incomplete_multipart_upload': {'days_after_initiation': 1},
+        },
+        {
+            'id': 'expire-access-logs',
+            'status': 'Enabled',
+            'filter': {'prefix': ''},
+            'expiration': {'days': 30},
+        },
+    ],
+)
 by_store_bucket = gi.secure_bucket(
     ctx,
     'sales-by-store',
@@ -19,6 +37,13 @@ by_store_bucket = gi.secure_bucket(
             'status': 'Enabled',
             'filter': {'prefix': ''},
             'abort_incomplete_multipart_upload': {'days_after_initiation': 7},
+        },
+        {
+            'id': 'expire-noncurrent-versions',
+            'status': 'Enabled',
+            'filter': {'prefix': ''},
+            'noncurrent_version_expiration': {'noncurrent_days': 30},
+            'expiration': {'expired_object_delete_marker': True},
         },
         {
             'id': 'dataset-by_store',
@@ -41,6 +66,13 @@ stores_bucket = gi.secure_bucket(
             'filter': {'prefix': ''},
             'abort_incomplete_multipart_upload': {'days_after_initiation': 7},
         },
+        {
+            'id': 'expire-noncurrent-versions',
+            'status': 'Enabled',
+            'filter': {'prefix': ''},
+            'noncurrent_version_expiration': {'noncurrent_days': 30},
+            'expiration': {'expired_object_delete_marker': True},
+        },
     ],
 )
 example_sales_landing_bucket = gi.secure_bucket(
@@ -55,6 +87,13 @@ example_sales_landing_bucket = gi.secure_bucket(
             'filter': {'prefix': ''},
             'abort_incomplete_multipart_upload': {'days_after_initiation': 7},
         },
+        {
+            'id': 'expire-noncurrent-versions',
+            'status': 'Enabled',
+            'filter': {'prefix': ''},
+            'noncurrent_version_expiration': {'noncurrent_days': 30},
+            'expiration': {'expired_object_delete_marker': True},
+        },
     ],
 )
 work_bucket = gi.secure_bucket(
@@ -63,13 +102,29 @@ work_bucket = gi.secure_bucket(
     versioning=False,
     lifecycle_rules=[
         {
+            'id': 'abort-incomplete-uploads',
+            'status': 'Enabled',
+            'filter': {'prefix': ''},
+            'abort_incomplete_multipart_upload': {'days_after_initiation': 1},
+        },
+        {
             'id': 'expire-runs',
             'status': 'Enabled',
             'filter': {'prefix': 'runs/'},
             'expiration': {'days': 7},
-            'abort_incomplete_multipart_upload': {'days_after_initiation': 1},
         },
     ],
+)
+gi.deliver_access_logs(
+    ctx,
+    'sales-access-logs',
+    access_logs_bucket,
+    {
+        'sales-by-store': by_store_bucket,
+        'sales-stores': stores_bucket,
+        'example-sales-landing': example_sales_landing_bucket,
+        'sales-work': work_bucket,
+    },
 )
 
 secret_sales_fx = gi.secret(ctx, 'sales/fx')

@@ -9,6 +9,24 @@ import glacier_infra as gi
 
 ctx = gi.context('hostile', default_region='us-east-1')
 
+access_logs_bucket = gi.access_log_bucket(
+    ctx,
+    'hostile-access-logs',
+    lifecycle_rules=[
+        {
+            'id': 'abort-incomplete-uploads',
+            'status': 'Enabled',
+            'filter': {'prefix': ''},
+            'abort_incomplete_multipart_upload': {'days_after_initiation': 1},
+        },
+        {
+            'id': 'expire-access-logs',
+            'status': 'Enabled',
+            'filter': {'prefix': ''},
+            'expiration': {'days': 30},
+        },
+    ],
+)
 out_bucket = gi.secure_bucket(
     ctx,
     'hostile-out',
@@ -19,6 +37,13 @@ out_bucket = gi.secure_bucket(
             'status': 'Enabled',
             'filter': {'prefix': ''},
             'abort_incomplete_multipart_upload': {'days_after_initiation': 7},
+        },
+        {
+            'id': 'expire-noncurrent-versions',
+            'status': 'Enabled',
+            'filter': {'prefix': ''},
+            'noncurrent_version_expiration': {'noncurrent_days': 30},
+            'expiration': {'expired_object_delete_marker': True},
         },
     ],
 )
@@ -33,6 +58,13 @@ raw_bucket = gi.secure_bucket(
             'filter': {'prefix': ''},
             'abort_incomplete_multipart_upload': {'days_after_initiation': 7},
         },
+        {
+            'id': 'expire-noncurrent-versions',
+            'status': 'Enabled',
+            'filter': {'prefix': ''},
+            'noncurrent_version_expiration': {'noncurrent_days': 30},
+            'expiration': {'expired_object_delete_marker': True},
+        },
     ],
 )
 work_bucket = gi.secure_bucket(
@@ -41,13 +73,24 @@ work_bucket = gi.secure_bucket(
     versioning=False,
     lifecycle_rules=[
         {
+            'id': 'abort-incomplete-uploads',
+            'status': 'Enabled',
+            'filter': {'prefix': ''},
+            'abort_incomplete_multipart_upload': {'days_after_initiation': 1},
+        },
+        {
             'id': 'expire-runs',
             'status': 'Enabled',
             'filter': {'prefix': 'runs/'},
             'expiration': {'days': 7},
-            'abort_incomplete_multipart_upload': {'days_after_initiation': 1},
         },
     ],
+)
+gi.deliver_access_logs(
+    ctx,
+    'hostile-access-logs',
+    access_logs_bucket,
+    {'hostile-out': out_bucket, 'hostile-raw': raw_bucket, 'hostile-work': work_bucket},
 )
 
 bundle_python312_arm64_built = glacier_bundle.build_lambda_bundle('app', python_version='3.12', architecture='arm64')

@@ -9,6 +9,24 @@ import glacier_infra as gi
 
 ctx = gi.context('orders', default_region='us-east-1', bucket_names=['acme-orders-landing'])
 
+access_logs_bucket = gi.access_log_bucket(
+    ctx,
+    'orders-access-logs',
+    lifecycle_rules=[
+        {
+            'id': 'abort-incomplete-uploads',
+            'status': 'Enabled',
+            'filter': {'prefix': ''},
+            'abort_incomplete_multipart_upload': {'days_after_initiation': 1},
+        },
+        {
+            'id': 'expire-access-logs',
+            'status': 'Enabled',
+            'filter': {'prefix': ''},
+            'expiration': {'days': 30},
+        },
+    ],
+)
 by_customer_bucket = gi.secure_bucket(
     ctx,
     'orders-by-customer',
@@ -19,6 +37,13 @@ by_customer_bucket = gi.secure_bucket(
             'status': 'Enabled',
             'filter': {'prefix': ''},
             'abort_incomplete_multipart_upload': {'days_after_initiation': 7},
+        },
+        {
+            'id': 'expire-noncurrent-versions',
+            'status': 'Enabled',
+            'filter': {'prefix': ''},
+            'noncurrent_version_expiration': {'noncurrent_days': 30},
+            'expiration': {'expired_object_delete_marker': True},
         },
         {
             'id': 'dataset-by_customer',
@@ -41,6 +66,13 @@ customers_bucket = gi.secure_bucket(
             'filter': {'prefix': ''},
             'abort_incomplete_multipart_upload': {'days_after_initiation': 7},
         },
+        {
+            'id': 'expire-noncurrent-versions',
+            'status': 'Enabled',
+            'filter': {'prefix': ''},
+            'noncurrent_version_expiration': {'noncurrent_days': 30},
+            'expiration': {'expired_object_delete_marker': True},
+        },
     ],
 )
 report_bucket = gi.secure_bucket(
@@ -53,6 +85,13 @@ report_bucket = gi.secure_bucket(
             'status': 'Enabled',
             'filter': {'prefix': ''},
             'abort_incomplete_multipart_upload': {'days_after_initiation': 7},
+        },
+        {
+            'id': 'expire-noncurrent-versions',
+            'status': 'Enabled',
+            'filter': {'prefix': ''},
+            'noncurrent_version_expiration': {'noncurrent_days': 30},
+            'expiration': {'expired_object_delete_marker': True},
         },
         {
             'id': 'dataset-report',
@@ -74,6 +113,13 @@ acme_orders_landing_bucket = gi.secure_bucket(
             'filter': {'prefix': ''},
             'abort_incomplete_multipart_upload': {'days_after_initiation': 7},
         },
+        {
+            'id': 'expire-noncurrent-versions',
+            'status': 'Enabled',
+            'filter': {'prefix': ''},
+            'noncurrent_version_expiration': {'noncurrent_days': 30},
+            'expiration': {'expired_object_delete_marker': True},
+        },
     ],
 )
 work_bucket = gi.secure_bucket(
@@ -82,13 +128,30 @@ work_bucket = gi.secure_bucket(
     versioning=False,
     lifecycle_rules=[
         {
+            'id': 'abort-incomplete-uploads',
+            'status': 'Enabled',
+            'filter': {'prefix': ''},
+            'abort_incomplete_multipart_upload': {'days_after_initiation': 1},
+        },
+        {
             'id': 'expire-runs',
             'status': 'Enabled',
             'filter': {'prefix': 'runs/'},
             'expiration': {'days': 7},
-            'abort_incomplete_multipart_upload': {'days_after_initiation': 1},
         },
     ],
+)
+gi.deliver_access_logs(
+    ctx,
+    'orders-access-logs',
+    access_logs_bucket,
+    {
+        'orders-by-customer': by_customer_bucket,
+        'orders-customers': customers_bucket,
+        'orders-report': report_bucket,
+        'acme-orders-landing': acme_orders_landing_bucket,
+        'orders-work': work_bucket,
+    },
 )
 
 secret_orders_api_key = gi.secret(ctx, 'orders/api-key')
@@ -104,7 +167,7 @@ bundle_python312_arm64 = gc.lambda_bundle(
 
 network = gc.network(ctx)
 cluster = gc.cluster(ctx)
-image_x86_64 = gc.container_image(ctx, 'orders-x86-64', context='app', platform='linux/amd64')
+image_x86_64 = gc.container_image(ctx, 'orders-x86-64', context='app', platform='linux/amd64', keep=10)
 
 validate_logs = gi.log_group(ctx, 'orders-validate', retention_days=30)
 validate_role = gi.role(
@@ -273,6 +336,7 @@ publish_exec_role = gi.role(
             [image_x86_64.repository.arn],
         ),
     ],
+    source_condition=False,
 )
 publish_task = gc.fargate_task(
     ctx,

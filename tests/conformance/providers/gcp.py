@@ -66,9 +66,10 @@ ISSUE_12_SIZE = (
     "which a 1,000-task pipeline exceeds (~600 KB), so the compiler refuses it (splitting a "
     "pipeline over several workflows is not built)"
 )
-ISSUE_11_BUNDLE = (
-    "issue 11: the bundle holds only the pipeline's module; a module of the user's project "
-    "and the third-party packages it imports never reach the cloud"
+ISSUE_12_BUNDLE = (
+    "issue 12: the GCP stack does not use the core bundle assembly yet "
+    "(glacier.compilation.bundle), so a module of the user's project and the third-party "
+    "packages it imports never reach the cloud"
 )
 
 
@@ -315,7 +316,7 @@ class GCPAdapter:
 
     def known_gap(self, check: str, case: str) -> str | None:
         if check == "bundle" and case == "project":
-            return ISSUE_11_BUNDLE
+            return ISSUE_12_BUNDLE
         if case == "scale-1000":
             return ISSUE_12_SIZE
         return None

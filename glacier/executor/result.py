@@ -9,7 +9,7 @@ from typing import Any, Literal
 import polars as pl
 
 from glacier.errors import InputError
-from glacier.io import WriteResult
+from glacier.writes import WriteResult
 
 Status = Literal["succeeded", "skipped", "failed", "not_run"]
 

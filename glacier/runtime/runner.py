@@ -2,8 +2,8 @@
 
 Provider adapters (each provider's ``runtime`` entry point) turn their event/environment into a call to
 :func:`run_task`; everything else (finding the task's code, reading inputs, calling the task,
-enforcing schemas, atomic writes) is here and uses the same ``glacier.io`` /
-``glacier.invoke`` functions as the local executor, so a task behaves the same in both.
+enforcing schemas, atomic writes) is here and uses the same ``glacier.io``,
+``glacier.writes`` and ``glacier.invoke`` functions as the local executor, so a task behaves the same in both.
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ import polars as pl
 
 from glacier.errors import DefinitionError, InputError, PipelineReferenceError
 from glacier.invoke import call_task
-from glacier.io import PendingWrite, commit_all, prepare_write, run_writes, scan_dataset
+from glacier.io import scan_dataset
 from glacier.ir import PipelineIR, TaskIR
 from glacier.pipeline import Pipeline
 from glacier.redact import redacting, register
 from glacier.runtime.locations import check_run_id, resolve_locations
 from glacier.schema import check_sources
 from glacier.task import Task
+from glacier.writes import PendingWrite, commit_all, prepare_write, run_writes
 
 logger = logging.getLogger("glacier.runtime")
 
@@ -203,7 +204,7 @@ def write_outputs(
 
     Every schema is checked before anything is computed; local outputs are sunk to temporary
     files, object-store outputs computed (a task failing midway leaves every object as it
-    was, see :func:`glacier.io.prepare_write`), and all are published only once all verified.
+    was, see :func:`glacier.writes.prepare_write`), and all are published only once all verified.
     """
     pending: list[PendingWrite] = []
     try:

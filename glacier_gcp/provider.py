@@ -28,6 +28,7 @@ class GCPProvider:
     package = "glacier_gcp"
     runtime = ""  # no deployed functions yet: nothing calls into a bundle
     schemes = ("gs", "gcs")
+    storage_class = "glacier_gcp.storage.GCS"
     egress = EGRESS
     name_rules = MappingProxyType(NAME_RULES)
     limits: Mapping[str, int] = MappingProxyType({})  # declared with the compiler

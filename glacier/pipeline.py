@@ -17,6 +17,7 @@ from glacier.compilation.cron import check_schedule
 from glacier.compute import ComputeResource
 from glacier.dataset import Dataset
 from glacier.errors import DefinitionError
+from glacier.executor import Executor, LocalExecutor, RunResult
 from glacier.graph import DAG, build_dag
 from glacier.ir import PipelineIR
 from glacier.task import Task, _caller_scope, task
@@ -24,7 +25,6 @@ from glacier.validated import Validated, build_ir
 
 if TYPE_CHECKING:
     from glacier.compilation import Compiler, Infrastructure
-    from glacier.executor import Executor, RunResult
 
 _PIPELINE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 
@@ -268,8 +268,6 @@ class Pipeline:
     def run(self, executor: Executor | None = None, **options: Any) -> RunResult:
         """Run the pipeline (``LocalExecutor`` on Polars by default); ``options`` go to
         ``executor.run`` (``inputs``, ``params``, ``select``, ``force``, ``root``)."""
-        from glacier.executor import LocalExecutor
-
         return (executor or LocalExecutor()).run(self, **options)
 
     def compile(self, compiler: Compiler) -> Infrastructure:

@@ -24,6 +24,7 @@ from glacier.errors import DefinitionError, InputError, PipelineReferenceError
 from glacier.invoke import call_task
 from glacier.io import scan_dataset
 from glacier.ir import PipelineIR, TaskIR
+from glacier.loader import load_pipeline, split_ref
 from glacier.pipeline import Pipeline
 from glacier.redact import redacting, register
 from glacier.runtime.locations import check_run_id, resolve_locations
@@ -36,8 +37,6 @@ logger = logging.getLogger("glacier.runtime")
 
 def _resolve_ref(ref: str, bundle_root: Path | None) -> str:
     """A REF with its file part made relative to the bundle root (module REFs unchanged)."""
-    from glacier.loader import split_ref
-
     target, attr = split_ref(ref)
     if bundle_root is None or not target.endswith(".py") or Path(target).is_absolute():
         return ref
@@ -57,8 +56,6 @@ def load_bundle_pipeline(
         sys.path.insert(0, str(root))
     if not manifest.source:
         return None
-    from glacier.loader import load_pipeline
-
     return load_pipeline(_resolve_ref(manifest.source, root))
 
 

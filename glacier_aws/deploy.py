@@ -1,8 +1,8 @@
 """How each task of an AWS stack runs: on Lambda when it fits, else on ECS Fargate, with its
 limits, environment and secrets checked against what AWS accepts at deploy time.
 
-Every task name is checked against the Lambda and IAM name rules here (see
-:mod:`glacier_aws.naming`); its IAM statements are added by :func:`glacier_aws.model.build_model`.
+Every task's names are checked against the Lambda and IAM name rules here (see
+:mod:`glacier_aws.naming`); :func:`glacier_aws.model.build_model` adds its IAM statements.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from glacier.compilation.naming import AUTONAME_SUFFIX, check, kebab
 from glacier.errors import CompilationError
 from glacier.ir import PipelineIR, TaskIR
-from glacier_aws.buckets import BucketPlan
 from glacier_aws.compute import (
     GENERIC_FARGATE,
     GENERIC_LAMBDA,
@@ -28,6 +27,10 @@ from glacier_aws.compute import (
 from glacier_aws.naming import IAM_ROLE, LAMBDA_FUNCTION, Namer
 from glacier_aws.policy import Statement
 from glacier_aws.provider import LIMITS
+
+if TYPE_CHECKING:
+    from glacier_aws.model import BucketPlan  # the model imports this module
+
 
 Packaging = Literal["lambda", "fargate"]
 RESERVED_ENV_PREFIX = "GLACIER_"

@@ -14,12 +14,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from glacier.compilation.infrastructure import CompilationWarning
+from glacier.compilation.layout import cloud_key
 from glacier.compilation.naming import AUTONAME_SUFFIX, check, kebab
 from glacier.compilation.resolve import Placement
 from glacier.errors import CompilationError
 from glacier.ir import DatasetIR, PipelineIR
 from glacier_aws.deploy import TaskDeploy, check_lambda_env, deploy_task
-from glacier_aws.layout import dataset_locations
 from glacier_aws.lifecycle import bucket_lifecycle, check_readable
 from glacier_aws.naming import ECR_REPOSITORY, S3_BUCKET, STATE_MACHINE, Namer
 from glacier_aws.policy import task_statements
@@ -168,16 +168,10 @@ def _work_bucket(spec: PipelineIR, ephemeral: list[str], expiry: int, namer: Nam
 
 
 def _locations(spec: PipelineIR, buckets: list[BucketPlan]) -> dict[str, tuple[str, str]]:
-    """Dataset -> (bucket variable, key template), from the shared layout module."""
+    """Dataset -> (bucket variable, key template): each dataset's bucket, and its key from the
+    core's key layout (the stack renders ``s3://<bucket>/<key>`` for the runtime)."""
     by_dataset = {d: b.var for b in buckets for d in b.datasets}
-    placeholders = {d: f"glacier-placeholder-{i}" for i, d in enumerate(sorted(by_dataset))}
-    uris = dataset_locations(spec, placeholders)
-    found = {}
-    for ds, uri in uris.items():
-        head = f"s3://{placeholders[ds]}/"
-        assert uri.startswith(head), uri
-        found[ds] = (by_dataset[ds], uri[len(head) :])
-    return found
+    return {ds.name: (by_dataset[ds.name], cloud_key(ds)) for ds in spec.datasets}
 
 
 def _check_foreign_data(spec: PipelineIR, placement: Placement, on_aws: set[str]) -> None:

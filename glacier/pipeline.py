@@ -250,10 +250,6 @@ class Pipeline:
             self._validated = Validated(dag=dag, ir=ir, module=self.module, declared=self)
         return self._validated
 
-    def ir(self) -> PipelineIR:
-        """The same as :meth:`spec` (an alias kept for existing callers)."""
-        return self.spec()
-
     # -- doing -----------------------------------------------------------------------------
 
     def visualize(self, format: str | None = None, *, path: str | Path | None = None) -> str:

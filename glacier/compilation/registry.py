@@ -9,8 +9,10 @@ change to the core::
     [project.entry-points."glacier.providers"]
     mycloud = "glacier_mycloud:MyCloudProvider"
 
-A provider is imported when it is first asked for. Everything the core wants from a cloud
-goes through here: :func:`get_provider` by name, :func:`provider_for_url` by URL scheme, and
+A provider is imported when it is first asked for. A built-in name resolves from its table
+without reading the installed distributions' entry-point metadata; entry points add other
+names (Glacier's own declare the same three). Everything the core wants from a cloud goes
+through here: :func:`get_provider` by name, :func:`provider_for_url` by URL scheme, and
 :func:`egress_price`.
 """
 
@@ -178,9 +180,11 @@ def check_storage_hints(name: str, hints: Mapping[str, object]) -> None:
     ``{"storage_class": "GLACIER_IR"}``: its ``check_storage_hints`` raises a ValueError naming
     a bad one.
 
-    The package is the module of the provider's entry point (``glacier_gcp`` for
+    The package is the module of the provider's import path (``glacier_gcp`` for
     ``glacier_gcp:GCPProvider``), asked directly: a provider whose compiler is not built yet
-    still knows its storage classes. Raises ProviderNotInstalledError when it is missing.
+    still knows its storage classes, and importing the package should cost no more than its
+    declarations (every pipeline with a hint pays it). Raises ProviderNotInstalledError when it
+    is missing.
     """
     _hint_checker(name)(hints)
 

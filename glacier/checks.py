@@ -1,8 +1,8 @@
 """Small checks that resources run on their own fields when they are created.
 
-Every resource (``ObjectStorage``, ``compute.serverless(...)``, ``S3``, ``Secret``...) is a
-frozen dataclass deriving from :class:`Checked`, whose ``__post_init__`` calls a few of these
-checks, one line per field::
+Every resource (``ObjectStorage``, ``compute.serverless(...)``, a provider's bucket,
+``Secret``...) is a frozen dataclass deriving from :class:`Checked`, whose ``__post_init__``
+calls a few of these checks, one line per field::
 
     @dataclass(frozen=True, kw_only=True)
     class Batch(ComputeResource):
@@ -174,7 +174,7 @@ def normalize(owner: object, **values: Any) -> None:
 
 def short_repr(obj: object) -> str:
     """``Class(field=value, ...)`` showing only the fields that differ from their defaults
-    (``ObjectStorage()``, ``S3(bucket='lake')``): for messages that name a resource."""
+    (``ObjectStorage()``, ``ObjectStorage(versioning=False)``): for messages that name a resource."""
     shown = []
     for f in fields(obj):  # type: ignore[arg-type]
         value = getattr(obj, f.name)

@@ -81,8 +81,8 @@ class Dataset:
         check_name(name, "Dataset")
         if storage is not None and not isinstance(storage, StorageResource):
             msg = (
-                f"Dataset {name!r}: storage must be a storage resource such as ObjectStorage(), "
-                f"LocalFS(...) or S3(...), found {storage!r}"
+                f"Dataset {name!r}: storage must be a storage resource such as ObjectStorage() "
+                f"or LocalFS(...), found {storage!r}"
             )
             raise DefinitionError(msg)
         if format not in FORMAT_EXTENSIONS:

@@ -18,6 +18,7 @@ from glacier.compilation.distributions import check_requirements
 from glacier.compute import ComputeResource
 from glacier.dataset import Dataset
 from glacier.errors import DefinitionError
+from glacier.executor import Executor, LocalExecutor, RunResult
 from glacier.graph import DAG, build_dag
 from glacier.ir import PipelineIR
 from glacier.task import Task, _caller_scope, task
@@ -25,7 +26,6 @@ from glacier.validated import Validated, build_ir
 
 if TYPE_CHECKING:
     from glacier.compilation import Compiler, Infrastructure
-    from glacier.executor import Executor, RunResult
 
 _PIPELINE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 
@@ -256,10 +256,6 @@ class Pipeline:
             self._validated = Validated(dag=dag, ir=ir, module=self.module, declared=self)
         return self._validated
 
-    def ir(self) -> PipelineIR:
-        """The same as :meth:`spec` (an alias kept for existing callers)."""
-        return self.spec()
-
     # -- doing -----------------------------------------------------------------------------
 
     def visualize(self, format: str | None = None, *, path: str | Path | None = None) -> str:
@@ -274,8 +270,6 @@ class Pipeline:
     def run(self, executor: Executor | None = None, **options: Any) -> RunResult:
         """Run the pipeline (``LocalExecutor`` on Polars by default); ``options`` go to
         ``executor.run`` (``inputs``, ``params``, ``select``, ``force``, ``root``)."""
-        from glacier.executor import LocalExecutor
-
         return (executor or LocalExecutor()).run(self, **options)
 
     def compile(self, compiler: Compiler) -> Infrastructure:

@@ -32,9 +32,6 @@ from glacier.checks import Checked
 from glacier.errors import ResourceError
 from glacier.ir import ResourceIR
 
-#: Providers the core knows by name. Third-party providers may add more (see glacier.providers).
-KNOWN_PROVIDERS = ("aws", "gcp", "azure")
-
 
 def as_json(value: Any) -> Any:
     """A field value as JSON data: dataclasses (a ``Secret``) as dicts of their fields,
@@ -82,8 +79,8 @@ class Resource(Checked):
         )
 
     def describe(self) -> str:
-        """A short human label such as ``s3`` or ``serverless(1024MB)`` for graphs and plans."""
+        """A short human label such as ``object storage`` or ``serverless(1024 MB, 300s)`` for graphs and plans."""
         return self.kind
 
 
-__all__ = ["KNOWN_PROVIDERS", "Resource", "ResourceError", "as_json"]
+__all__ = ["Resource", "ResourceError", "as_json"]

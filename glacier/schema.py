@@ -3,7 +3,8 @@
 A schema may be declared as ``{"col": pl.Int64}``, a ``pl.Schema``, or a pydantic model
 class. All three become a :class:`~glacier.ir.SchemaIR` whose dtypes are encoded as JSON
 (so the IR stays plain data) and decoded back to Polars dtypes for enforcement: when a
-dataset is written (``glacier.io``) and when a source is read (:func:`check_sources`).
+dataset is written (:func:`conform`, :func:`check_nulls`, called by ``glacier.writes``) and
+when a source is read (:func:`check_sources`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from glacier.errors import InputError, SchemaError
-from glacier.ir import ColumnIR, SchemaIR
+from glacier.ir import ColumnIR, DatasetIR, SchemaIR
 
 _PY_TO_POLARS: dict[Any, pl.DataType] = {
     int: pl.Int64(),
@@ -192,11 +193,53 @@ def null_problems(spec: SchemaIR, frame: pl.DataFrame) -> list[str]:
     for column in non_nullable_columns(spec):
         count = frame[column].null_count() if column in frame.columns else 0
         if count:
-            problems.append(
-                f"column {column!r}: expected no nulls (the schema field is not Optional), "
-                f"found {count} null value(s)"
-            )
+            problems.append(_null_problem(column, count))
     return problems
+
+
+def conform(ds: DatasetIR, frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Check the frame's columns against the declared schema; order them as declared.
+
+    Raises SchemaError before anything is written.
+    """
+    if ds.schema_ is None:
+        return frame
+    problems = schema_mismatches(ds.schema_, frame.collect_schema())
+    if problems:
+        msg = (
+            f"dataset {ds.name!r} does not match its declared schema: {'; '.join(problems)}. "
+            "Fix the task that produces it (select/cast the declared columns) or change the "
+            "Dataset's schema"
+        )
+        raise SchemaError(msg)
+    return frame.select(list(polars_schema(ds.schema_)))
+
+
+def check_nulls(ds: DatasetIR, frame: pl.LazyFrame | pl.DataFrame) -> None:
+    """Non-Optional columns of a pydantic schema must hold no nulls (SchemaError otherwise)."""
+    columns = non_nullable_columns(ds.schema_) if ds.schema_ is not None else []
+    if not columns:
+        return
+    counts = frame.lazy().select(pl.col(c).null_count() for c in columns).collect().row(0)
+    check_null_counts(ds, columns, counts)
+
+
+def check_null_counts(ds: DatasetIR, columns: list[str], counts: Iterable[Any]) -> None:
+    """A SchemaError for the first of ``columns`` (non-Optional) whose null count is not 0."""
+    for column, count in zip(columns, counts, strict=True):
+        if count:
+            msg = (
+                f"dataset {ds.name!r} {_null_problem(column, count)}. Fill or filter them in "
+                "the task, or declare the field Optional[...]"
+            )
+            raise SchemaError(msg)
+
+
+def _null_problem(column: str, count: int) -> str:
+    return (
+        f"column {column!r}: expected no nulls (the schema field is not Optional), "
+        f"found {count} null value(s)"
+    )
 
 
 def check_sources(

@@ -44,19 +44,6 @@ def check_hints(
             raise ValueError(msg)
 
 
-def folder_prefix(prefix: str) -> str:
-    """An object-key prefix in its one canonical form: ``"raw"``, ``"/raw"`` and ``"raw/"`` all
-    mean the folder ``"raw/"`` (so compiled stacks and remote runs agree on every key)."""
-    cleaned = prefix.strip("/")
-    return f"{cleaned}/" if cleaned else ""
-
-
-#: The storage class for each provider's object store, named in LocalFS's error for a URL.
-PROVIDER_STORAGE = {
-    "aws": "glacier_aws.storage.S3",
-    "gcp": "glacier_gcp.storage.GCS",
-    "azure": "glacier_azure.storage.BlobStorage",
-}
 _URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+)://")  # two letters at least: C:// is a drive
 
 
@@ -81,15 +68,17 @@ def local_folder(path: str) -> str:
             f"write LocalFS({plain!r})"
         )
         raise ValueError(msg)
-    from glacier.compilation.registry import provider_for_url  # providers know their schemes
+    # Providers know their schemes and storage classes; the registry imports provider
+    # packages, which import this module: looked up here.
+    from glacier.compilation.registry import installed_providers, provider_for_url
 
-    found = provider_for_url(path)
-    provider = None if found is None else found.name
+    provider = provider_for_url(path)
     if provider is not None:
-        use = f"for {scheme}:// data use {PROVIDER_STORAGE[provider]}(...) or ObjectStorage()"
+        use = f"for {scheme}:// data use {provider.storage_class}(...) or ObjectStorage()"
     else:
-        classes = ", ".join(PROVIDER_STORAGE.values())
-        use = f"copy the data to a folder here, or use ObjectStorage() or {classes} for cloud data"
+        classes = ["ObjectStorage()", *(p.storage_class for p in installed_providers())]
+        named = f"{', '.join(classes[:-1])} or {classes[-1]}" if len(classes) > 1 else classes[0]
+        use = f"copy the data to a folder here, or use {named} for cloud data"
     msg = (
         f"base_path must be a folder on this machine, found the URL {path!r}; {use} "
         "(LocalFS never touches remote storage)"
@@ -175,5 +164,4 @@ __all__ = [
     "ObjectStorage",
     "StorageResource",
     "check_hints",
-    "folder_prefix",
 ]

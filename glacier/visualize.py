@@ -40,7 +40,8 @@ def _kind(resource: ResourceIR) -> str:
 
 
 def storage_label(ds: DatasetIR) -> str:
-    """``ephemeral``, or the storage kind with its location and format, e.g. ``s3 (aws), bkt``."""
+    """``ephemeral``, or the storage kind with its location and format, e.g.
+    ``object storage (aws), bkt, parquet``."""
     storage = ds.storage
     if storage is None:
         return "ephemeral"

@@ -44,6 +44,7 @@ class AWSProvider:
     package = "glacier_aws"
     runtime = "glacier_aws.runtime:handler"
     schemes = ("s3", "s3a")
+    storage_class = "glacier_aws.storage.S3"
     egress = EGRESS
     name_rules = MappingProxyType(NAME_RULES)
     limits = LIMITS

@@ -12,7 +12,8 @@ from dataclasses import KW_ONLY, dataclass
 from typing import ClassVar
 
 from glacier.checks import check_name, check_one_of, check_pattern, check_type, fail, normalize
-from glacier.storage import StorageResource, folder_prefix
+from glacier.compilation.layout import normalize_prefix
+from glacier.storage import StorageResource
 from glacier_aws.hints import STORAGE_CLASSES
 from glacier_aws.naming import S3_BUCKET, S3_KEY_PREFIX
 
@@ -37,7 +38,7 @@ class S3(StorageResource):
     def __post_init__(self) -> None:
         check_name(self, "bucket", S3_BUCKET)
         check_name(self, "prefix", S3_KEY_PREFIX)
-        normalize(self, prefix=folder_prefix(self.prefix))
+        normalize(self, prefix=normalize_prefix(self.prefix))
         check_pattern(
             self,
             "region",

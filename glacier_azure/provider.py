@@ -36,6 +36,7 @@ class AzureProvider:
     package = "glacier_azure"
     runtime = ""  # no deployed functions yet: nothing calls into a bundle
     schemes = ("az", "azure", "abfs", "abfss")
+    storage_class = "glacier_azure.storage.BlobStorage"
     egress = EGRESS
     name_rules = MappingProxyType(NAME_RULES)
     limits: Mapping[str, int] = MappingProxyType({})  # declared with the compiler

@@ -13,8 +13,9 @@ from dataclasses import KW_ONLY, dataclass
 from typing import ClassVar
 
 from glacier.checks import check_name, check_one_of, normalize
+from glacier.compilation.layout import normalize_prefix
 from glacier.compilation.naming import OBJECT_KEY_PREFIX
-from glacier.storage import StorageResource, folder_prefix
+from glacier.storage import StorageResource
 from glacier_azure.hints import TIERS
 from glacier_azure.naming import AZURE_CONTAINER, AZURE_STORAGE_ACCOUNT
 
@@ -36,7 +37,7 @@ class BlobStorage(StorageResource):
         check_name(self, "container", AZURE_CONTAINER)
         check_name(self, "account", AZURE_STORAGE_ACCOUNT, optional=True)
         check_name(self, "prefix", OBJECT_KEY_PREFIX)
-        normalize(self, prefix=folder_prefix(self.prefix))
+        normalize(self, prefix=normalize_prefix(self.prefix))
         check_one_of(self, "tier", TIERS, optional=True)
 
     def describe(self) -> str:

@@ -41,6 +41,7 @@ class GCPProvider:
     package = "glacier_gcp"
     runtime = "glacier_gcp.runtime:handler"
     schemes = ("gs", "gcs")
+    storage_class = "glacier_gcp.storage.GCS"
     egress = EGRESS
     name_rules = MappingProxyType(NAME_RULES)
     limits = LIMITS

@@ -13,8 +13,9 @@ from dataclasses import KW_ONLY, dataclass
 from typing import ClassVar
 
 from glacier.checks import check_name, check_one_of, check_pattern, check_type, fail, normalize
+from glacier.compilation.layout import normalize_prefix
 from glacier.compilation.naming import OBJECT_KEY_PREFIX
-from glacier.storage import StorageResource, folder_prefix
+from glacier.storage import StorageResource
 from glacier_gcp.hints import STORAGE_CLASSES
 from glacier_gcp.naming import GCS_BUCKET
 
@@ -38,7 +39,7 @@ class GCS(StorageResource):
     def __post_init__(self) -> None:
         check_name(self, "bucket", GCS_BUCKET)
         check_name(self, "prefix", OBJECT_KEY_PREFIX)
-        normalize(self, prefix=folder_prefix(self.prefix))
+        normalize(self, prefix=normalize_prefix(self.prefix))
         check_pattern(
             self,
             "location",

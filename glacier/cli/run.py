@@ -16,7 +16,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from rich.console import Console
+
 from glacier.errors import DefinitionError, TaskFailedError
+from glacier.executor import LocalExecutor
+from glacier.loader import load_pipeline
+from glacier.params import parse_cli_params
 
 
 def add_parser(subparsers: Any) -> None:
@@ -59,12 +64,6 @@ def _pairs(values: list[str], option: str, example: str) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from glacier.executor import LocalExecutor
-    from glacier.loader import load_pipeline
-    from glacier.params import parse_cli_params
-
     pipeline = load_pipeline(args.ref)
     inputs = _pairs(args.input, "--input", "NAME=PATH, e.g. --input orders=data/orders.parquet")
     raw = _pairs(args.param, "--param", "TASK.PARAM=VALUE, e.g. --param split.min_total=5")

@@ -84,11 +84,6 @@ def dataset_uri(ds: LaidOut, base: str) -> str:
     return f"{base.rstrip('/')}/{file_name(ds)}" if base else file_name(ds)
 
 
-def is_folder(ds: LaidOut) -> bool:
-    """The dataset is a folder of objects (its format keeps a log beside its data files)."""
-    return ds.format in FOLDER_FORMATS
-
-
 def key_pattern(key: str) -> str:
     """A key template as a pattern matching the key of every run (``{run_id}`` -> ``*``)."""
     return key.replace(RUN_ID_PLACEHOLDER, "*")
@@ -104,7 +99,6 @@ __all__ = [
     "dataset_uri",
     "ephemeral_key",
     "file_name",
-    "is_folder",
     "key_pattern",
     "normalize_prefix",
     "storage_prefix",

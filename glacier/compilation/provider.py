@@ -1,7 +1,7 @@
 """The provider protocol: everything the core asks of a cloud, in one place.
 
-The core never names a cloud. What one cloud knows (its URL schemes and storage options, its
-name rules, limits and prices, its compiler, the package and entry point its functions run
+The core never names a cloud. What one cloud knows (its URL schemes, storage class and storage
+options, its name rules, limits and prices, its compiler, the package and entry point its functions run
 from) lives in its provider package, behind :class:`Provider`. A package plugs in by
 exposing an object that satisfies it under the ``glacier.providers`` entry-point group
 (:mod:`glacier.compilation.registry`); each built-in provider package's ``provider``
@@ -55,6 +55,9 @@ class Provider(Protocol):
     runtime: str
     #: URL schemes of its object store; the first is the one Glacier writes.
     schemes: tuple[str, ...]
+    #: Its object-storage resource class as users import it (``"glacier_aws.storage.S3"``):
+    #: what an error names when a URL of its schemes is given where a local folder is expected.
+    storage_class: str
     #: Internet egress out of this cloud, per GB (cross-provider transfer warnings).
     egress: Price
     #: Its naming rules, by the kind of name (``"bucket"``, ``"function"``...).

@@ -9,8 +9,10 @@ change to the core::
     [project.entry-points."glacier.providers"]
     mycloud = "glacier_mycloud:MyCloudProvider"
 
-A provider is imported when it is first asked for. Everything the core wants from a cloud
-goes through here: :func:`get_provider` by name, :func:`provider_for_url` by URL scheme, and
+A provider is imported when it is first asked for. A built-in name resolves from its table
+without reading the installed distributions' entry-point metadata; entry points add other
+names (Glacier's own declare the same three). Everything the core wants from a cloud goes
+through here: :func:`get_provider` by name, :func:`provider_for_url` by URL scheme, and
 :func:`egress_price`.
 """
 
@@ -32,7 +34,11 @@ ENTRY_POINT_GROUP = "glacier.providers"
 #: The providers of Glacier's own distribution (also declared as entry points in its
 #: pyproject.toml): their import path and the pip extra with their deploy-time SDKs. Listed
 #: here too because some installs carry no such metadata: a function bundle vendors the
-#: packages as plain source, and an editable install may predate an entry point.
+#: packages as plain source, and an editable install may predate an entry point. This table is
+#: the one place the core names them; what each knows is behind its provider object. A
+#: built-in name resolves from here without reading the installed distributions' entry-point
+#: metadata (~5 ms, paid by the first storage hint of every process otherwise); entry points
+#: add other names.
 BUILTIN_PROVIDERS: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
     {
         "aws": ("glacier_aws:AWSProvider", "glacier[aws]"),
@@ -87,6 +93,19 @@ def _load(name: str, target: str, extra: str) -> Provider:
     return provider
 
 
+def _target(name: str) -> tuple[str, str]:
+    """(``module:attr``, pip extra) of provider ``name``: a built-in from its table, any other
+    from its entry point; a ProviderNotInstalledError listing the known names otherwise."""
+    if name in BUILTIN_PROVIDERS:
+        return BUILTIN_PROVIDERS[name]
+    target = _entry_point_targets().get(name, "")
+    if not target:
+        known = ", ".join(available_providers())
+        msg = f"unknown provider {name!r}; known providers: {known}"
+        raise ProviderNotInstalledError(msg)
+    return target, f"glacier[{name}]"
+
+
 def get_provider(name: str) -> Provider:
     """The provider called ``name``, imported on first use.
 
@@ -95,13 +114,7 @@ def get_provider(name: str) -> Provider:
     """
     if name in _registry:
         return _registry[name]
-    target, extra = BUILTIN_PROVIDERS.get(name, ("", ""))
-    target = _entry_point_targets().get(name, target)
-    if not target:
-        known = ", ".join(available_providers())
-        msg = f"unknown provider {name!r}; known providers: {known}"
-        raise ProviderNotInstalledError(msg)
-    _registry[name] = _load(name, target, extra or f"glacier[{name}]")
+    _registry[name] = _load(name, *_target(name))
     _by_scheme.cache_clear()  # a provider that appeared since the index was built
     return _registry[name]
 
@@ -167,20 +180,18 @@ def check_storage_hints(name: str, hints: Mapping[str, object]) -> None:
     ``{"storage_class": "GLACIER_IR"}``: its ``check_storage_hints`` raises a ValueError naming
     a bad one.
 
-    The package is the module of the provider's entry point (``glacier_gcp`` for
+    The package is the module of the provider's import path (``glacier_gcp`` for
     ``glacier_gcp:GCPProvider``), asked directly: a provider whose compiler is not built yet
-    still knows its storage classes. Raises ProviderNotInstalledError when it is missing.
+    still knows its storage classes, and importing the package should cost no more than its
+    declarations (every pipeline with a hint pays it). Raises ProviderNotInstalledError when it
+    is missing.
     """
     _hint_checker(name)(hints)
 
 
 @functools.cache
 def _hint_checker(name: str) -> Callable[[Mapping[str, object]], None]:
-    target = _entry_point_targets().get(name) or BUILTIN_PROVIDERS.get(name, ("", ""))[0]
-    module_name = target.partition(":")[0]
-    if not module_name:
-        msg = f"unknown provider {name!r}; known providers: {', '.join(available_providers())}"
-        raise ProviderNotInstalledError(msg)
+    module_name = _target(name)[0].partition(":")[0]
     try:
         package = importlib.import_module(module_name)
     except ImportError as exc:

@@ -33,11 +33,11 @@ from glacier.errors import GlacierError, is_retryable
 from glacier.executor.result import TaskResult
 from glacier.executor.timeouts import TimedAttempts
 from glacier.invoke import call_task
-from glacier.io import PendingWrite, check_all, commit_all, prepare_write, run_writes
 from glacier.ir import DatasetIR
 from glacier.redact import redact, redact_exception
 from glacier.schema import check_sources
 from glacier.task import Task
+from glacier.writes import PendingWrite, check_all, commit_all, prepare_write, run_writes
 
 Frame = pl.LazyFrame | pl.DataFrame
 #: ds name -> (dataset spec, uri, storage options) for storage-backed datasets

@@ -32,8 +32,9 @@ from glacier.executor.locations import Locator
 from glacier.executor.result import RunResult, TaskResult
 from glacier.executor.state import StateStore, tasks_to_run
 from glacier.fingerprint import Fingerprinter, Unknown
+from glacier.formats import require_format_packages
 from glacier.invoke import bind_params
-from glacier.io import exists, is_remote, require_format_packages, scan_dataset
+from glacier.io import exists, is_remote, scan_dataset
 from glacier.ir import DatasetIR, PipelineIR
 from glacier.schema import check_sources
 from glacier.validated import Validated, Validates

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import polars as pl
 
 from glacier.errors import InputError
-from glacier.io import WriteResult
+from glacier.writes import WriteResult
 
 Status = Literal["succeeded", "skipped", "failed", "not_run"]
 
@@ -143,7 +143,3 @@ def _human_bytes(n: int | None) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{n} B"
-
-
-def fresh_results(names: Mapping[str, Any]) -> dict[str, TaskResult]:
-    return {n: TaskResult(n) for n in names}

@@ -128,16 +128,6 @@ class StateStore:
             "another folder"
         )
 
-    def fresh(
-        self,
-        task: str,
-        fp: TaskFingerprint,
-        outputs: Mapping[str, str | None],
-        inputs: Mapping[str, str | None] | None = None,
-    ) -> bool:
-        """Whether the task can be skipped (``stale_reason`` finds nothing)."""
-        return self.stale_reason(task, fp, outputs, inputs) is None
-
     def stale_reason(
         self,
         task: str,

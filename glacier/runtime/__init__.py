@@ -2,7 +2,8 @@
 
 ``run_task`` is the whole job; provider adapters (a provider's ``runtime`` entry point) only translate
 their event and environment into its arguments and its report into their response. No cloud
-SDK is imported here: data moves through Polars' cloud IO (``glacier.io``).
+SDK is imported here: data moves through Polars' cloud IO (``glacier.io``,
+``glacier.writes``).
 """
 
 from __future__ import annotations

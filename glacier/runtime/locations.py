@@ -44,7 +44,7 @@ def check_run_id(run_id: object) -> str:
             f"run id {shown_run_id(run_id)} is invalid: expected 1-128 characters of ASCII "
             "letters, digits, '_', '.', ':' or '-', starting with a letter or digit and without "
             "'..' (it becomes part of object keys); start the run with such a name, or without "
-            "one (a Step Functions execution name of ASCII letters, digits, '-' and '_' qualifies)"
+            "one (an orchestrator's execution name of ASCII letters, digits, '-' and '_' qualifies)"
         )
         raise InvalidRunIdError(msg)
     return run_id

@@ -2,8 +2,8 @@
 
 Provider adapters (each provider's ``runtime`` entry point) turn their event/environment into a call to
 :func:`run_task`; everything else (finding the task's code, reading inputs, calling the task,
-enforcing schemas, atomic writes) is here and uses the same ``glacier.io`` /
-``glacier.invoke`` functions as the local executor, so a task behaves the same in both.
+enforcing schemas, atomic writes) is here and uses the same ``glacier.io``,
+``glacier.writes`` and ``glacier.invoke`` functions as the local executor, so a task behaves the same in both.
 """
 
 from __future__ import annotations
@@ -22,21 +22,21 @@ import polars as pl
 
 from glacier.errors import DefinitionError, InputError, PipelineReferenceError
 from glacier.invoke import call_task
-from glacier.io import PendingWrite, commit_all, prepare_write, run_writes, scan_dataset
+from glacier.io import scan_dataset
 from glacier.ir import PipelineIR, TaskIR
+from glacier.loader import load_pipeline, split_ref
 from glacier.pipeline import Pipeline
 from glacier.redact import redacting, register
 from glacier.runtime.locations import check_run_id, resolve_locations
 from glacier.schema import check_sources
 from glacier.task import Task
+from glacier.writes import PendingWrite, commit_all, prepare_write, run_writes
 
 logger = logging.getLogger("glacier.runtime")
 
 
 def _resolve_ref(ref: str, bundle_root: Path | None) -> str:
     """A REF with its file part made relative to the bundle root (module REFs unchanged)."""
-    from glacier.loader import split_ref
-
     target, attr = split_ref(ref)
     if bundle_root is None or not target.endswith(".py") or Path(target).is_absolute():
         return ref
@@ -56,8 +56,6 @@ def load_bundle_pipeline(
         sys.path.insert(0, str(root))
     if not manifest.source:
         return None
-    from glacier.loader import load_pipeline
-
     return load_pipeline(_resolve_ref(manifest.source, root))
 
 
@@ -203,7 +201,7 @@ def write_outputs(
 
     Every schema is checked before anything is computed; local outputs are sunk to temporary
     files, object-store outputs computed (a task failing midway leaves every object as it
-    was, see :func:`glacier.io.prepare_write`), and all are published only once all verified.
+    was, see :func:`glacier.writes.prepare_write`), and all are published only once all verified.
     """
     pending: list[PendingWrite] = []
     try:

@@ -30,7 +30,7 @@ from glacier.compute import ComputeResource
 from glacier.errors import CompilationError
 from glacier.storage import ObjectStorage, StorageResource
 from glacier_aws import S3, AWSCompiler, Lambda
-from glacier_aws.model import TASK_VAR_SUFFIXES
+from glacier_aws.deploy import TASK_VAR_SUFFIXES
 from glacier_aws.naming import Namer
 
 

@@ -14,7 +14,8 @@ from glacier.compilation import Infrastructure
 from glacier.compilation.resolve import resolve
 from glacier.loader import load_pipeline
 from glacier_aws import AWSCompiler
-from glacier_aws.model import ModelOptions, build_model, lambda_env_bytes
+from glacier_aws.deploy import lambda_env_bytes
+from glacier_aws.model import ModelOptions, build_model
 
 pytestmark = pytest.mark.slow
 

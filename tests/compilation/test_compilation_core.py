@@ -101,6 +101,7 @@ class FakeProvider:
     package = "tests"
     runtime = ""
     schemes = ("fake",)
+    storage_class = "tests.FakeStorage"
     egress = Price(0.12, "GB", as_of="2026-11", source="https://example.invalid/prices")
     name_rules: dict[str, naming.NameRule] = {}
     limits: dict[str, int] = {}

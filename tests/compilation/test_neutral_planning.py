@@ -104,7 +104,7 @@ def _pipeline() -> Pipeline:
 
 
 def test_keys_come_from_one_layout() -> None:
-    ir = _pipeline().ir()
+    ir = _pipeline().spec()
     raw, tmp, table = (ir.dataset(n) for n in ("raw", "tmp", "table"))
     assert stored_key(raw) == dataset_key(raw, "/in/") == "in/raw.csv"
     assert ephemeral_key(tmp) == cloud_key(tmp) == "runs/{run_id}/tmp.parquet"
@@ -112,7 +112,7 @@ def test_keys_come_from_one_layout() -> None:
 
 
 def test_each_task_is_granted_exactly_its_inputs_and_outputs() -> None:
-    ir = _pipeline().ir()
+    ir = _pipeline().spec()
     locations = {d.name: (f"bucket-of-{d.name}", cloud_key(d)) for d in ir.datasets}
     formats = {d.name: d.format for d in ir.datasets}
     grants = {

@@ -28,7 +28,8 @@ from glacier.compilation.registry import (
     register_provider,
 )
 from glacier.compute import ComputeResource
-from glacier.storage import StorageResource
+from glacier.errors import DefinitionError
+from glacier.storage import LocalFS, StorageResource
 from glacier_aws import AWSCompiler
 from glacier_aws.compute import Lambda
 from glacier_aws.storage import S3
@@ -64,6 +65,7 @@ class MemCloud:
     package = "glacier_memcloud"
     runtime = ""
     schemes = ("memory",)
+    storage_class = f"{__name__}.MemBucket"
     egress = Price(0.05, "GB", as_of="2026-11", source="https://example.invalid/memcloud")
     name_rules: Mapping[str, NameRule] = {}
     limits: Mapping[str, int] = {}
@@ -125,6 +127,9 @@ def test_each_builtin_provider_declares_what_the_core_asks(name: str) -> None:
         isinstance(r, NameRule) for r in provider.name_rules.values()
     )
     assert provider.compiles == (name in ("aws", "gcp"))
+    module, _, cls = provider.storage_class.rpartition(".")
+    storage = getattr(importlib.import_module(module), cls)
+    assert issubclass(storage, StorageResource) and storage.provider == name
 
 
 def test_the_aws_runtime_entry_point_is_what_its_functions_call() -> None:
@@ -191,6 +196,18 @@ def test_a_third_party_provider_serves_remote_runs(tmp_path: Path) -> None:
     written = pl.read_parquet(memory.cat_file("memory://lake/doubled.parquet"))
     assert_frame_equal(written, frame.with_columns(pl.col("x") * 2))
     memory.rm("memory://lake", recursive=True)
+
+
+@pytest.mark.usefixtures("clean_registry")
+def test_localfs_names_the_storage_class_of_the_provider_a_url_belongs_to() -> None:
+    """The class comes from the provider: the core's fixed table of three raised a KeyError
+    for any other provider's URL."""
+    register_provider("memcloud", MemCloud())
+    with pytest.raises(
+        DefinitionError,
+        match=rf"found the URL 'memory://lake/in'; for memory:// data use {__name__}.MemBucket",
+    ):
+        LocalFS("memory://lake/in")
 
 
 def _parquet(frame: pl.DataFrame) -> bytes:

@@ -4,7 +4,11 @@ IR holds every field, and ``pipeline.spec()`` is the one IR, JSON round-trippabl
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +52,7 @@ def test_spec_is_the_one_immutable_ir() -> None:
     pipeline = Pipeline([step], name="one-ir")
     spec = pipeline.spec()
     assert type(spec) is PipelineIR and dataclasses.is_dataclass(spec)
-    assert pipeline.spec() is spec and pipeline.ir() is spec
+    assert pipeline.spec() is spec
     assert from_json(to_json(spec)) == spec
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.task("step").retries = 3  # type: ignore[misc]
@@ -71,9 +75,43 @@ def test_resources_are_frozen_dataclasses_whose_ir_holds_every_field(
 def test_no_pydantic_look_alike_and_no_lazy_imports_for_it() -> None:
     assert not (PACKAGE / "model.py").exists()
     assert not hasattr(ResourceIR, "option")  # readers index config, which holds every field
-    for module in (glacier.compilation, glacier.resources, glacier_aws):
+    for module in (glacier.compilation, glacier.resources):
         assert "__getattr__" not in vars(module), module.__name__
-    assert "AWSCompiler" in vars(glacier_aws)
+    # glacier_aws loads one name on first use, its compiler (see the next test), and no other.
+    assert glacier_aws.AWSCompiler is importlib.import_module("glacier_aws.compiler").AWSCompiler
+    with pytest.raises(AttributeError, match="module 'glacier_aws' has no attribute 'Nope'"):
+        _ = glacier_aws.Nope  # type: ignore[attr-defined]
+
+
+_HINT_PROBE = """
+import importlib
+import sys
+
+registry = importlib.import_module("glacier.compilation.registry")
+
+def scan(**kwargs):
+    raise AssertionError("the installed distributions' entry points were read")
+
+registry.entry_points = scan
+from glacier.storage import ObjectStorage
+ObjectStorage("infrequent", aws_storage_class="INTELLIGENT_TIERING")
+print(" ".join(sorted(m for m in sys.modules if m.startswith("glacier_aws"))))
+"""
+
+
+@pytest.mark.slow
+def test_a_storage_hint_loads_only_the_providers_declarations() -> None:
+    """Checking ``aws_storage_class`` (the quickstart has one) imports glacier_aws's
+    declarations and hint list, not its compiler, and reads no entry-point metadata: both cost
+    every ``glacier validate``/``run`` and every deployed function, and only compiling needs
+    them (decision 085)."""
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE.parent)}
+    done = subprocess.run(
+        [sys.executable, "-c", _HINT_PROBE], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = done.stdout.split()
+    assert "glacier_aws.hints" in loaded and "glacier_aws.compiler" not in loaded, loaded
 
 
 @pytest.mark.parametrize(

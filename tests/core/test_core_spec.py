@@ -156,7 +156,7 @@ def test_spec_is_deterministic_and_frozen() -> None:
     assert to_json(_rich_pipeline().spec()) == to_json(_rich_pipeline().spec())
     pipeline = _rich_pipeline()
     spec = pipeline.spec()
-    assert pipeline.spec() is spec and pipeline.ir() is spec  # built once; ir() is an alias
+    assert pipeline.spec() is spec  # built once
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.name = "other"  # type: ignore[misc]
 

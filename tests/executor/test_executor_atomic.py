@@ -15,8 +15,9 @@ from pydantic import BaseModel
 from glacier import Dataset, LocalExecutor, Pipeline
 from glacier.errors import InputError
 from glacier.executor.result import RunResult, TaskResult
-from glacier.io import WriteResult, exists, prepare_write, scan_dataset, write_dataset
+from glacier.io import exists, scan_dataset
 from glacier.ir import DatasetIR
+from glacier.writes import WriteResult, prepare_write, write_dataset
 from glacier_aws.storage import S3
 
 

@@ -1,4 +1,4 @@
-"""glacier.io and glacier.invoke (shared with the cloud runtime), formats and schemas."""
+"""glacier.io, glacier.writes and glacier.invoke (shared with the cloud runtime), formats, schemas."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from glacier import Dataset, task
 from glacier.compilation.layout import dataset_uri
 from glacier.errors import SchemaError, TaskFailedError
 from glacier.invoke import call_task
-from glacier.io import prepare_write, scan_dataset, write_dataset
+from glacier.io import scan_dataset
 from glacier.ir import DatasetIR
+from glacier.writes import prepare_write, write_dataset
 
 FORMATS = ["parquet", "csv", "ndjson", "ipc", "delta"]
 

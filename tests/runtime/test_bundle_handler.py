@@ -21,13 +21,12 @@ from importlib import metadata
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from runtime_support import CREDENTIALS, PIPELINES
+from runtime_support import CREDENTIALS, PIPELINES, s3_locations, task_locations
 
 from glacier.io import scan_dataset
 from glacier.ir import from_json
 from glacier.loader import load_pipeline
 from glacier_aws import AWSCompiler
-from glacier_aws.layout import dataset_locations, task_locations
 
 pytestmark = pytest.mark.slow
 
@@ -84,7 +83,7 @@ def test_the_bundle_of_a_multi_module_project_runs_its_task_in_a_clean_interpret
     buckets = {"orders": "shop-orders", "valid_orders": "shop-valid-orders"}
     for bucket in buckets.values():
         s3.create_bucket(Bucket=bucket)
-    locations = dataset_locations(spec, buckets)
+    locations = s3_locations(spec, buckets)
     orders = sys.modules["bundle_shop.pipeline"].sample_orders()
     buffer = io.BytesIO()
     orders.write_parquet(buffer)

@@ -16,14 +16,13 @@ import boto3
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from runtime_support import CREDENTIALS, PIPELINES
+from runtime_support import CREDENTIALS, PIPELINES, s3_locations, task_locations
 
 from glacier.errors import InputError, TaskFailedError
 from glacier.io import scan_dataset
 from glacier.ir import PipelineIR, to_json
 from glacier.runtime import InvalidRunIdError
 from glacier_aws import runtime
-from glacier_aws.layout import dataset_locations, task_locations
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +62,7 @@ def deployed(tmp_path, s3, shop, storage_options, monkeypatch, request):  # type
     buckets = _buckets(spec, tag)
     for bucket in sorted(set(buckets.values())):
         s3.create_bucket(Bucket=bucket)
-    locations = dataset_locations(spec, buckets)
+    locations = s3_locations(spec, buckets)
     _upload_sources(s3, shop, locations)
     source = getattr(request, "param", "runtime_shop.py:pipeline")
     root = _bundle(tmp_path, spec, source)
@@ -359,7 +358,6 @@ def copy(data: src, mode: str = "ok") -> copied:
 def warm(tmp_path, s3, storage_options, monkeypatch, request):  # type: ignore[no-untyped-def]
     """A one-task bundle (its own module name) whose task records what it saw."""
     from glacier.loader import load_pipeline
-    from glacier_aws.layout import dataset_locations
 
     name = f"rt_warm_{abs(hash(request.node.nodeid)) % 10**8}"
     root = tmp_path / "app"
@@ -369,7 +367,7 @@ def warm(tmp_path, s3, storage_options, monkeypatch, request):  # type: ignore[n
     (root / "manifest.json").write_text(to_json(replace(spec, source=f"{name}.py:pipeline")))
     bucket = name.replace("_", "-")
     s3.create_bucket(Bucket=bucket)
-    locations = dataset_locations(spec, {"src": bucket, "copied": bucket})
+    locations = s3_locations(spec, {"src": bucket, "copied": bucket})
     buffer = io.BytesIO()
     pl.DataFrame({"x": [1, 2, 3]}).write_parquet(buffer)
     s3.put_object(Bucket=bucket, Key=locations["src"].split("/", 3)[3], Body=buffer.getvalue())

@@ -8,11 +8,10 @@ from dataclasses import replace
 import pytest
 
 from glacier import Dataset, Pipeline, task
-from glacier.compilation.layout import dataset_key, normalize_prefix
+from glacier.compilation.layout import cloud_key, dataset_key, normalize_prefix
 from glacier.errors import CompilationError
 from glacier.runtime.locations import resolve_location
 from glacier.storage import ObjectStorage
-from glacier_aws.layout import dataset_locations, task_locations
 from glacier_aws.stepfunctions import schedule_expression
 
 
@@ -77,23 +76,15 @@ def _spec():  # type: ignore[no-untyped-def]
     return Pipeline([a, b], name="lay").spec()
 
 
-def test_dataset_locations_follow_the_layout() -> None:
+def test_cloud_keys_follow_the_layout() -> None:
     spec = _spec()
-    buckets = {"raw": "lay-raw", "tmp": "lay-intermediate", "out_table": "lay-out-table"}
-    locations = dataset_locations(spec, buckets)
-    assert locations == {
-        "out_table": "s3://lay-out-table/out_table.delta",
-        "raw": "s3://lay-raw/raw.csv",
-        "tmp": "s3://lay-intermediate/runs/{run_id}/tmp.parquet",
+    assert {ds.name: cloud_key(ds) for ds in spec.datasets} == {
+        "out_table": "out_table.delta",
+        "raw": "raw.csv",
+        "tmp": "runs/{run_id}/tmp.parquet",
     }
-    assert task_locations(spec.task("a"), locations) == {
-        "raw": "s3://lay-raw/raw.csv",
-        "tmp": "s3://lay-intermediate/runs/{run_id}/tmp.parquet",
-    }
-    assert (
-        resolve_location(locations["tmp"], "exec-1")
-        == "s3://lay-intermediate/runs/exec-1/tmp.parquet"
-    )
+    tmp = f"s3://lay-intermediate/{cloud_key(spec.dataset('tmp'))}"
+    assert resolve_location(tmp, "exec-1") == "s3://lay-intermediate/runs/exec-1/tmp.parquet"
 
 
 def test_storage_prefix_and_key() -> None:
@@ -107,14 +98,9 @@ def test_storage_prefix_and_key() -> None:
     spec = replace(
         spec, datasets=tuple(with_prefix if d.name == "raw" else d for d in spec.datasets)
     )
-    locations = dataset_locations(spec, {"raw": "b1", "tmp": "b2", "out_table": "b3"})
-    assert locations["raw"] == "s3://b1/in/raw.csv"
+    assert cloud_key(spec.dataset("raw")) == "in/raw.csv"
 
 
-def test_layout_errors() -> None:
-    with pytest.raises(
-        CompilationError, match=r"pipeline 'lay': no bucket given for dataset\(s\) out_table, tmp"
-    ):
-        dataset_locations(_spec(), {"raw": "b"})
+def test_a_bad_run_id_never_reaches_a_key() -> None:
     with pytest.raises(ValueError, match=r"run id 'a/b' is invalid"):
         resolve_location("s3://b/runs/{run_id}/x.parquet", "a/b")

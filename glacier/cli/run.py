@@ -24,6 +24,7 @@ from rich.console import Console
 
 from glacier.errors import DefinitionError, InputError, MissingSourcesError, TaskFailedError
 from glacier.executor import LocalExecutor
+from glacier.executor.failures import hint
 from glacier.executor.report import outputs_text, summary_table
 from glacier.loader import load_pipeline
 from glacier.params import parse_cli_params
@@ -152,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     )
     console = Console()
     try:
-        with show_task_lines():
+        with show_task_lines(), hint("rerun with --debug for the full error"):
             result = executor.run(
                 pipeline,
                 inputs=inputs,

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import inspect
 import os
-import sys
 import sysconfig
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -105,10 +105,23 @@ def where(exc: BaseException | None, fn: Any) -> str:
     return ""
 
 
+#: Where the rest of a cut error is: the command line sets its flag (see ``hint``).
+_HINT = ["the full error is in result.tasks[name].error"]
+
+
 def debug_hint() -> str:
-    """What to add to see the rest: the flag on the command line, else the full error."""
-    cli = Path(sys.argv[0]).name in ("glacier", "__main__.py")
-    return "rerun with --debug for the full error" if cli else "the full error is in result.tasks"
+    """Where the rest of a cut error message can be read."""
+    return _HINT[-1]
+
+
+@contextmanager
+def hint(text: str) -> Iterator[None]:
+    """Within the block, cut errors say ``text`` about where the rest is."""
+    _HINT.append(text)
+    try:
+        yield
+    finally:
+        _HINT.pop()
 
 
 def raise_if_failed(result: RunResult, tasks: Mapping[str, Any]) -> None:
@@ -132,4 +145,12 @@ def raise_if_failed(result: RunResult, tasks: Mapping[str, Any]) -> None:
     raise error(msg, task=name, result=result) from failed.exception
 
 
-__all__ = ["debug_hint", "definition", "first_line", "raise_if_failed", "user_frame", "where"]
+__all__ = [
+    "debug_hint",
+    "definition",
+    "first_line",
+    "hint",
+    "raise_if_failed",
+    "user_frame",
+    "where",
+]

@@ -7,6 +7,7 @@ alone reports its own time. ``--explain`` prints in the same style (``explain.pr
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Mapping
 
@@ -80,13 +81,18 @@ def stored_outputs(
     return found
 
 
+def _whole(where: str) -> str:
+    """A local path made absolute (it can be used from any folder); a URL as it is."""
+    return where if "://" in where else os.path.abspath(where)
+
+
 def outputs_text(result: RunResult, producers: Mapping[str, str]) -> str | None:
     """Where each stored output of the run is, a line each (paths whole, never wrapped, so
     they can be copied); None when the run stored nothing."""
     rows = stored_outputs(result, producers)
     if not rows:
         return None
-    lines = [f"  {name} ({task}, {how}): {where}" for name, task, how, where in rows]
+    lines = [f"  {name} ({task}, {how}): {_whole(where)}" for name, task, how, where in rows]
     return "\n".join(["outputs:", *lines])
 
 

@@ -11,7 +11,6 @@ import pytest
 
 from glacier.cli import main
 from glacier.errors import DefinitionError
-from glacier.project import load_config
 
 PIPELINE = """
 import polars as pl
@@ -102,6 +101,8 @@ def test_python_api_reads_the_config_and_env(project):
 
 
 def test_pyproject_tool_glacier_and_unknown_keys(tmp_path):
+    from glacier.project import load_config
+
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "x"\n\n[tool.glacier]\nroot = "r"\n[tool.glacier.inputs]\na = "s3://b/a.csv"\n'
     )

@@ -23,7 +23,7 @@ from typing import Any
 from rich.console import Console
 
 from glacier.errors import DefinitionError, InputError, MissingSourcesError, TaskFailedError
-from glacier.executor import LocalExecutor
+from glacier.executor import LocalExecutor, RunResult
 from glacier.executor.failures import hint
 from glacier.executor.report import outputs_text, summary_table
 from glacier.loader import load_pipeline
@@ -166,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
     except MissingSourcesError as exc:
         raise _missing(exc) from exc
     except TaskFailedError as exc:
-        if exc.result is not None:
+        if isinstance(exc.result, RunResult):
             console.print(summary_table(exc.result))
         raise
     console.print(summary_table(result))

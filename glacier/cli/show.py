@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -32,7 +33,7 @@ def add_parser(subparsers: Any) -> None:
     )
 
 
-_READERS = {
+_READERS: dict[str, Callable[[Path], pl.LazyFrame]] = {
     ".parquet": pl.scan_parquet,
     ".csv": pl.scan_csv,
     ".ndjson": pl.scan_ndjson,

@@ -20,7 +20,6 @@ from typing import Any
 
 import polars
 
-import glacier
 from glacier.errors import SchemaError, TaskFailedError, TaskSchemaError
 from glacier.executor.result import RunResult
 
@@ -28,7 +27,7 @@ from glacier.executor.result import RunResult
 _LIBRARY_DIRS = tuple(
     str(Path(p).resolve()) + os.sep
     for p in {
-        os.path.dirname(glacier.__file__),
+        str(Path(__file__).resolve().parents[1]),  # the glacier package
         os.path.dirname(polars.__file__),
         sysconfig.get_paths().get("stdlib", ""),
         sysconfig.get_paths().get("platstdlib", ""),

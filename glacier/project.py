@@ -215,6 +215,17 @@ def apply_config(
             f"{validated.name!r} (sources: {known}); fix or remove it"
         )
         raise DefinitionError(msg)
+    for key in config.params:
+        name, _, param = key.partition(".")
+        task = validated.dag.tasks.get(name)
+        names = [p.name for p in task.params] if task is not None else []
+        if param not in names:
+            what = f"task {name!r} has no parameter {param!r}" if task else f"no task {name!r}"
+            msg = (
+                f"{config.file}: params names {key!r}, but pipeline {validated.name!r} has "
+                f"{what}; fix or remove it"
+            )
+            raise DefinitionError(msg)
     return config, {**config.inputs, **inputs}, {**config.params, **params}
 
 

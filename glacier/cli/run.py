@@ -100,6 +100,20 @@ def resolve_ref(ref: str | None, env: str | None = None) -> str:
     return config.pipeline
 
 
+def _check_select(pipeline: Pipeline, select: list[str] | None) -> None:
+    """``--select`` names datasets, at least one of them produced by a task."""
+    if not select:
+        return
+    produced = [d.name for d in pipeline.datasets if d.name not in pipeline.dag.sources]
+    for name in select:
+        if name not in {d.name for d in pipeline.datasets}:
+            msg = f"--select {name}: pipeline {pipeline.name!r} has no dataset {name!r}; datasets a task produces: {', '.join(produced)}"
+            raise DefinitionError(msg)
+    if not set(select) & set(produced):
+        msg = f"--select {' '.join(select)}: names only sources, so nothing would run; select datasets a task produces: {', '.join(produced)}"
+        raise DefinitionError(msg)
+
+
 def _check_flags(pipeline: Pipeline, inputs: dict[str, str], raw: dict[str, str]) -> None:
     """``--input`` and ``--param`` checked against the pipeline, in command-line words."""
     sources = [d.name for d in pipeline.sources]
@@ -145,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
     inputs = _pairs(args.input, "--input", "NAME=PATH, e.g. --input orders=data/orders.parquet")
     raw = _pairs(args.param, "--param", "TASK.PARAM=VALUE, e.g. --param split.min_total=5")
     _check_flags(pipeline, inputs, raw)
+    _check_select(pipeline, args.select)
     params = parse_cli_params(pipeline.tasks, raw)
     executor = LocalExecutor(
         storage="remote" if args.remote else "local",

@@ -9,8 +9,8 @@ data file (parquet, csv, json/ndjson, ipc).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import polars as pl

@@ -90,6 +90,9 @@ def test_flag_errors_speak_in_flags(ref, capsys):
     assert main(_run(ref, "--input", "mid=x.parquet")) == 1
     err = capsys.readouterr().err
     assert "--input mid=..." in err and "inputs=" not in err
+    assert main(_run(ref, "--select", "raw")) == 1
+    err = capsys.readouterr().err
+    assert "--select raw: names only sources" in err and "select=" not in err
 
 
 THREE = """

@@ -170,3 +170,16 @@ def test_target_defaults_to_the_only_compiling_provider_or_the_config(project, c
     (project / "glacier.toml").write_text('target = "gcp"\n' + CONFIG)
     assert main(["plan"]) == 0
     assert "target: gcp (from target in" in capsys.readouterr().out
+
+
+def test_configured_params_and_inputs_are_checked_naming_the_file(project, capsys):
+    os.chdir(project)
+    (project / "glacier.toml").write_text(
+        CONFIG.replace('"keep_big.at_least"', '"keep_big.atleast"', 1)
+    )
+    assert main(["run", "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "glacier.toml: params names 'keep_big.atleast'" in err and "has no parameter" in err
+    (project / "glacier.toml").write_text(CONFIG.replace("orders =", "order =", 1))
+    assert main(["run", "--no-progress"]) == 1
+    assert "inputs names 'order', which is not a source" in capsys.readouterr().err

@@ -133,13 +133,17 @@ def test_final_table_says_fused_and_run_lists_outputs(ref, capsys):
     assert f"out (second, written): {Path('out/out.parquet').resolve()}" in out
 
 
-def test_task_log_lines_show_with_the_task_name(ref, capsys, caplog):
-    with caplog.at_level(logging.INFO, logger="glacier.task"):
+def test_task_log_lines_show_with_the_task_name(ref, capsys):
+    records: list[logging.LogRecord] = []
+    catcher = logging.Handler()
+    catcher.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("glacier.task").addHandler(catcher)
+    try:
         assert main(_run(ref)) == 0
+    finally:
+        logging.getLogger("glacier.task").removeHandler(catcher)
     assert "first | first sees mode ok" in capsys.readouterr().err
-    assert [r.name for r in caplog.records if "sees mode" in r.getMessage()] == [
-        "glacier.task.first"
-    ]
+    assert [r.name for r in records if "sees mode" in r.getMessage()] == ["glacier.task.first"]
 
 
 SLOW = """

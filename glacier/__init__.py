@@ -21,6 +21,7 @@ from glacier.executor import LocalExecutor, RunResult
 from glacier.ir import PipelineIR
 from glacier.pipeline import Pipeline
 from glacier.task import Task, task
+from glacier.tasklog import get_logger
 
 __version__ = "0.1.0"
 
@@ -42,6 +43,7 @@ __all__ = [
     "__version__",
     "compute",
     "errors",
+    "get_logger",
     "storage",
     "task",
 ]

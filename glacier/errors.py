@@ -42,6 +42,11 @@ class GlacierError(Exception):
     retryable: ClassVar[bool] = False
 
 
+class GlacierWarning(UserWarning):
+    """Something that runs but is most likely not what was meant (the command line prints
+    it as one ``warning: ...`` line)."""
+
+
 class DefinitionError(GlacierError):
     """A Dataset, task, resource or pipeline is declared wrongly."""
 
@@ -78,6 +83,15 @@ class SchemaError(GlacierError):
 
 class InputError(GlacierError):
     """A source dataset has no data available for a run."""
+
+
+class MissingSourcesError(InputError):
+    """Several sources (or one) have no data; ``missing`` maps each to what was looked at
+    (``"no storage"`` or ``"no data at <path>"``), so all are reported at once."""
+
+    def __init__(self, message: str, missing: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.missing = dict(missing or {})
 
 
 class MissingSecretError(GlacierError):
@@ -189,8 +203,10 @@ __all__ = [
     "DefinitionError",
     "DuplicateProducerError",
     "GlacierError",
+    "GlacierWarning",
     "InputError",
     "MissingSecretError",
+    "MissingSourcesError",
     "PipelineReferenceError",
     "ProviderNotInstalledError",
     "ResourceError",

@@ -14,6 +14,7 @@ import polars as pl
 from glacier.environ import task_environment
 from glacier.errors import DefinitionError, InputError, TaskFailedError
 from glacier.params import check_params
+from glacier.tasklog import task_scope
 
 if TYPE_CHECKING:
     from glacier.task import Task
@@ -115,7 +116,7 @@ def call_task(
     kwargs: dict[str, Any] = _bind_inputs(task, inputs)
     for name, value in bind_params(task, params).items():  # a DataFrame param: its own too
         kwargs[name] = value.clone() if isinstance(value, pl.DataFrame) else value
-    with task_environment(env):
+    with task_environment(env), task_scope(task.name):  # get_logger() names this task
         returned = task.fn(**kwargs)
     return check_outputs(task, returned)
 

@@ -269,7 +269,7 @@ class Pipeline:
 
     def run(self, executor: Executor | None = None, **options: Any) -> RunResult:
         """Run the pipeline (``LocalExecutor`` on Polars by default); ``options`` go to
-        ``executor.run`` (``inputs``, ``params``, ``select``, ``force``, ``root``)."""
+        ``executor.run`` (``inputs``, ``params``, ``select``, ``force``, ``root``, ``env``)."""
         return (executor or LocalExecutor()).run(self, **options)
 
     def compile(self, compiler: Compiler) -> Infrastructure:

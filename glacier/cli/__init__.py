@@ -16,16 +16,20 @@ import importlib
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 from types import ModuleType
+from typing import Any
 
-from glacier.errors import GlacierError
+from glacier.errors import GlacierError, GlacierWarning
 
 #: (command name, module implementing it). Several names may share one module.
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("validate", "glacier.cli.validate"),
     ("graph", "glacier.cli.graph"),
+    ("init", "glacier.cli.init"),
     ("run", "glacier.cli.run"),
+    ("show", "glacier.cli.show"),
     ("compile", "glacier.cli.compile"),
     ("plan", "glacier.cli.compile"),
 )
@@ -97,8 +101,27 @@ def _pipe_closed() -> int:
     return 141
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """A Glacier warning is one ``warning: ...`` line; others print as Python prints them."""
+    if issubclass(category, GlacierWarning):
+        print(f"warning: {_one_line(Exception(str(message)))}", file=sys.stderr)
+    else:
+        _python_show(message, category, filename, lineno, file, line)
+
+
+_python_show = warnings.showwarning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``glacier`` console script and ``python -m glacier``."""
+    warnings.showwarning = _show_warning
     args_list = list(sys.argv[1:] if argv is None else argv)
     # --debug may come after the command too (`glacier run x.py --debug`).
     cut = args_list.index("--") if "--" in args_list else len(args_list)

@@ -22,17 +22,29 @@ from glacier.compilation import (
     available_providers,
     get_provider,
 )
+from glacier.compilation.registry import built_providers
 from glacier.errors import CompilationError
 from glacier.loader import load_pipeline
 from glacier.pipeline import Pipeline
+from glacier.project import load_config, pipeline_file
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "ref", metavar="REF", help="path/to/file.py[:attr] or package.module[:attr]"
+        "ref",
+        metavar="REF",
+        nargs="?",
+        default=None,
+        help="path/to/file.py[:attr] or package.module[:attr] (default: the project config's pipeline)",
     )
     targets = [*available_providers(), "multi"]  # every provider the registry knows
-    parser.add_argument("--target", required=True, choices=targets, help="the cloud to compile for")
+    parser.add_argument(
+        "--target",
+        default=None,
+        choices=targets,
+        help="the cloud to compile for (default: the config's target, or the only provider "
+        "that compiles here)",
+    )
     parser.add_argument(
         "--default",
         metavar="PROVIDER",
@@ -121,9 +133,36 @@ def region_lines(compiler: Compiler, from_flag: bool) -> list[str]:
     return lines
 
 
+def default_target(pipeline: Pipeline) -> tuple[str, str]:
+    """The project config's ``target``, else the one installed provider that compiles; with
+    where it came from."""
+    config = load_config(pipeline_file(pipeline))
+    if config.target is not None:
+        known = [*available_providers(), "multi"]
+        if config.target not in known:
+            msg = f"{config.file}: target {config.target!r} is not a provider; choose one of {', '.join(known)}"
+            raise CompilationError(msg)
+        return config.target, f"target in {config.file}"
+    built = built_providers()
+    if len(built) == 1:
+        return built[0], "the only provider that compiles here"
+    found = ", ".join(built) or "none"
+    msg = (
+        f"--target is needed: the providers that compile here are {found}; pass --target "
+        f'{"|".join(built) or "aws"} or set target = "..." in the project\'s glacier.toml'
+    )
+    raise CompilationError(msg)
+
+
 def _compile(args: argparse.Namespace) -> Infrastructure:
-    pipeline = load_pipeline(args.ref)
-    compiler = compiler_for(args.target, args.default, pipeline, args.region)
+    from glacier.cli.run import resolve_ref
+
+    pipeline = load_pipeline(resolve_ref(args.ref))
+    target = args.target
+    if target is None:
+        target, why = default_target(pipeline)
+        print(f"target: {target} (from {why})")
+    compiler = compiler_for(target, args.default, pipeline, args.region)
     infra = pipeline.compile(compiler)
     for line in region_lines(compiler, args.region is not None):
         print(line)

@@ -58,6 +58,14 @@ class Progress:
 
     def start(self, task: str) -> None: ...
 
+    def called(self, task: str) -> None:
+        """The task's function returned: its plan waits for the query that computes it."""
+
+    def query_start(self, number: int, tasks: Sequence[str]) -> None:
+        """Polars started query ``number``, computing the outputs of ``tasks`` (fused)."""
+
+    def query_end(self, number: int) -> None: ...
+
     def finish(self, result: TaskResult) -> None: ...
 
 
@@ -193,6 +201,7 @@ class Engine:
         return True
 
     def _register(self, called: Called) -> None:
+        self.progress.called(called.task.name)
         for name, frame in called.outputs.items():
             self.frames[name] = frame
         if called.task.timeout is not None and called.writes:
@@ -279,11 +288,14 @@ class Engine:
         extras = [self.frames[n] for n in materialize]
         lazy_extras = [f for f in extras if isinstance(f, pl.LazyFrame)]
         started = time.perf_counter()
-        if any(w.query is not None for w in writes) or lazy_extras:
+        ran = any(w.query is not None for w in writes) or bool(lazy_extras)
+        if ran:
             self.queries += 1
+            self.progress.query_start(self.queries, [c.task.name for c in pending])
             try:
                 frames = run_writes(writes, lazy_extras)
             except Exception:
+                self.progress.query_end(self.queries)
                 _abort(pending)
                 self._one_by_one(pending, materialize)
                 return
@@ -292,8 +304,10 @@ class Engine:
                 self.frames[n] = next(done) if isinstance(f, pl.LazyFrame) else f
         checked = check_all([w for c in pending for w in c.writes])  # one query, not one each
         elapsed = time.perf_counter() - started
+        if ran:
+            self.progress.query_end(self.queries)
         for called in pending:
-            self._commit(called, elapsed, self.queries, checked)
+            self._commit(called, elapsed, self.queries if ran else None, checked)
 
     def _commit(
         self,
@@ -305,6 +319,7 @@ class Engine:
         result = self.results[called.task.name]
         result.seconds += elapsed
         result.query = query
+        result.query_seconds = elapsed if query is not None else 0.0
         try:
             written = commit_all(called.writes, checked)  # all verified before any is visible
         except Exception as exc:
@@ -343,7 +358,11 @@ class Engine:
             try:
                 called = self._rebuild(called)
                 self.queries += 1
-                _collect_alone(called)
+                self.progress.query_start(self.queries, [t.name])
+                try:
+                    _collect_alone(called)
+                finally:
+                    self.progress.query_end(self.queries)
             except Exception as exc:
                 _abort([called])
                 result.seconds += time.perf_counter() - started

@@ -55,16 +55,13 @@ def changes(before: object, after: Mapping[str, Any]) -> str:
 def print_plan(pipeline: str, decisions: Sequence[tuple[str, bool, str]]) -> None:
     """Print a table of each task's decision (run or skip) and its reason, in run order."""
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
+    from glacier.executor.report import new_table  # the run table's style
+
     runs = sum(1 for _, run, _ in decisions if run)
-    table = Table(
-        title=f"pipeline {pipeline}: {runs} to run, {len(decisions) - runs} to skip",
-        title_justify="left",
-    )
-    for column in ("task", "decision", "reason"):
-        table.add_column(column, overflow="fold")
+    title = f"pipeline {pipeline}: {runs} to run, {len(decisions) - runs} to skip"
+    table = new_table(title, ("task", "decision", "reason"))
     for name, run, reason in decisions:
         decision = "[green]run[/]" if run else "[cyan]skip[/]"
         table.add_row(Text(name), decision, Text(reason))  # Text: names are not markup

@@ -16,15 +16,10 @@ from typing import Any, Literal
 
 import polars as pl
 
-from glacier.errors import (
-    DefinitionError,
-    InputError,
-    SchemaError,
-    TaskFailedError,
-    TaskSchemaError,
-)
+from glacier.errors import DefinitionError, InputError, MissingSourcesError
 from glacier.executor.engine import Engine, Frame, Progress
 from glacier.executor.explain import print_plan
+from glacier.executor.failures import raise_if_failed
 from glacier.executor.fingerprints import Fingerprint, source_fingerprint, task_fingerprints
 from glacier.executor.interrupts import stop_on_signals
 from glacier.executor.local_env import task_environments
@@ -36,6 +31,7 @@ from glacier.formats import require_format_packages
 from glacier.invoke import bind_params
 from glacier.io import exists, is_remote, scan_dataset
 from glacier.ir import DatasetIR, PipelineIR
+from glacier.project import apply_config
 from glacier.schema import check_sources
 from glacier.validated import Validated, Validates
 
@@ -56,7 +52,7 @@ class LocalExecutor:
         self,
         *,
         storage: Literal["local", "remote"] = "local",
-        root: str | os.PathLike[str] = ".glacier",
+        root: str | os.PathLike[str] | None = None,
         storage_options: Mapping[str, Mapping[str, str]] | None = None,
         remote_base: str | None = None,
         max_workers: int | None = None,
@@ -67,7 +63,7 @@ class LocalExecutor:
             msg = f"LocalExecutor: storage must be 'local' or 'remote', found {storage!r}"
             raise DefinitionError(msg)
         self.storage = storage
-        self.root = os.fspath(root)
+        self.root = os.fspath(root) if root is not None else None
         self.storage_options = storage_options
         self.remote_base = remote_base
         self.max_workers = max_workers
@@ -84,14 +80,22 @@ class LocalExecutor:
         force: bool = False,
         root: str | os.PathLike[str] | None = None,
         explain: bool = False,
+        env: str | None = None,
     ) -> RunResult:
         """Run ``pipeline`` (its validated DAG and IR): ``inputs`` per source, ``params`` as
         ``{"task.param": value}``, ``select`` the datasets to produce, ``force`` to rerun what
         is fresh, ``root`` for this run's local data; ``explain=True`` prints whether each task
-        runs or is skipped, and why, before running."""
+        runs or is skipped, and why, before running.
+
+        The project's configuration file (``glacier.toml`` or ``[tool.glacier]`` found from the
+        pipeline's file, with ``[env.<env>]`` applied) supplies the root, inputs and params
+        these arguments leave out; without either, the root is ``.glacier``."""
         started = time.perf_counter()
-        root_dir = os.fspath(root) if root is not None else self.root
         whole = pipeline.validated()
+        config, inputs, params = apply_config(whole, env, inputs or {}, params or {})
+        root_dir = next(
+            os.fspath(r) for r in (root, self.root, config.root, ".glacier") if r is not None
+        )
         names = [str(getattr(d, "name", d)) for d in select or ()]  # names or Datasets
         chosen = whole.select(names) if select else whole
         if select and not chosen.dag.tasks:
@@ -130,7 +134,7 @@ class LocalExecutor:
         results = engine.results
         result = _result(spec, results, engine, locator, locations, frames, inputs)
         result.seconds = time.perf_counter() - started
-        _raise_if_failed(result)
+        raise_if_failed(result, whole.dag.tasks)
         return result
 
     def _run_tasks(
@@ -274,10 +278,16 @@ def _load_sources(
     sources = {d.name: d for d in spec.sources}
     frames: dict[str, Frame] = {}
     fps: dict[str, Fingerprint] = {}
+    missing: dict[str, str] = {}
     for name, ds in sources.items():
         if not ds.consumers:
             continue
-        frames[name], fps[name] = _source(ds, inputs.get(name), locations[name], locator)
+        try:
+            frames[name], fps[name] = _source(ds, inputs.get(name), locations[name], locator)
+        except _NoData as gap:  # every missing source in one error, not one per run
+            missing[name] = str(gap)
+    if missing:
+        raise _missing_error(spec, missing)
     check_sources(
         (name, sources[name].schema_, frame, _where(inputs.get(name), locations[name]))
         for name, frame in frames.items()
@@ -292,6 +302,26 @@ def _where(value: InputValue | None, uri: str | None) -> str:
     return f"at {os.fspath(value) if value is not None else uri}"
 
 
+class _NoData(Exception):
+    """A source has no data; the message says what was looked at."""
+
+
+def _missing_error(spec: PipelineIR, missing: Mapping[str, str]) -> MissingSourcesError:
+    extensions = {d.name: d.extension for d in spec.sources}
+    if len(missing) == 1:
+        ((name, why),) = missing.items()
+        listed = f"source dataset {name!r} has no data: {why}"
+    else:
+        each = ", ".join(f"{name!r} ({why})" for name, why in missing.items())
+        listed = f"{len(missing)} source datasets have no data: {each}"
+    example = ", ".join(f"{n!r}: 'path/to/{n}.{extensions[n]}'" for n in missing)
+    msg = (
+        f"pipeline {spec.name!r}: {listed}; pass inputs={{{example}}} (a path, DataFrame or "
+        "LazyFrame each), or set them under [inputs] in the project's glacier.toml"
+    )
+    return MissingSourcesError(msg, dict(missing))
+
+
 def _source(
     ds: DatasetIR, value: InputValue | None, uri: str | None, locator: Locator
 ) -> tuple[Frame, Fingerprint]:
@@ -300,21 +330,11 @@ def _source(
     if value is not None:
         uri = os.fspath(value)
     if uri is None:
-        msg = (
-            f"source dataset {ds.name!r} has no data: it has no storage, and inputs= does not "
-            f"name it; pass inputs={{{ds.name!r}: 'path/to/file.{ds.extension}'}} (a path, "
-            f"DataFrame or LazyFrame; on the command line: --input {ds.name}=PATH)"
-        )
-        raise InputError(msg)
+        raise _NoData("it has no storage and no input names it")
     opts = locator.options(uri, ds)
     glob = any(c in uri for c in "*?[")
     if not glob and not exists(uri, opts, ds.format):
-        how = "the path given in inputs=" if value is not None else "its storage location"
-        msg = (
-            f"source dataset {ds.name!r}: no data at {uri} ({how}); write it there first or pass "
-            f"inputs={{{ds.name!r}: <path, DataFrame or LazyFrame>}}"
-        )
-        raise InputError(msg)
+        raise _NoData(f"no data at {uri}")
     if glob or is_remote(uri):
         what = "a pattern" if glob else "a URL"
         return scan_dataset(ds, uri, opts), Unknown(f"{uri} is {what}, which has no fingerprint")
@@ -374,22 +394,6 @@ def _result(
         in_memory=frozenset(in_memory),
         ephemeral=frozenset(n for n, u in locations.items() if u is None),
     )
-
-
-def _raise_if_failed(result: RunResult) -> None:
-    if not result.failed:
-        return
-    name = result.failed[0]
-    failed = result.tasks[name]
-    attempts = f" after {failed.attempts} attempts" if failed.attempts > 1 else ""
-    msg = (
-        f"task {name!r} failed{attempts}: {failed.error}. Datasets that finished were kept; "
-        "fix the task and run again to resume from there"
-    )
-    if len(result.failed) > 1:
-        msg += f" (also failed: {', '.join(result.failed[1:])})"
-    error = TaskSchemaError if isinstance(failed.exception, SchemaError) else TaskFailedError
-    raise error(msg, task=name, result=result) from failed.exception
 
 
 def _progress(enabled: bool | None, names: list[str]) -> Any:

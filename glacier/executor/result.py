@@ -19,7 +19,8 @@ class TaskResult:
     """One task's outcome.
 
     ``seconds`` covers calling the task function plus the Polars query that computed its
-    outputs; tasks fused into one query (``query`` is the same number) share that query's time.
+    outputs (``query_seconds``); tasks fused into one query (``query`` is the same number)
+    share that query's time, so only ``seconds - query_seconds`` is the task's own.
     ``bytes`` is None when any output's size is unknown (Polars' native cloud writes report
     none), never a made-up 0. ``reason`` says why the task ran or was skipped.
     """
@@ -31,6 +32,8 @@ class TaskResult:
     bytes: int | None = 0
     attempts: int = 0
     query: int | None = None
+    #: the elapsed time of the query that computed its outputs (shared by the tasks fused in it)
+    query_seconds: float = 0.0
     outputs: dict[str, WriteResult] = field(default_factory=dict)
     error: str | None = None
     reason: str = ""

@@ -54,10 +54,15 @@ def _find(where: tuple[str, ...], code: str) -> Task:
 
     obj: Any
     if where[0] == "ref":
+        import warnings
+
+        from glacier.errors import GlacierWarning
         from glacier.loader import load_pipeline
 
         _, ref, name = where
-        obj = load_pipeline(ref).dag.tasks.get(name)
+        with warnings.catch_warnings():  # the run that started this worker already warned
+            warnings.simplefilter("ignore", GlacierWarning)
+            obj = load_pipeline(ref).dag.tasks.get(name)
     else:
         _, module, qualname, name = where
         obj = importlib.import_module(module)

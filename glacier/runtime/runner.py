@@ -30,6 +30,7 @@ from glacier.redact import redacting, register
 from glacier.runtime.locations import check_run_id, resolve_locations
 from glacier.schema import check_sources
 from glacier.task import Task
+from glacier.tasklog import configure_for_runtime
 from glacier.writes import PendingWrite, commit_all, prepare_write, run_writes
 
 logger = logging.getLogger("glacier.runtime")
@@ -244,6 +245,7 @@ def run_task(
     resolved = resolve_locations(locations, run_id)
     spec = _task_spec(manifest, task_name)
     register_secrets(spec)
+    configure_for_runtime()  # the task's get_logger() lines reach the platform's log service
     with redacting():  # an error naming a secret's value leaves with *** in its place
         task = load_task(manifest, task_name, pipeline=pipeline, bundle_root=bundle_root)
         inputs = read_inputs(manifest, spec, resolved, storage_options)

@@ -10,7 +10,7 @@ import glacier.errors
 PUBLIC = [
     "CompilationError", "CycleError", "Dataset", "DefinitionError", "DuplicateProducerError",
     "GlacierError", "LocalExecutor", "Pipeline", "PipelineIR", "RunResult", "SchemaError",
-    "Secret", "Task", "__version__", "compute", "errors", "storage", "task",
+    "Secret", "Task", "__version__", "compute", "errors", "get_logger", "storage", "task",
 ]  # fmt: skip
 
 
@@ -46,11 +46,12 @@ def test_exported_objects_belong_to_glacier() -> None:
 def test_errors_module_surface() -> None:
     assert glacier.errors.__all__ == [
         "CompilationError", "CycleError", "DefinitionError", "DuplicateProducerError", "GlacierError",
-        "InputError", "MissingSecretError", "PipelineReferenceError", "ProviderNotInstalledError", "ResourceError", "SchemaError", "TaskFailedError",
+        "GlacierWarning", "InputError", "MissingSecretError", "MissingSourcesError", "PipelineReferenceError", "ProviderNotInstalledError", "ResourceError", "SchemaError", "TaskFailedError",
         "TaskSchemaError", "WriteConflictError",
     ]  # fmt: skip
+    bases = (glacier.errors.GlacierError, glacier.errors.GlacierWarning)
     for name in glacier.errors.__all__:
-        assert issubclass(getattr(glacier.errors, name), glacier.errors.GlacierError)
+        assert issubclass(getattr(glacier.errors, name), bases)
 
 
 def test_unknown_attribute() -> None:

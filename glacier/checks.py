@@ -30,7 +30,7 @@ import math
 import re
 from collections.abc import Collection
 from dataclasses import MISSING, dataclass, fields
-from typing import Any, NamedTuple, NoReturn, Protocol
+from typing import Any, NoReturn, Protocol
 
 from glacier.errors import ResourceError
 
@@ -186,41 +186,18 @@ def short_repr(obj: object) -> str:
     return f"{type(obj).__name__}({', '.join(shown)})"
 
 
-class _Parameters(NamedTuple):
-    signature: inspect.Signature
-    positional: tuple[str, ...]
-    names: frozenset[str]
-    required: frozenset[str]
-
-
 @functools.cache
-def _parameters(cls: type) -> _Parameters:
-    """What ``cls(...)`` takes, read once per class from its ``__init__``."""
-    signature = inspect.signature(cls.__init__)  # type: ignore[misc]
-    params = list(signature.parameters.values())[1:]
-    return _Parameters(
-        signature,
-        tuple(p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD),
-        frozenset(p.name for p in params),
-        frozenset(p.name for p in params if p.default is p.empty),
-    )
+def _signature(cls: type) -> inspect.Signature:
+    return inspect.signature(cls.__init__)  # type: ignore[misc]
 
 
 def _check_call(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """A ResourceError, in Python's words, when ``cls(*args, **kwargs)`` does not fit."""
-    p = _parameters(cls)
-    taken = p.positional[: len(args)]
-    if (
-        len(args) <= len(p.positional)
-        and p.names.issuperset(kwargs)
-        and p.required.issubset((*taken, *kwargs))
-        and kwargs.keys().isdisjoint(taken)
-    ):
-        return
+    signature = _signature(cls)
     try:
-        p.signature.bind(None, *args, **kwargs)
+        signature.bind(None, *args, **kwargs)
     except TypeError as exc:
-        takes = ", ".join(list(p.signature.parameters)[1:])
+        takes = ", ".join(list(signature.parameters)[1:])
         fail(cls, None, f"{exc}; {cls.__name__} takes: {takes}")
 
 

@@ -50,8 +50,6 @@ def identifier(name: str) -> str:
     return name
 
 
-#: Dotted paths already checked: a program names the same few thousand paths many times.
-_CHECKED_PATHS: set[str] = set()
 _LOAD = ast.Load()
 
 
@@ -66,11 +64,7 @@ _AT: _Position = {"lineno": 1, "col_offset": 0}
 
 def dotted(path: str) -> ast.expr:
     """``a.b.c`` as an expression, each part checked as an identifier."""
-    parts = path.split(".")
-    if path not in _CHECKED_PATHS:
-        for part in parts:
-            identifier(part)
-        _CHECKED_PATHS.add(path)
+    parts = [identifier(part) for part in path.split(".")]
     node: ast.expr = ast.Name(id=parts[0], ctx=_LOAD, **_AT)
     for part in parts[1:]:
         node = ast.Attribute(value=node, attr=part, ctx=_LOAD, **_AT)
@@ -234,22 +228,9 @@ class Section:
     statements: Sequence[ast.stmt]
 
 
-def same_tree(a: object, b: object) -> bool:
-    """Structural equality of two syntax trees, positions ignored (what ``ast.dump`` compares)."""
-    stack = [(a, b)]
-    while stack:
-        x, y = stack.pop()
-        if isinstance(x, ast.AST):
-            if type(x) is not type(y):
-                return False
-            stack.extend((getattr(x, f, None), getattr(y, f, None)) for f in x._fields)
-        elif isinstance(x, list):
-            if not isinstance(y, list) or len(x) != len(y):
-                return False
-            stack.extend(zip(x, y, strict=True))
-        elif x != y or type(x) is not type(y):
-            return False
-    return True
+def same_tree(a: ast.AST, b: ast.AST) -> bool:
+    """Structural equality of two syntax trees, positions ignored."""
+    return ast.dump(a) == ast.dump(b)
 
 
 def _typed(const: object) -> object:

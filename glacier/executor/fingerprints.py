@@ -165,8 +165,8 @@ def _parts(
         "depends_on": deps,
         "outputs": {o: _sha(_output_sig(spec, o, locations.get(o))) for o in t.outputs},
     }
-    env = t.compute.config.get("env")
-    if isinstance(env, dict) and env:  # what its env sets while it runs (a Secret by name: its value is never stored)
+    env = t.compute.config.get("env")  # what it sets while it runs (a Secret: by name only)
+    if isinstance(env, dict) and env:
         parts["env"] = {k: _sha(v) for k, v in env.items()}
     return parts, problems
 

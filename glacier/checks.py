@@ -2,20 +2,7 @@
 
 Every resource (``ObjectStorage``, ``compute.serverless(...)``, a provider's bucket,
 ``Secret``...) is a frozen dataclass deriving from :class:`Checked`, whose ``__post_init__``
-calls a few of these checks, one line per field::
-
-    @dataclass(frozen=True, kw_only=True)
-    class Batch(ComputeResource):
-        kind: ClassVar[str] = "container"
-        provider: ClassVar[str | None] = "mycloud"
-
-        vcpus: int = 1
-        image: str | None = None
-
-        def __post_init__(self) -> None:
-            check_range(self, "vcpus", int, ge=1, le=16)
-            check_type(self, "image", str, optional=True)
-
+calls a few of these checks, one line per field (an example is in :mod:`glacier.resources`).
 A failed check raises :class:`~glacier.errors.ResourceError` with one line naming the class,
 the field, what was expected and what was found. Types are checked exactly as declared: a str
 is not an int (no "1024" -> 1024), a bool is not a number, an int is a float. ``normalize``

@@ -114,16 +114,14 @@ class Dataset:
     def copy_with(self, **changes: Any) -> Dataset:
         """A new Dataset with some fields changed (Datasets are immutable)."""
         fields = {
+            "name": self.name,
             "storage": self.storage,
             "schema": self.user_schema,
             "format": self.format,
             "description": self.description,
             "metadata": self.metadata,
         }
-        fields.update(changes)
-        return Dataset(
-            changes.pop("name", self.name), **{k: v for k, v in fields.items() if k != "name"}
-        )
+        return Dataset(**(fields | changes))
 
     @property
     def ephemeral(self) -> bool:

@@ -1,17 +1,12 @@
 """Finding the user's code, and what it needs, so it can travel inside the function bundle.
 
-The cloud runtime imports each task the way a local run does: by module name and qualname,
-from the modules copied next to the manifest. This module works out which those are: the
-pipeline's module and every task's module, then, transitively, every module of the user's
-project they import (read from their source, see :mod:`glacier.compilation.imports`), with
-each package's ``__init__``. A module is the project's when it is neither the standard
-library nor an installed distribution (:func:`glacier.codeinfo.whose_code` says which, as it
-does for fingerprints). Each installed distribution imported is pinned to the version
-installed here; ``Pipeline(requirements=...)`` is added. An import nothing satisfies is a
-``CompilationError`` naming the module, the file that imports it and the fix.
-
-It also gives each module its name inside the bundle (a script run as ``__main__`` is renamed
-after its file) and the ``module:attr`` reference the bundle's manifest records.
+The cloud runtime imports each task by module name and qualname, from the modules copied next
+to the manifest: the pipeline's module and every task's module, then, transitively, every
+module of the user's project they import (read from their source), with each package's
+``__init__``. Each installed distribution imported is pinned to the version installed here;
+``Pipeline(requirements=...)`` is added. An import nothing satisfies is a ``CompilationError``
+naming the module, the file that imports it and the fix. A script run as ``__main__`` is
+renamed after its file inside the bundle.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 
-from glacier.codeinfo import Whose, whose_code, whose_file
+from glacier.codeinfo import whose_file
 from glacier.compilation.bundle import RUNTIME_REQUIREMENTS, vendored_packages
 from glacier.compilation.distributions import (
     display_name,
@@ -183,7 +183,7 @@ class _Walk:
             if not (site.submodule or site.optional or self.declares(site.module)):
                 self.refuse(site, importer)
             return
-        whose = self.whose(found)
+        whose = whose_file(found.name, found.file)  # Glacier's own packages: by where they are
         if whose == "python":
             return
         if whose == "library":
@@ -193,10 +193,6 @@ class _Walk:
             self.add_project(found)
         if not site.optional:
             self.imports.append((site.module, self.bundle_path(importer), site.line))
-
-    def whose(self, found: Found) -> Whose:
-        whose = whose_code(found.name, found.file)
-        return whose_file(found.name, found.file) if whose == "glacier" else whose
 
     def declares(self, module: str) -> bool:
         """Whether a declared requirement is named like ``module`` or a parent of it

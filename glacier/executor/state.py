@@ -55,7 +55,7 @@ class StateStore:
 
     def open(self) -> StateStore:
         """Take the run lock (WriteConflictError if another run holds it), then read."""
-        if self.path.is_dir() or (self.path.exists() and not self.path.is_file()):
+        if self.path.exists() and not self.path.is_file():
             raise self._unwritable(
                 "it is a folder or other non-file", f"Remove {self.path} (Glacier rewrites it)"
             )

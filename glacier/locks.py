@@ -330,7 +330,7 @@ class _Heartbeat:
             self.locks.pop(token, None)
 
     def holds(self, token: str | None) -> bool:
-        """Whether a lock of this process with ``token`` is live (not left by an interrupted run)."""
+        """Whether a lock of this process with ``token`` is live (not an interrupted run's)."""
         with self.mutex:
             return self.pid == os.getpid() and token in self.locks
 

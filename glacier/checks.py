@@ -2,20 +2,7 @@
 
 Every resource (``ObjectStorage``, ``compute.serverless(...)``, a provider's bucket,
 ``Secret``...) is a frozen dataclass deriving from :class:`Checked`, whose ``__post_init__``
-calls a few of these checks, one line per field::
-
-    @dataclass(frozen=True, kw_only=True)
-    class Batch(ComputeResource):
-        kind: ClassVar[str] = "container"
-        provider: ClassVar[str | None] = "mycloud"
-
-        vcpus: int = 1
-        image: str | None = None
-
-        def __post_init__(self) -> None:
-            check_range(self, "vcpus", int, ge=1, le=16)
-            check_type(self, "image", str, optional=True)
-
+calls a few of these checks, one line per field (an example is in :mod:`glacier.resources`).
 A failed check raises :class:`~glacier.errors.ResourceError` with one line naming the class,
 the field, what was expected and what was found. Types are checked exactly as declared: a str
 is not an int (no "1024" -> 1024), a bool is not a number, an int is a float. ``normalize``
@@ -30,7 +17,7 @@ import math
 import re
 from collections.abc import Collection
 from dataclasses import MISSING, dataclass, fields
-from typing import Any, NamedTuple, NoReturn, Protocol
+from typing import Any, NoReturn, Protocol
 
 from glacier.errors import ResourceError
 
@@ -186,41 +173,18 @@ def short_repr(obj: object) -> str:
     return f"{type(obj).__name__}({', '.join(shown)})"
 
 
-class _Parameters(NamedTuple):
-    signature: inspect.Signature
-    positional: tuple[str, ...]
-    names: frozenset[str]
-    required: frozenset[str]
-
-
 @functools.cache
-def _parameters(cls: type) -> _Parameters:
-    """What ``cls(...)`` takes, read once per class from its ``__init__``."""
-    signature = inspect.signature(cls.__init__)  # type: ignore[misc]
-    params = list(signature.parameters.values())[1:]
-    return _Parameters(
-        signature,
-        tuple(p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD),
-        frozenset(p.name for p in params),
-        frozenset(p.name for p in params if p.default is p.empty),
-    )
+def _signature(cls: type) -> inspect.Signature:
+    return inspect.signature(cls.__init__)  # type: ignore[misc]
 
 
 def _check_call(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """A ResourceError, in Python's words, when ``cls(*args, **kwargs)`` does not fit."""
-    p = _parameters(cls)
-    taken = p.positional[: len(args)]
-    if (
-        len(args) <= len(p.positional)
-        and p.names.issuperset(kwargs)
-        and p.required.issubset((*taken, *kwargs))
-        and kwargs.keys().isdisjoint(taken)
-    ):
-        return
+    signature = _signature(cls)
     try:
-        p.signature.bind(None, *args, **kwargs)
+        signature.bind(None, *args, **kwargs)
     except TypeError as exc:
-        takes = ", ".join(list(p.signature.parameters)[1:])
+        takes = ", ".join(list(signature.parameters)[1:])
         fail(cls, None, f"{exc}; {cls.__name__} takes: {takes}")
 
 

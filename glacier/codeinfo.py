@@ -144,10 +144,7 @@ def _library_roots() -> tuple[str, ...]:
     return tuple(sorted({os.path.join(os.path.realpath(r), "") for r in roots if r}))
 
 
-Whose = Literal["glacier", "python", "library", "project"]
-
-
-def whose_file(name: str, file: str | None) -> Whose:
+def whose_file(name: str, file: str | None) -> Literal["python", "library", "project"]:
     """Whose code module ``name`` (from ``file``) is, by where it lies: the standard library
     (``"python"``), an installed distribution (``"library"``), or the user's own project."""
     top = name.partition(".")[0]
@@ -159,25 +156,17 @@ def whose_file(name: str, file: str | None) -> Whose:
     return "python" if stdlib else "library"
 
 
-def whose_code(name: str, file: str | None) -> Whose:
-    """:func:`whose_file`, except that Glacier's own packages are ``"glacier"`` wherever they
-    are (the fingerprint counts them by Glacier's version; the function bundle carries them)."""
-    top = name.partition(".")[0]
-    if top == "glacier" or top.startswith("glacier_"):
-        return "glacier"
-    return whose_file(name, file)
-
-
 @functools.cache
 def origin(name: str, file: str | None) -> tuple[str, str] | None:
     """(distribution, version) of library module ``name`` (from ``file``); None for a module
-    of the user's own project, whose code is fingerprinted itself."""
-    whose = whose_code(name, file)
-    if whose == "glacier":
+    of the user's own project, whose code is fingerprinted itself. Glacier's own packages are
+    Glacier's wherever they are (the fingerprint counts them by Glacier's version)."""
+    top = name.partition(".")[0]
+    if top == "glacier" or top.startswith("glacier_"):
         return "glacier", glacier_version()
+    whose = whose_file(name, file)
     if whose == "python":
         return "python", python_version()
-    top = name.partition(".")[0]
     return (top, _version(top)) if whose == "library" else None
 
 

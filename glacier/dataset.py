@@ -10,18 +10,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from glacier.checks import short_repr
 from glacier.errors import DefinitionError
-from glacier.ir import FORMAT_EXTENSIONS, DatasetIR, SchemaIR
+from glacier.ir import FORMAT_EXTENSIONS, DatasetIR, Format, SchemaIR
 from glacier.schema import normalize_schema
 from glacier.storage import StorageResource
 
 NAME_RULE = "1-63 characters, a lowercase letter first, then lowercase letters, digits or '_'"
 _NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,62}")
-
-Format = Literal["parquet", "csv", "ndjson", "ipc", "delta"]
 
 
 def check_name(name: object, what: str, how: str = "") -> str:
@@ -114,16 +112,14 @@ class Dataset:
     def copy_with(self, **changes: Any) -> Dataset:
         """A new Dataset with some fields changed (Datasets are immutable)."""
         fields = {
+            "name": self.name,
             "storage": self.storage,
             "schema": self.user_schema,
             "format": self.format,
             "description": self.description,
             "metadata": self.metadata,
         }
-        fields.update(changes)
-        return Dataset(
-            changes.pop("name", self.name), **{k: v for k, v in fields.items() if k != "name"}
-        )
+        return Dataset(**(fields | changes))
 
     @property
     def ephemeral(self) -> bool:

@@ -21,12 +21,7 @@ Hierarchy::
     └── PipelineReferenceError  a REF on the command line does not name a pipeline
 
 Messages name the object, say what was expected and what was found, and give the fix.
-
-Retrying: each class says whether the same call can succeed when tried again
-(``retryable``). Glacier's errors are deterministic (not retried) except
-``WriteConflictError``: another writer may finish. :func:`is_retryable` classifies any
-exception a task attempt raised, Polars' and Python's included; a task's ``retries`` are
-spent only on retryable failures.
+A task's ``retries`` are spent only on failures :func:`is_retryable` accepts.
 """
 
 from __future__ import annotations
@@ -64,11 +59,10 @@ class DuplicateProducerError(DefinitionError):
 
 
 class ResourceError(DefinitionError, ValueError):
-    """A resource (storage, compute, ``Secret``) was created with bad arguments.
+    """A resource was created with bad arguments (a ``ValueError`` too, as Python code expects).
 
-    Also a ``ValueError``, as Python code expects of a bad argument. ``resource`` is the class
-    name and ``field`` the argument at fault (None when the call itself is wrong: an unknown
-    or missing argument).
+    ``resource`` is the class name and ``field`` the argument at fault (None when the call
+    itself is wrong: an unknown or missing argument).
     """
 
     def __init__(self, message: str, resource: str = "", field: str | None = None) -> None:
@@ -95,8 +89,7 @@ class MissingSourcesError(InputError):
 
 
 class MissingSecretError(GlacierError):
-    """A local run needs a task's ``Secret`` and finds no value for it: not in the environment
-    variable named by its env key, not in the project's ``.env`` file."""
+    """A local run finds no value for a task's ``Secret`` (environment, then ``.env``)."""
 
 
 class WriteConflictError(GlacierError):
@@ -115,11 +108,7 @@ class TaskFailedError(GlacierError):
 
 
 class TaskSchemaError(TaskFailedError, SchemaError):
-    """A run failed because a task's output broke its dataset's schema.
-
-    Both a :class:`TaskFailedError` (``task``, ``result``, the resume advice) and a
-    :class:`SchemaError`, so ``except SchemaError`` around ``pipeline.run()`` catches it.
-    """
+    """A task's output broke its dataset's schema; ``except SchemaError`` catches it too."""
 
 
 class CompilationError(GlacierError):
@@ -173,12 +162,10 @@ _TRANSIENT_WORDS = (
 def is_retryable(exc: BaseException) -> bool:
     """Whether a task attempt that raised ``exc`` can succeed when tried again.
 
-    An exception class (or instance) with a bool ``retryable`` attribute says so itself:
-    Glacier's errors do, and so can a user's own exception classes. Polars errors that fail
-    the same way on every run (a missing column, a type, plan or parse error) are not
-    retryable, except a ``ComputeError`` reporting a failed read (network, object store).
-    Anything else is: I/O, network and timeout errors (``OSError``), and exceptions Glacier
-    cannot classify, since the task asked for retries.
+    An exception with a bool ``retryable`` attribute says so itself (Glacier's errors, and a
+    user's own classes may). Polars errors that fail the same way on every run are not, except
+    a ``ComputeError`` reporting a failed read. Anything else is (``OSError``, and what Glacier
+    cannot classify), since the task asked for retries.
     """
     flag = getattr(exc, "retryable", None)
     if isinstance(flag, bool):

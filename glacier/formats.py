@@ -88,25 +88,15 @@ def _scan_ndjson(
 
 
 def sink(fmt: str, lf: pl.LazyFrame, target: str, opts: dict[str, str] | None) -> pl.LazyFrame:
-    sinks = {
-        "parquet": lf.sink_parquet,
-        "csv": lf.sink_csv,
-        "ndjson": lf.sink_ndjson,
-        "ipc": lf.sink_ipc,
-    }
-    result = sinks[fmt](target, storage_options=opts, lazy=True)  # type: ignore[operator]
+    """A lazy sink of ``lf`` to ``target`` (any format but delta, which has its own log)."""
+    result = getattr(lf, f"sink_{fmt}")(target, storage_options=opts, lazy=True)
     assert isinstance(result, pl.LazyFrame)
     return result
 
 
 def write_frame(fmt: str, df: pl.DataFrame, target: io.BytesIO) -> None:
-    writers = {
-        "parquet": df.write_parquet,
-        "csv": df.write_csv,
-        "ndjson": df.write_ndjson,
-        "ipc": df.write_ipc,
-    }
-    writers[fmt](target)  # type: ignore[operator]
+    """Write ``df`` to ``target`` in ``fmt`` (every format but delta)."""
+    getattr(df, f"write_{fmt}")(target)
 
 
 __all__ = [

@@ -136,10 +136,7 @@ def _edges(by_name: dict[str, Task], producer: dict[str, str]) -> dict[str, set[
 
 def find_cycle(upstream: dict[str, set[str]]) -> list[str] | None:
     """A cycle as a path of task names (first name repeated at the end), or None."""
-    downstream: dict[str, list[str]] = {n: [] for n in upstream}
-    for node, ups in upstream.items():
-        for u in ups:
-            downstream[u].append(node)
+    downstream = _downstream(upstream)
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
     for root in sorted(upstream):
         if root in state:
@@ -161,13 +158,18 @@ def find_cycle(upstream: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-def topological_order(upstream: dict[str, set[str]]) -> list[str]:
-    """Kahn's algorithm with a name-ordered heap: deterministic, ties by name."""
-    remaining = {n: len(ups) for n, ups in upstream.items()}
+def _downstream(upstream: dict[str, set[str]]) -> dict[str, list[str]]:
     downstream: dict[str, list[str]] = {n: [] for n in upstream}
     for node, ups in upstream.items():
         for u in ups:
             downstream[u].append(node)
+    return downstream
+
+
+def topological_order(upstream: dict[str, set[str]]) -> list[str]:
+    """Kahn's algorithm with a name-ordered heap: deterministic, ties by name."""
+    remaining = {n: len(ups) for n, ups in upstream.items()}
+    downstream = _downstream(upstream)
     ready = [n for n, k in remaining.items() if k == 0]
     heapq.heapify(ready)
     order = []
@@ -210,21 +212,16 @@ def build_dag(tasks: Sequence[Task], pipeline: str = "pipeline") -> DAG:
             "or through other tasks, on its own output: break the cycle by writing a new dataset"
         )
         raise CycleError(msg, tuple(cycle))
-    consumers: dict[str, list[str]] = {name: [] for name in datasets}
-    downstream: dict[str, list[str]] = {name: [] for name in by_name}
-    for name in order:
-        for ds in by_name[name].input_datasets:
-            consumers[ds.name].append(name)
-        for u in upstream[name]:
-            downstream[u].append(name)
+    consumers: dict[str, set[str]] = {name: set() for name in datasets}
+    for t in by_name.values():
+        for ds in t.input_datasets:
+            consumers[ds.name].add(t.name)
     return DAG(
         tasks={name: by_name[name] for name in order},
         datasets=datasets,
         producer=producer,
-        consumers={
-            k: tuple(sorted(set(v))) if len(v) > 1 else tuple(v) for k, v in consumers.items()
-        },
+        consumers={k: tuple(sorted(v)) for k, v in consumers.items()},
         upstream={k: tuple(sorted(v)) for k, v in upstream.items()},
-        downstream={k: tuple(sorted(v)) for k, v in downstream.items()},
+        downstream={k: tuple(sorted(v)) for k, v in _downstream(upstream).items()},
         stages=compute_stages(order, upstream),
     )

@@ -23,10 +23,8 @@ Frame = pl.LazyFrame | pl.DataFrame
 
 
 def bind_params(task: Task, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The task's parameter values: defaults, overridden by ``params`` (keyed by param name).
-
-    Each given value must fit its parameter's annotation (see glacier.params).
-    """
+    """The task's parameter values: defaults, overridden by ``params`` (keyed by param name),
+    each of which must fit its parameter's annotation (see glacier.params)."""
     values = {p.name: p.default for p in task.params}
     unknown = sorted(set(params or {}) - set(values))
     if unknown:
@@ -107,11 +105,8 @@ def call_task(
 ) -> dict[str, Frame]:
     """Run ``task.fn`` on ``inputs`` (keyed by dataset name); ``{dataset: frame}`` it produced.
 
-    Inputs annotated ``Annotated[pl.DataFrame, ds]`` arrive as DataFrames (a LazyFrame given
-    here is collected; the executor passes already-collected frames to share them, and each
-    task gets its own clone). ``env`` (the task's environment in a local run, secrets
-    resolved) is set in ``os.environ`` while the function runs, and only then (see
-    glacier.environ); in the cloud the function's own environment holds it.
+    ``env`` (a local run's task environment, secrets resolved) is set in ``os.environ`` while
+    the function runs, and only then (see glacier.environ).
     """
     kwargs: dict[str, Any] = _bind_inputs(task, inputs)
     for name, value in bind_params(task, params).items():  # a DataFrame param: its own too

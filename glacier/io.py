@@ -26,9 +26,8 @@ def is_remote(uri: str) -> bool:
 
 
 def filesystem(uri: str, options: Mapping[str, str] | None) -> Any | None:
-    """The fsspec filesystem ``uri``'s provider needs for ``options``, or None when Polars'
-    own cloud IO reads and writes it (the provider decides: an emulator or private endpoint
-    its native client cannot reach takes a Python filesystem instead)."""
+    """The fsspec filesystem ``uri``'s provider asks for (see the module docstring), or None
+    when Polars' own cloud IO reaches it."""
     provider = provider_for_url(uri)
     return None if provider is None else provider.filesystem(options or {})
 
@@ -49,11 +48,8 @@ def scan_dataset(
 def exists(
     uri: str, storage_options: Mapping[str, str] | None = None, fmt: str = "parquet"
 ) -> bool:
-    """Whether data in format ``fmt`` is stored at ``uri``.
-
-    Local paths and fsspec routes are checked directly; other URLs are probed by reading the
-    schema with the format's own scanner (a csv or ndjson object is not valid parquet).
-    """
+    """Whether data in format ``fmt`` is stored at ``uri``: other URLs than fsspec routes are
+    probed with the format's own scanner (a csv or ndjson object is not valid parquet)."""
     if not is_remote(uri):
         return os.path.exists(uri)
     opts = dict(storage_options) if storage_options else None

@@ -134,7 +134,7 @@ class TaskIR:
     name: str
     module: str
     qualname: str
-    code_hash: str  # sha256 of the function's source, for incremental runs
+    code_hash: str  # sha256 of the function's source: the runtime warns when its code differs
     inputs: tuple[InputIR, ...] = ()
     outputs: tuple[str, ...] = ()
     output_frames: tuple[Literal["lazy", "eager", "any"], ...] = ()

@@ -21,14 +21,10 @@ Whether a lock still holds, as seen by the process that wants it:
 A lock naming this very process that no live :class:`Lock` of this process holds was left by
 a run interrupted while releasing it (a notebook keeps the process): it is stale too.
 
-A stale lock is broken with a warning naming it and its holder. Breakers take turns through
-``<lock>.breaking``; the one whose turn it is breaks the lock only if it still holds the record
-judged stale (renamed aside to a unique name, then checked; a live lock renamed by mistake is
-put back), then creates its own like anyone else: of many runs breaking one stale lock, one gets
-it. Locks are created atomically: the record is written to a private file, which is hard-linked
-to the lock's name (fails if it exists; ``O_CREAT|O_EXCL`` on filesystems without hard links).
-A holder whose lock was broken finds out before it publishes anything: :meth:`Lock.held`
-checks the token in the file.
+A stale lock is broken with a warning naming it and its holder (see :func:`_break`); of many
+runs breaking one stale lock, one gets it. Locks are created atomically: the record is written
+to a private file, which is hard-linked to the lock's name. A holder whose lock was broken
+finds out before it publishes anything: :meth:`Lock.held` checks the token in the file.
 """
 
 from __future__ import annotations
@@ -76,8 +72,7 @@ class Holder:
 
 
 def identity() -> Holder:
-    """This process as a lock holder (without a token): pid, start time, boot, pid namespace
-    and host. Values a platform cannot tell (no ``/proc``) are None."""
+    """This process as a lock holder, without a token (None for what the platform cannot tell)."""
     pid = os.getpid()
     return Holder(
         pid=pid,
@@ -89,8 +84,7 @@ def identity() -> Holder:
 
 
 def process_start(pid: int) -> str | None:
-    """The start time of process ``pid`` in clock ticks since boot (``/proc/<pid>/stat`` field
-    22), or None when it is not running or the platform has no ``/proc``."""
+    """The start time of process ``pid`` (``/proc/<pid>/stat`` field 22), or None."""
     stat = _read(f"/proc/{pid}/stat")
     if stat is None:
         return None
@@ -118,8 +112,7 @@ class Lock:
         self.holder = holder
 
     def held(self) -> bool:
-        """Whether the lock file still carries this acquisition's token (it was not broken by
-        someone who judged it stale)."""
+        """Whether the lock file still carries this acquisition's token (it was not broken)."""
         try:
             found = read_holder(self.path)
         except OSError:  # unreadable: ownership cannot be shown
@@ -138,10 +131,7 @@ class Lock:
 
 def acquire(path: str) -> Lock | None:
     """Take the lock at ``path``, breaking it first if its holder is gone; None while a live
-    holder has it (:func:`holder_of` says who).
-
-    OSError (other than the lock existing) is the caller's: the folder is not writable.
-    """
+    holder has it (:func:`holder_of` says who). Any other OSError is the caller's."""
     me = dataclasses.replace(identity(), token=os.urandom(8).hex(), since=time.time())
     token = me.token or ""
     for _ in range(5):
@@ -277,8 +267,8 @@ def _break(path: str, seen: str) -> bool:
     Breakers take turns through ``<lock>.breaking`` (created exclusively), and the one whose
     turn it is reads the lock again: a breaker that read the stale lock before another broke
     it and took the lock sees the new holder and leaves it. Renaming the lock aside, then
-    checking what was renamed, is a second guard (a new lock renamed by mistake is put back,
-    by hard link: never over a third lock).
+    checking what was renamed, is a second guard (a new lock renamed by mistake is put back
+    by hard link, never over a third lock).
     """
     guard = f"{path}.breaking"
     try:
@@ -340,8 +330,7 @@ class _Heartbeat:
             self.locks.pop(token, None)
 
     def holds(self, token: str | None) -> bool:
-        """Whether a lock of this process with ``token`` is live (not left by a run that was
-        interrupted before it could remove it)."""
+        """Whether a lock of this process with ``token`` is live (not an interrupted run's)."""
         with self.mutex:
             return self.pid == os.getpid() and token in self.locks
 
@@ -376,7 +365,7 @@ def _read(path: str) -> str | None:
 def _readlink(path: str) -> str | None:
     try:
         return os.readlink(path)
-    except (OSError, AttributeError):
+    except OSError:
         return None
 
 

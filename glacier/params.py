@@ -1,15 +1,11 @@
 """Task parameter values checked against their annotations, and parsed from command-line text.
 
-A value given at run time (``params=`` of ``pipeline.run()``, a cloud invocation's params)
-must already be of the annotated type: ``"3"`` for ``k: int`` is refused, not passed on to
-become the column ``"3"`` deep inside Polars. The one conversion allowed is Python's own
-numeric tower: an int where a float is declared. Text from the command line
-(``--param split.min_total=5``) is parsed per annotation first: ``5`` for a float, ``true``
-for a bool, JSON for lists and dicts, ``null`` for None, the text itself for a str.
-
-pydantic (``TypeAdapter``) does the judging, imported only when a run is given parameters.
-A parameter without an annotation is not checked (nothing was declared); on the command
-line its value is JSON when it parses as JSON and the text otherwise.
+A value given at run time must already be of the annotated type: ``"3"`` for ``k: int`` is
+refused, not passed on to become the column ``"3"`` deep inside Polars; the one conversion
+allowed is an int where a float is declared. Text from the command line
+(``--param split.min_total=5``) is parsed per annotation first. pydantic (``TypeAdapter``)
+does the judging. A parameter without an annotation is not checked; on the command line its
+value is JSON when it parses as JSON and the text otherwise.
 """
 
 from __future__ import annotations
@@ -48,11 +44,8 @@ def check_params(task: Task, values: Mapping[str, Any]) -> None:
 
 
 def parse_cli_params(tasks: Iterable[Task], texts: Mapping[str, str]) -> dict[str, Any]:
-    """``{"task.param": text}`` from ``--param`` as typed values, each parsed per annotation.
-
-    A key that names no task or parameter is passed on as JSON or text: the run refuses it
-    with the message that lists what exists.
-    """
+    """``{"task.param": text}`` from ``--param`` as typed values, each parsed per annotation
+    (a key naming no task or parameter is passed on for the run to refuse)."""
     by_name = {t.name: t for t in tasks}
     values: dict[str, Any] = {}
     for key, text in texts.items():

@@ -65,11 +65,9 @@ def contains_secret(text: str) -> bool:
 def redact_exception(exc: BaseException) -> BaseException:
     """``exc`` with secret values taken out of its message, notes and chained causes.
 
-    The exception is changed in place (its ``args`` and string attributes), so whoever
-    holds it, prints it or formats its traceback sees the redacted text, and its class is
-    kept (a retry policy or an ``except`` clause still matches). An exception whose text
-    still shows a secret after that (its ``__str__`` reads something else) is replaced by
-    a :class:`RedactedError` carrying the redacted text, the same traceback and cause.
+    Changed in place (its ``args`` and string attributes), so its class is kept and whoever
+    holds it sees the redacted text. One whose text still shows a secret after that is
+    replaced by a :class:`RedactedError` with the redacted text, traceback and cause.
     """
     if _pattern is None:
         return exc

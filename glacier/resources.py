@@ -79,7 +79,7 @@ class Resource(Checked):
         )
 
     def describe(self) -> str:
-        """A short human label such as ``object storage`` or ``serverless(1024 MB, 300s)`` for graphs and plans."""
+        """A short label for graphs and plans, such as ``serverless(1024 MB, 300s)``."""
         return self.kind
 
 

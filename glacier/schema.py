@@ -198,10 +198,8 @@ def null_problems(spec: SchemaIR, frame: pl.DataFrame) -> list[str]:
 
 
 def conform(ds: DatasetIR, frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Check the frame's columns against the declared schema; order them as declared.
-
-    Raises SchemaError before anything is written.
-    """
+    """Check the frame's columns against the declared schema (SchemaError before anything is
+    written); order them as declared."""
     if ds.schema_ is None:
         return frame
     problems = schema_mismatches(ds.schema_, frame.collect_schema())

@@ -49,11 +49,8 @@ _URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+)://")  # two letters at least: C://
 
 def local_folder(path: str) -> str:
     """``path`` when it is a folder path on this machine; a ValueError naming the right storage
-    class for a URL (``s3://``, ``gs://``, ``http://``...) and the plain path for ``file://``.
-
-    A URL given to LocalFS used to be handed to Polars as is: a default local run then wrote
-    to the real bucket, and ``file:///abs`` became the relative folder ``./file:/abs``.
-    """
+    class for a URL (a local run would write to the real bucket) and the plain path for
+    ``file://`` (which Polars would take as the relative folder ``./file:/abs``)."""
     match = _URL.match(path)
     if match is None:
         return path

@@ -5,21 +5,18 @@ complete or not at all.
 
 - Local paths: the data goes to a hidden temporary *folder* in the destination folder
   (``.<file>.<random>.tmp/<file>``), is checked there, and the file is renamed over the
-  destination (``os.replace`` is atomic on one filesystem). A ``.<file>.lock``
-  (``glacier.locks``) stops two writers of the same dataset; a write publishes only while it
-  still holds its lock.
+  destination. A ``.<file>.lock`` (``glacier.locks``) stops two writers of the same dataset;
+  a write publishes only while it still holds its lock.
 - Why a folder: when one sink of a ``pl.collect_all`` fails, Polars returns the error while
   the query's other sinks may still be running, and they can create or finish their files
   *after* the caller removed them. Aborting removes the temporary folder (until it is gone),
   and Polars does not create missing parent folders, so a late sink cannot recreate anything:
   no temporary or partial file survives a failed write, whatever the timing. Temporary folders
   left by a killed process are swept by the next writer holding the dataset's lock.
-- Object stores (any ``scheme://`` URL a provider claims): one object PUT / multipart upload
-  completes atomically, but a Polars *sink* to an object store finishes its upload even when
-  its query fails midway (the object would hold partial rows). So the frame is computed
-  first, checked, and uploaded whole at commit through Polars' cloud IO.
-  Bytes written are measured where Glacier sees them (local files, fsspec uploads, Delta add
-  actions) and reported as None (unknown) for Polars' native cloud writes.
+- Object stores: one object PUT / multipart upload completes atomically, but a Polars *sink*
+  to an object store finishes its upload even when its query fails midway (the object would
+  hold partial rows). So the frame is computed first, checked, and uploaded whole at commit.
+  Bytes written are None (unknown) for Polars' native cloud writes.
 - Delta tables commit through their transaction log (readers see the old version until then).
 
 ``prepare_write`` splits a write into "build the query" and "commit": ``run_writes`` runs the
@@ -75,12 +72,8 @@ class PendingWrite:
 
     @property
     def query(self) -> pl.LazyFrame | None:
-        """What ``pl.collect_all`` runs for this write: its sink, or (when the data is uploaded
-        at commit: object stores, Delta) its frame, or None when it is already computed.
-
-        Callers run the queries of many writes as one ``pl.collect_all`` and hand each result
-        to :meth:`computed`.
-        """
+        """What ``run_writes`` runs for this write: its sink, or (when the data is uploaded at
+        commit: object stores, Delta) its frame, or None when it is already computed."""
         if self.sink is not None:
             return self.sink
         return self.frame if isinstance(self.frame, pl.LazyFrame) else None
@@ -91,11 +84,8 @@ class PendingWrite:
             self.frame = result
 
     def check_query(self) -> pl.LazyFrame | None:
-        """The query ``commit`` checks a local temporary file with: its rows, then the null
-        counts of non-Optional columns. None when there is no temporary file to check.
-
-        ``check_all`` runs the queries of many writes as one ``pl.collect_all``.
-        """
+        """The query ``commit`` checks a local temporary file with (its rows, then the null
+        counts of non-Optional columns); None when there is no temporary file."""
         if self.temp is None or self.ds.format == "delta" or is_remote(self.uri):
             return None
         columns = non_nullable_columns(self.ds.schema_) if self.ds.schema_ is not None else []
@@ -104,12 +94,8 @@ class PendingWrite:
         return temp.select(pl.len().alias("rows"), *nulls)
 
     def verify(self, checked: tuple[Any, ...] | None = None) -> None:
-        """Check the written data (nulls of non-Optional columns) without publishing it.
-
-        ``checked``: the row of ``check_query()`` if it already ran (see ``check_all``).
-        Raises SchemaError; ``commit_all`` verifies every output of a task before it
-        publishes any, so a task never leaves some outputs written and others not.
-        """
+        """Check the written data (SchemaError) without publishing it; ``checked``: the row
+        of ``check_query()`` if it already ran (see ``check_all``)."""
         if self._verified:
             return
         try:
@@ -120,10 +106,7 @@ class PendingWrite:
         self._verified = True
 
     def commit(self, checked: tuple[Any, ...] | None = None) -> WriteResult:
-        """Check the written data and make it visible; on any error nothing stays behind.
-
-        ``checked``: the row of ``check_query()`` if it already ran (see ``check_all``).
-        """
+        """Check the written data and make it visible; on any error nothing stays behind."""
         self.verify(checked)
         try:
             result = _publish(self)
@@ -134,10 +117,8 @@ class PendingWrite:
         return result
 
     def abort(self) -> None:
-        """Remove whatever this write left (temporary data, the lock).
-
-        Safe while a Polars sink of this write is still running: see the module docstring.
-        """
+        """Remove whatever this write left (temporary data, the lock), even while a Polars
+        sink of it still runs (see the module docstring)."""
         if self.temp is not None:
             _remove_until_gone(self.temp)
             self.temp = None
@@ -163,10 +144,7 @@ def prepare_write(
     elif isinstance(frame, pl.LazyFrame):
         frame = lazy
     pending = PendingWrite(ds, uri, opts, frame)
-    if is_remote(uri):
-        # No sink to the object itself: a Polars sink to an object store finishes its upload
-        # even when the query fails midway, replacing the previous object with partial rows.
-        # The frame is computed (``query``) and uploaded whole at commit, after its checks.
+    if is_remote(uri):  # computed, checked, then uploaded whole at commit (see above)
         return pending
     parent = os.path.dirname(os.path.abspath(uri))
     os.makedirs(parent, exist_ok=True)
@@ -198,11 +176,8 @@ def _sweep_temps(uri: str) -> None:
 def run_writes(
     writes: Sequence[PendingWrite], extras: Sequence[pl.LazyFrame] = ()
 ) -> list[pl.DataFrame]:
-    """Every write's :attr:`~PendingWrite.query`, plus ``extras``, as one ``pl.collect_all``.
-
-    Each write takes its result (:meth:`~PendingWrite.computed`); returns the extras' results.
-    One query lets Polars share the work common to a task's (or a run's) outputs.
-    """
+    """Every write's :attr:`~PendingWrite.query`, plus ``extras``, as one ``pl.collect_all``
+    (Polars shares the work common to the outputs); returns the extras' results."""
     work = [w for w in writes if w.query is not None]
     queries = [q for w in work if (q := w.query) is not None]
     frames = pl.collect_all([*queries, *extras]) if queries or extras else []
@@ -228,11 +203,8 @@ def write_dataset(
 
 
 def check_all(writes: list[PendingWrite]) -> dict[int, tuple[Any, ...]]:
-    """``check_query()`` of every write as one Polars query: ``{id(write): row}``.
-
-    One query instead of one per dataset. If it fails, nothing is returned and each
-    ``commit`` checks its own file, so the error names the dataset it belongs to.
-    """
+    """``check_query()`` of every write as one Polars query: ``{id(write): row}``; nothing
+    if it fails, so each ``commit`` checks its own file and the error names its dataset."""
     queries = [(w, q) for w in writes if (q := w.check_query()) is not None]
     try:
         frames = pl.collect_all([q for _, q in queries]) if queries else []
@@ -244,11 +216,8 @@ def check_all(writes: list[PendingWrite]) -> dict[int, tuple[Any, ...]]:
 def commit_all(
     writes: list[PendingWrite], checked: Mapping[int, tuple[Any, ...]] | None = None
 ) -> list[WriteResult]:
-    """Commit the writes of one task: all are verified before any is published.
-
-    On an error every write is aborted, so a task whose second output breaks its schema does
-    not leave its first output replaced. ``checked``: ``check_all``'s rows by ``id(write)``.
-    """
+    """Commit the writes of one task: all are verified before any is published, and on an
+    error all are aborted. ``checked``: ``check_all``'s rows by ``id(write)``."""
     try:
         for w in writes:
             w.verify((checked or {}).get(id(w)))
@@ -323,8 +292,7 @@ def _write_delta(p: PendingWrite) -> WriteResult:
 
 
 def _acquire_lock(ds: DatasetIR, uri: str) -> Lock:
-    """Create ``.<file>.lock`` exclusively; a lock whose writer is gone is broken (see
-    glacier.locks for how a live writer is told from a dead one)."""
+    """Take ``.<file>.lock`` (a lock whose writer is gone is broken: see glacier.locks)."""
     path = os.path.join(os.path.dirname(os.path.abspath(uri)), f".{os.path.basename(uri)}.lock")
     lock = locks.acquire(path)
     if lock is not None:
@@ -337,8 +305,7 @@ def _acquire_lock(ds: DatasetIR, uri: str) -> Lock:
 
 
 def _check_lock(p: PendingWrite) -> None:
-    """Publish only while this write still holds its lock: a lock judged stale and broken by
-    another writer means two writers, and the other one's data must not be overwritten."""
+    """Publish only while this write holds its lock: else the other writer's data stays."""
     if p.lock is None or p.lock.held():
         return
     msg = (

@@ -55,11 +55,8 @@ class CronError(DefinitionError):
 
 @dataclass(frozen=True)
 class CronField:
-    """One field: its text (upper-cased) and the values it selects.
-
-    ``special`` holds a day field's ``L``/``W``/``#`` form (then ``values`` is empty);
-    day-of-week values are 0-6, Sunday 0 (a 7 counts as 0).
-    """
+    """One field: its text (upper-cased) and the values it selects (day-of-week 0-6, Sunday
+    0), or a day field's ``L``/``W``/``#`` form as ``special`` (then ``values`` is empty)."""
 
     name: str
     text: str
@@ -199,12 +196,8 @@ UNSCHEDULED_RUNS_PER_MONTH = 30
 
 
 def runs_per_month(schedule: str | None) -> float:
-    """Scheduled runs in a 30-day month (``UNSCHEDULED_RUNS_PER_MONTH`` without a schedule),
-    for cost estimates.
-
-    Counts the values each field selects: a restricted day-of-week fires on that share of a
-    month's days, else a restricted day-of-month on that many days.
-    """
+    """Scheduled runs in a 30-day month, for cost estimates: a restricted day-of-week fires
+    on that share of a month's days, else a restricted day-of-month on that many days."""
     if not schedule:
         return UNSCHEDULED_RUNS_PER_MONTH
     cron = Cron.parse(schedule)

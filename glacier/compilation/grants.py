@@ -63,11 +63,8 @@ def task_grants(
     locations: Mapping[str, tuple[str, str]],
     formats: Mapping[str, str],
 ) -> tuple[Grant, ...]:
-    """Every grant one task needs: its inputs' (in order), then its outputs'.
-
-    ``locations`` maps each dataset to its (container, key template); ``formats`` maps
-    each dataset to its format.
-    """
+    """Every grant one task needs: its inputs' (in order), then its outputs'. ``locations``:
+    each dataset's (container, key template)."""
     found: list[Grant] = []
     for name in inputs:
         container, key = locations[name]

@@ -57,14 +57,12 @@ SCORED_PART = 256
 
 
 def plan_dag(tasks: Sequence[T]) -> Node[T]:
-    """``tasks`` (in topological order) as nested sequences and parallel branches, each task
-    starting when its upstream tasks are done.
+    """``tasks`` (in topological order) as nested sequences and parallel branches.
 
-    A series-parallel DAG (every fan-out and fan-in nests: chains, diamonds, independent
-    branches of different lengths) is expressed exactly: no task waits for a task it does not
-    depend on. Otherwise, where no exact split exists, a level cut is taken (the one adding
-    the fewest waits at that point, a greedy choice): a task may then wait for an unrelated
-    task of an earlier level, never for more than a stage-by-stage run would make it.
+    A series-parallel DAG (chains, diamonds, independent branches of different lengths) is
+    expressed exactly: no task waits for a task it does not depend on. Otherwise a greedy level
+    cut is taken where no exact split exists: a task may then wait for an unrelated task of an
+    earlier level, never for more than a stage-by-stage run would make it.
     """
     if not tasks:
         msg = "cannot plan an empty DAG: expected at least one task"

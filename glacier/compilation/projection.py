@@ -39,11 +39,8 @@ class _Flowing(Protocol):
 
 @dataclass(frozen=True)
 class Crossing:
-    """Data moving between providers: ``dataset`` from ``producer`` to ``consumer``.
-
-    The producer is ``"(source)"`` for a pipeline source; the consumer is
-    ``"<dataset> storage"`` when a task writes to storage on another provider.
-    """
+    """Data moving between providers: ``dataset`` from ``producer`` (``"(source)"`` for a
+    source) to ``consumer`` (``"<dataset> storage"`` for a write to another provider)."""
 
     dataset: str
     producer: str
@@ -55,11 +52,8 @@ class Crossing:
 def upstream_on(
     tasks: Sequence[Planned], placement: Placement, provider: str
 ) -> dict[str, tuple[str, ...]]:
-    """Each task on ``provider`` -> the tasks it waits for there (sorted), by the rule above.
-
-    ``tasks`` are in topological order; a task whose upstream tasks are all on ``provider``
-    keeps them as they are.
-    """
+    """Each task on ``provider`` -> the tasks it waits for there, by the rule above
+    (``tasks`` in topological order)."""
     on = placement.tasks
     by_name = {t.name: t for t in tasks}
     nearest: dict[str, frozenset[str]] = {}

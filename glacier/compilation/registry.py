@@ -9,16 +9,13 @@ change to the core::
     [project.entry-points."glacier.providers"]
     mycloud = "glacier_mycloud:MyCloudProvider"
 
-A provider is imported when it is first asked for. A built-in name resolves from its table
-without reading the installed distributions' entry-point metadata; entry points add other
-names (Glacier's own declare the same three). Everything the core wants from a cloud goes
-through here: :func:`get_provider` by name, :func:`provider_for_url` by URL scheme, and
+A provider is imported when it is first asked for. Everything the core wants from a cloud
+goes through here: :func:`get_provider` by name, :func:`provider_for_url` by URL scheme, and
 :func:`egress_price`.
 """
 
 from __future__ import annotations
 
-import functools
 import importlib
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -31,14 +28,10 @@ from glacier.errors import CompilationError, GlacierError, ProviderNotInstalledE
 
 ENTRY_POINT_GROUP = "glacier.providers"
 
-#: The providers of Glacier's own distribution (also declared as entry points in its
-#: pyproject.toml): their import path and the pip extra with their deploy-time SDKs. Listed
-#: here too because some installs carry no such metadata: a function bundle vendors the
-#: packages as plain source, and an editable install may predate an entry point. This table is
-#: the one place the core names them; what each knows is behind its provider object. A
-#: built-in name resolves from here without reading the installed distributions' entry-point
-#: metadata (~5 ms, paid by the first storage hint of every process otherwise); entry points
-#: add other names.
+#: The providers of Glacier's own distribution: their import path and the pip extra with
+#: their deploy-time SDKs. Also declared as entry points, and listed here because some
+#: installs carry no such metadata (a function bundle vendors the packages as plain source).
+#: The one place the core names them.
 BUILTIN_PROVIDERS: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
     {
         "aws": ("glacier_aws:AWSProvider", "glacier[aws]"),
@@ -107,11 +100,8 @@ def _target(name: str) -> tuple[str, str]:
 
 
 def get_provider(name: str) -> Provider:
-    """The provider called ``name``, imported on first use.
-
-    Raises ProviderNotInstalledError, with the pip command that fixes it, when the package is
-    missing or does not provide what its entry point names.
-    """
+    """The provider called ``name``, imported on first use; ProviderNotInstalledError, with
+    the pip command that fixes it, when its package is missing or broken."""
     if name in _registry:
         return _registry[name]
     _registry[name] = _load(name, *_target(name))
@@ -178,18 +168,15 @@ def no_compiler_class(what: str, cloud: str, package: str, declarations: str) ->
 def check_storage_hints(name: str, hints: Mapping[str, object]) -> None:
     """Have provider ``name``'s package check storage hints given for it, such as
     ``{"storage_class": "GLACIER_IR"}``: its ``check_storage_hints`` raises a ValueError naming
-    a bad one.
+    a bad one; ProviderNotInstalledError when the package is missing.
 
-    The package is the module of the provider's import path (``glacier_gcp`` for
-    ``glacier_gcp:GCPProvider``), asked directly: a provider whose compiler is not built yet
-    still knows its storage classes, and importing the package should cost no more than its
-    declarations (every pipeline with a hint pays it). Raises ProviderNotInstalledError when it
-    is missing.
+    The package (``glacier_gcp`` for ``glacier_gcp:GCPProvider``) is asked directly: a
+    provider whose compiler is not built yet still knows its storage classes.
     """
     _hint_checker(name)(hints)
 
 
-@functools.cache
+@cache
 def _hint_checker(name: str) -> Callable[[Mapping[str, object]], None]:
     module_name = _target(name)[0].partition(":")[0]
     try:

@@ -1,17 +1,12 @@
 """Finding the user's code, and what it needs, so it can travel inside the function bundle.
 
-The cloud runtime imports each task the way a local run does: by module name and qualname,
-from the modules copied next to the manifest. This module works out which those are: the
-pipeline's module and every task's module, then, transitively, every module of the user's
-project they import (read from their source, see :mod:`glacier.compilation.imports`), with
-each package's ``__init__``. A module is the project's when it is neither the standard
-library nor an installed distribution (:func:`glacier.codeinfo.whose_code` says which, as it
-does for fingerprints). Each installed distribution imported is pinned to the version
-installed here; ``Pipeline(requirements=...)`` is added. An import nothing satisfies is a
-``CompilationError`` naming the module, the file that imports it and the fix.
-
-It also gives each module its name inside the bundle (a script run as ``__main__`` is renamed
-after its file) and the ``module:attr`` reference the bundle's manifest records.
+The cloud runtime imports each task by module name and qualname, from the modules copied next
+to the manifest: the pipeline's module and every task's module, then, transitively, every
+module of the user's project they import (read from their source), with each package's
+``__init__``. Each installed distribution imported is pinned to the version installed here;
+``Pipeline(requirements=...)`` is added. An import nothing satisfies is a ``CompilationError``
+naming the module, the file that imports it and the fix. A script run as ``__main__`` is
+renamed after its file inside the bundle.
 """
 
 from __future__ import annotations
@@ -24,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 
-from glacier.codeinfo import Whose, whose_code, whose_file
+from glacier.codeinfo import whose_file
 from glacier.compilation.bundle import RUNTIME_REQUIREMENTS, vendored_packages
 from glacier.compilation.distributions import (
     display_name,
@@ -188,7 +183,7 @@ class _Walk:
             if not (site.submodule or site.optional or self.declares(site.module)):
                 self.refuse(site, importer)
             return
-        whose = self.whose(found)
+        whose = whose_file(found.name, found.file)  # Glacier's own packages: by where they are
         if whose == "python":
             return
         if whose == "library":
@@ -198,10 +193,6 @@ class _Walk:
             self.add_project(found)
         if not site.optional:
             self.imports.append((site.module, self.bundle_path(importer), site.line))
-
-    def whose(self, found: Found) -> Whose:
-        whose = whose_code(found.name, found.file)
-        return whose_file(found.name, found.file) if whose == "glacier" else whose
 
     def declares(self, module: str) -> bool:
         """Whether a declared requirement is named like ``module`` or a parent of it

@@ -36,8 +36,8 @@ Fingerprint = str | Unknown
 
 
 class TaskFingerprint(NamedTuple):
-    """A task's fingerprint and what it covers, by component and name (the state file keeps
-    the parts, so a rerun can say what changed)."""
+    """A task's fingerprint and what it covers, by component and name (kept in the state file
+    to say what changed)."""
 
     digest: str | None  # None: something could not be fingerprinted, the task runs
     parts: dict[str, Any]
@@ -50,8 +50,8 @@ def _sha(*parts: Any) -> str:
 
 def file_stat(path: str) -> list[Any] | None:
     """[size, mtime_ns] of a file; of a folder (a partitioned source, a delta table), its file
-    count, total size and a digest of every file's relative path, size and mtime (a file moved
-    from one partition to another changes it). None when nothing is there."""
+    count, total size and a digest of every file's relative path, size and mtime. None when
+    nothing is there."""
     try:
         st = os.stat(path)
     except OSError:
@@ -74,8 +74,7 @@ def _files(folder: str, prefix: str) -> Iterator[tuple[str, int, int]]:
 
 
 def source_fingerprint(value: object) -> Fingerprint:
-    """A local file or folder (every file's path, size, mtime) or a DataFrame (its exact
-    data); Unknown for what has no cheap, exact fingerprint (a LazyFrame, a URL)."""
+    """A source's fingerprint, or Unknown (see the module docstring)."""
     if isinstance(value, pl.DataFrame):
         try:
             return _sha("frame", frame_digest(value))
@@ -102,12 +101,8 @@ def task_fingerprints(
     code: Mapping[str, CodeParts],
     digest: Callable[[Any], str],
 ) -> dict[str, TaskFingerprint]:
-    """Every task's fingerprint, in topological order.
-
-    ``code`` holds each task's code parts (``Fingerprinter.task``), ``digest`` digests a param
-    value exactly (``Fingerprinter.value``). A produced dataset's fingerprint derives from its
-    producer's, so a change anywhere upstream flows down without reading any data.
-    """
+    """Every task's fingerprint, in topological order. ``code``: each task's code parts
+    (``Fingerprinter.task``); ``digest``: a param value's exact digest (``Fingerprinter.value``)."""
     # a source's fingerprint covers how it is read too: a csv source given a schema parses
     # with its dtypes, so its readers see other data from the same file
     datasets: dict[str, Fingerprint] = {
@@ -170,15 +165,10 @@ def _parts(
         "depends_on": deps,
         "outputs": {o: _sha(_output_sig(spec, o, locations.get(o))) for o in t.outputs},
     }
-    env = _env(t)
-    if env:  # what its env sets while it runs (a Secret by name: its value is never stored)
+    env = t.compute.config.get("env")  # what it sets while it runs (a Secret: by name only)
+    if isinstance(env, dict) and env:
         parts["env"] = {k: _sha(v) for k, v in env.items()}
     return parts, problems
-
-
-def _env(t: TaskIR) -> dict[str, Any]:
-    env = t.compute.config.get("env")
-    return dict(env) if isinstance(env, dict) else {}
 
 
 def _output_sig(spec: PipelineIR, name: str, uri: str | None) -> Any:

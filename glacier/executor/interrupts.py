@@ -9,10 +9,9 @@ of a ``KeyboardInterrupt``. Two things would cut that cleanup short:
   raises one, then Python's own handler raises another at the next line, in the middle of
   the cleanup (seen with Polars 2.1).
 
-So while a run is going (and only in the main thread, where Python handles signals), SIGINT
-and SIGTERM raise KeyboardInterrupt unless one is already propagating, in which case the
-signal is dropped and the cleanup runs to its end. Handlers a program installed itself are
-still called; signals it ignores stay ignored. The previous handlers come back after the run.
+So while a run is going, SIGINT and SIGTERM raise KeyboardInterrupt unless one is already
+propagating (then the signal is dropped and the cleanup runs to its end). Handlers a program
+installed itself are still called; signals it ignores stay ignored.
 """
 
 from __future__ import annotations

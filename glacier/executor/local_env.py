@@ -35,11 +35,8 @@ PROJECT_MARKERS = ("pyproject.toml", "glacier.toml", ".git")
 
 
 def task_environments(tasks: Iterable[Task], pipeline: Validated) -> dict[str, dict[str, str]]:
-    """``{task name: {variable: value}}`` for the tasks that declare an ``env``.
-
-    MissingSecretError lists every secret with no local value, naming the variable, the
-    tasks that need it and how to set it.
-    """
+    """``{task name: {variable: value}}`` for the tasks that declare an ``env``; one
+    MissingSecretError lists every secret with no local value."""
     envs: dict[str, dict[str, str]] = {}
     missing: dict[str, list[str]] = {}  # variable -> "Secret('x'), task 'a'" descriptions
     dotenv: DotEnv | None = None

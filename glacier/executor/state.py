@@ -43,15 +43,8 @@ STATE_VERSION = 2
 
 
 class StateStore:
-    """``<root>/state/<pipeline>.json``: per task, the fingerprint of its last success and the
-    stats of the stored files it wrote and read then.
-
-    The file is a cache: missing, unreadable, corrupt or of another version, it is set aside
-    with a warning and every task runs. A run holds ``<root>/state/<pipeline>.lock`` from
-    before it reads the state until it saved it, so two runs of a pipeline on one root never
-    interleave (the second raises WriteConflictError). A folder where the state cannot be
-    written stops the run before any task runs (GlacierError naming the file and the fix).
-    """
+    """``<root>/state/<pipeline>.json`` (see the module docstring). A folder where the state
+    cannot be written stops the run before any task runs."""
 
     def __init__(self, root: str, pipeline: str) -> None:
         self.path = Path(root) / "state" / f"{pipeline}.json"
@@ -62,7 +55,7 @@ class StateStore:
 
     def open(self) -> StateStore:
         """Take the run lock (WriteConflictError if another run holds it), then read."""
-        if self.path.is_dir() or (self.path.exists() and not self.path.is_file()):
+        if self.path.exists() and not self.path.is_file():
             raise self._unwritable(
                 "it is a folder or other non-file", f"Remove {self.path} (Glacier rewrites it)"
             )
@@ -135,9 +128,7 @@ class StateStore:
         outputs: Mapping[str, str | None],
         inputs: Mapping[str, str | None] | None = None,
     ) -> str | None:
-        """Why the task must run, or None when it was recorded with this fingerprint, every
-        stored output is the file it wrote then and every stored input it read is the file it
-        read then. A recorded output that is missing, or was never a local file, reruns it."""
+        """Why the task must run, or None when it can be skipped (see the module docstring)."""
         entry = self.data.get(task)
         if fp.digest is None:
             return fp.why
@@ -183,12 +174,9 @@ class StateStore:
         self.data = {name: e for name, e in self.data.items() if name in tasks}
 
     def save(self) -> None:
-        """Written atomically: a private temporary file renamed over the state file, so a
-        crash leaves the old state or the new one. Not fsynced: the file is a cache (a damaged
-        one is ignored with a warning and every task runs), and an fsync cost ~10 ms per run.
-
-        Saved only while this run still holds the run lock: a lock judged stale and broken by
-        another run (see glacier.locks) means that run's state is the one to keep."""
+        """Written atomically (a private temporary file renamed over the state file), and only
+        while this run still holds the run lock: a lock broken as stale means the other run's
+        state is the one to keep. Not fsynced: the file is a cache."""
         self._check_lock()
         temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
         text = json.dumps({"version": STATE_VERSION, "tasks": self.data}, indent=1, sort_keys=True)
@@ -231,21 +219,10 @@ def tasks_to_run(
     spec: PipelineIR,
     stale: Callable[[TaskIR], str | None],
 ) -> tuple[set[str], dict[str, str]]:
-    """The tasks to run and, for every task, why it runs or is skipped.
-
-    ``stale(task)`` says why a task must run, or None. The run holds stale tasks and everything
-    downstream of them, producers of ephemeral datasets a running task reads, and producers of
-    ephemeral datasets nothing reads.
-
-    Downstream of a stale task runs even when its own fingerprint is unchanged: a task rerun
-    because its output was deleted or edited by hand rewrites that output, and its readers
-    must read what it writes now, not what it wrote before.
-
-    A task whose outputs are all ephemeral keeps nothing between runs, so it cannot be
-    skipped in favour of earlier results: it runs when a reader of its outputs runs, and
-    always when one of them is a final dataset of the run (read by no task), since
-    ``result[name]`` is then the only way to its data. Calling a lazy task only builds a plan.
-    """
+    """The tasks to run and, for every task, why it runs or is skipped (``stale(task)``: why
+    it must run, or None): stale tasks, everything downstream of them, and producers of
+    ephemeral datasets that a running task reads or that no task reads (see the module
+    docstring)."""
     ephemeral = {d.name for d in spec.datasets if d.ephemeral}
     consumers = {d.name: d.consumers for d in spec.datasets}
     changed: dict[str, str] = {}

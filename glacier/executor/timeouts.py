@@ -59,8 +59,7 @@ class TimedAttempts:
         self._ended = threading.Condition()
 
     def cancel(self) -> None:
-        """End every attempt running now (in task threads: their worker process killed, or their
-        thread stopped) and return once each has ended; later attempts do not start."""
+        """End every attempt running now, return once each has ended; later ones do not start."""
         self.cancelled.set()
         with self._ended:
             self._ended.wait_for(lambda: self._running == 0)
@@ -73,7 +72,7 @@ class TimedAttempts:
         env: Mapping[str, str] | None = None,
     ) -> dict[str, pl.LazyFrame | pl.DataFrame]:
         """The task's outputs (DataFrames) computed within its timeout; else TimeoutError,
-        raised once the attempt has ended. ``env``: the task's environment (see call_task)."""
+        raised once the attempt has ended."""
         with self._ended:
             if self.cancelled.is_set():
                 raise KeyboardInterrupt(f"task {task.name!r}: the run was interrupted")
@@ -137,8 +136,7 @@ def _why_not(task: Task) -> str:
 
 
 class _Stopped(BaseException):
-    """Raised in an attempt's thread to end it; a BaseException, so ``except Exception`` in
-    a task does not swallow it."""
+    """Raised in an attempt's thread to end it (``except Exception`` in a task cannot catch it)."""
 
 
 class Attempt:
@@ -204,10 +202,9 @@ def run_stoppable(
     why: str,
     cancelled: threading.Event | None = None,
 ) -> Any:
-    """``fn(attempt)`` in a thread; after ``seconds``, stop it, wait until it ended, and raise
-    TimeoutError. ``why``: why it runs in this process (for the warning of a late stop).
-    ``cancelled`` set (the run was interrupted in another thread): stopped the same way, then
-    KeyboardInterrupt."""
+    """``fn(attempt)`` in a thread; after ``seconds`` (or once ``cancelled`` is set), stop it,
+    wait until it ended, and raise TimeoutError (KeyboardInterrupt). ``why``: why it runs in
+    this process, for the warning of a late stop."""
     attempt = Attempt(fn)
     attempt.thread.start()
     deadline = time.monotonic() + seconds
@@ -239,11 +236,8 @@ def _raise_in(ident: int, exc: type[BaseException] | None) -> None:
 def _compute(
     outputs: Mapping[str, pl.LazyFrame | pl.DataFrame], attempt: Attempt
 ) -> dict[str, pl.DataFrame]:
-    """Collect the lazy outputs as background queries, cancelled (and waited for) on a stop.
-
-    Glacier's own code from here: a stop is seen as ``attempt.stopping``, never raised as an
-    exception in the middle of taking a query's result.
-    """
+    """Collect the lazy outputs as background queries, cancelled (and waited for) on a stop,
+    which is seen as ``attempt.stopping`` here: never raised amid taking a query's result."""
     attempt.shield()
     done = {n: f for n, f in outputs.items() if isinstance(f, pl.DataFrame)}
     running: dict[str, Any] = {}

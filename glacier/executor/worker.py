@@ -83,10 +83,9 @@ def run_in_worker(
     """The task's outputs, computed in a worker process within ``task.timeout`` seconds.
 
     ``folder``: an empty scratch folder the caller removes afterwards. Raises TimeoutError
-    once the worker is killed and reaped, WorkerUnavailable when it cannot find the task, or
-    the task's own error. ``env`` (the task's environment, secrets resolved) reaches the worker
-    as its process environment, never through the request file on disk. ``cancelled`` set (the
-    run was interrupted): the worker is killed and KeyboardInterrupt raised.
+    once the worker is killed and reaped (KeyboardInterrupt once ``cancelled`` is set),
+    WorkerUnavailable when it cannot find the task, or the task's own error. ``env`` reaches
+    the worker as its process environment, never through the request file on disk.
     """
     assert task.timeout is not None
     request = {
@@ -226,14 +225,11 @@ def _error_from(report: Mapping[str, Any]) -> BaseException:
 
 
 def code_fingerprint(fn: Callable[..., Any]) -> str:
-    """A digest of everything a task function's code reaches (``glacier.fingerprint``): its
-    code through decorators, the project's code it calls, and the values it reads from globals
-    and closure cells.
+    """A digest of everything a task function's code reaches (``glacier.fingerprint``).
 
-    Equal in two processes only when both compute the same thing: a worker imports the task's
-    module afresh, so a global this process set at run time (``flow.FACTOR = 5`` in a script),
-    a task made by a factory with other arguments, or a module edited since this process
-    imported it all differ, and the attempt then runs in this process instead.
+    Equal in two processes only when both compute the same thing: a global this process set at
+    run time, a task made by a factory with other arguments, or a module edited since this
+    process imported it all differ, and the attempt then runs in this process instead.
     """
     from glacier.fingerprint import Fingerprinter, sha
 

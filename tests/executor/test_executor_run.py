@@ -92,7 +92,9 @@ def test_missing_source_is_an_input_error_before_any_task_runs(workdir, customer
         match=r"source dataset 'orders' has no data: it has no storage.*inputs=\{'orders': ",
     ):
         p.run(inputs={"customers": customers})
-    with pytest.raises(InputError, match=r"source dataset 'orders' has no data: no data at nope.parquet"):
+    with pytest.raises(
+        InputError, match=r"source dataset 'orders' has no data: no data at nope.parquet"
+    ):
         p.run(inputs={"customers": customers, "orders": "nope.parquet"})
     with pytest.raises(InputError, match=r"'clean', which is not a source"):
         p.run(inputs={"clean": customers})
@@ -101,7 +103,9 @@ def test_missing_source_is_an_input_error_before_any_task_runs(workdir, customer
 
 def test_source_read_from_its_storage(workdir, orders):
     p = samples.chain()
-    with pytest.raises(InputError, match=r"source dataset 'raw' has no data: no data at .*raw.parquet"):
+    with pytest.raises(
+        InputError, match=r"source dataset 'raw' has no data: no data at .*raw.parquet"
+    ):
         p.run()
     Path(".glacier/datasets").mkdir(parents=True)
     orders.write_parquet(".glacier/datasets/raw.parquet")

@@ -17,7 +17,7 @@ from glacier.compilation.cron import check_schedule
 from glacier.compilation.distributions import check_requirements
 from glacier.compute import ComputeResource
 from glacier.dataset import Dataset
-from glacier.errors import DefinitionError
+from glacier.errors import DefinitionError, GlacierError
 from glacier.executor import Executor, LocalExecutor, RunResult
 from glacier.graph import DAG, build_dag
 from glacier.ir import PipelineIR
@@ -279,6 +279,19 @@ class Pipeline:
 
     def __repr__(self) -> str:
         return f"<Pipeline {self.name!r}: {len(self._tasks)} tasks>"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Notebooks: the DAG as inline SVG (Graphviz), else the text graph."""
+        from glacier.notebook import graph_bundle, text_bundle
+
+        try:
+            spec = self.spec()
+        except GlacierError as exc:  # a view never raises: it shows what is wrong
+            return text_bundle("pipeline", f"pipeline {self.name!r} does not validate: {exc}")
+        return graph_bundle(spec)
+
+    def _repr_html_(self) -> str:
+        return self._repr_mimebundle_()["text/html"]
 
     def __len__(self) -> int:
         return len(self._tasks)

@@ -310,6 +310,18 @@ def write_image(spec: PipelineIR, path: str | Path) -> Path:
     return target
 
 
+def to_svg(spec: PipelineIR) -> str | None:
+    """The pipeline as an inline ``<svg>`` element, or None when Graphviz is not installed.
+
+    For HTML views (notebooks): the XML prolog and doctype ``dot`` writes are dropped, since
+    an SVG inside HTML must start at its ``<svg>`` tag.
+    """
+    if shutil.which("dot") is None:
+        return None
+    image = _run_dot(_dot(spec), "svg", Path(f"{spec.name}.svg")).decode()
+    return image[image.find("<svg") :]
+
+
 #: Text files by extension (any other extension but the image ones gets Mermaid).
 TEXT_SUFFIXES = {
     ".mmd": "mermaid",
@@ -365,6 +377,7 @@ __all__ = [
     "compute_label",
     "render",
     "storage_label",
+    "to_svg",
     "write_graph",
     "write_image",
 ]

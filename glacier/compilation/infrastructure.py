@@ -177,6 +177,49 @@ class Infrastructure:
         """The README written next to the stacks: what is there and how to deploy it."""
         return _readme(self)
 
+    def __repr__(self) -> str:
+        stacks = ", ".join(
+            f"{p} ({len(s.resources)} resources)" for p, s in sorted(self.stacks.items())
+        )
+        return (
+            f"<Infrastructure {self.pipeline!r}: {stacks or 'no stacks'}; "
+            f"est. ${self.monthly_cost_usd:,.2f}/month>"
+        )
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Notebooks: resources and cost per provider, tasks, datasets and warnings."""
+        from glacier import notebook as nb
+
+        providers = [
+            (p, len(s.resources), _kinds(s), f"${s.monthly_cost_usd:,.2f}")
+            for p, s in sorted(self.stacks.items())
+        ]
+        tasks = sorted(
+            (t.task, t.provider, t.packaging) for s in self.stacks.values() for t in s.tasks
+        )
+        datasets = sorted(
+            (d.dataset, d.provider, d.location, d.note)
+            for s in self.stacks.values()
+            for d in s.datasets
+        )
+        parts = [
+            f"<p><strong>{nb.escape(self.pipeline)}</strong>: {len(self.stacks)} stack(s), "
+            f"estimated ${self.monthly_cost_usd:,.2f} a month</p>",
+            nb.table(["provider", "resources", "by kind", "monthly cost"], providers),
+        ]
+        if tasks:
+            parts.append(nb.table(["task", "provider", "packaging"], tasks))
+        if datasets:
+            parts.append(nb.table(["dataset", "provider", "location", "note"], datasets))
+        if self.warnings:
+            items = "".join(f"<li>{nb.escape(w)}</li>" for w in self.warnings)
+            parts.append(f"<p>Warnings:</p><ul>{items}</ul>")
+        parts.append("<p>infra.write(folder) writes the Pulumi programs; infra.plan() details.</p>")
+        return {"text/plain": self.summary(), "text/html": nb.div("infrastructure", "".join(parts))}
+
+    def _repr_html_(self) -> str:
+        return self._repr_mimebundle_()["text/html"]
+
     def write(self, directory: str | os.PathLike[str]) -> Path:
         """Write ``<dir>/<provider>/...`` per stack and ``<dir>/README.md``; returns ``dir``.
 
@@ -208,12 +251,17 @@ class Infrastructure:
 # -- human-readable views: summary(), plan() and the README ---------------------------------
 
 
+def _kinds(stack: Stack) -> str:
+    """``"1 ecs_cluster, 7 s3_bucket"``: a stack's resources counted by kind."""
+    counts = Counter(r.kind for r in stack.resources)
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+
+
 def _resources(infra: Infrastructure) -> list[str]:
     lines = ["Resources by provider:"]
     for provider in sorted(infra.stacks):
         stack = infra.stacks[provider]
-        counts = Counter(r.kind for r in stack.resources)
-        detail = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+        detail = _kinds(stack)
         lines.append(
             f"  {provider}: {len(stack.resources)} resources" + (f" ({detail})" if detail else "")
         )

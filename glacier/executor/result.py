@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
 
 import polars as pl
@@ -12,6 +13,9 @@ from glacier.errors import InputError
 from glacier.writes import WriteResult
 
 Status = Literal["succeeded", "skipped", "failed", "not_run"]
+#: A run's notebook view previews this many rows of at most this many stored datasets.
+PREVIEW_ROWS = 5
+PREVIEW_DATASETS = 12
 
 
 @dataclass
@@ -107,6 +111,63 @@ class RunResult:
         )
         raise KeyError(msg)
 
+    def show(self, name: str, n: int = 10) -> pl.DataFrame:
+        """The first ``n`` rows of dataset ``name`` as a DataFrame (a notebook displays it).
+
+        Reads only those rows: a stored dataset is scanned lazily, so a large one costs no
+        more than its head.
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise InputError(f"result.show({name!r}, n={n!r}): n must be a whole number >= 0")
+        return self[name].head(n).collect()
+
+    def __repr__(self) -> str:
+        states = ", ".join(
+            f"{sum(t.status == s for t in self.tasks.values())} {s}"
+            for s in ("succeeded", "skipped", "failed", "not_run")
+            if any(t.status == s for t in self.tasks.values())
+        )
+        return f"<RunResult {self.pipeline!r}: {len(self.tasks)} tasks ({states}), {self.seconds:.2f}s>"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Notebooks: the task table and the first rows of each stored dataset (read, not
+        recomputed: an ephemeral dataset is named but not previewed)."""
+        from glacier import notebook as nb
+
+        rows = [
+            (*row, self.tasks[row[0]].error or self.tasks[row[0]].reason)
+            for row in self.summary_rows()
+        ]
+        failed = "" if self.ok else f", failed: {', '.join(self.failed)}"
+        parts = [
+            f"<p><strong>{nb.escape(self._title() + failed)}</strong></p>",
+            nb.table(["task", "status", "seconds", "rows", "bytes", "why"], rows),
+        ]
+        stored = sorted(self.locations)
+        for name in stored[:PREVIEW_DATASETS]:
+            where = nb.escape(self.locations[name])
+            head = nb.preview(partial(self.show, name, PREVIEW_ROWS))
+            parts.append(
+                f"<details open><summary><code>{nb.escape(name)}</code> at <code>{where}</code>"
+                f"</summary>{head}</details>"
+            )
+        if len(stored) > PREVIEW_DATASETS:
+            rest = nb.escape(", ".join(stored[PREVIEW_DATASETS:]))
+            parts.append(f"<p>not previewed: {rest} (result.show(name) shows one)</p>")
+        ephemeral = nb.escape(", ".join(sorted(set(self.frames) - set(self.locations))))
+        if ephemeral:
+            parts.append(f"<p>ephemeral, not stored: {ephemeral} (result[name] computes one)</p>")
+        return {"text/plain": nb.plain_text(self), "text/html": nb.div("run", "".join(parts))}
+
+    def _repr_html_(self) -> str:
+        return self._repr_mimebundle_()["text/html"]
+
+    def _title(self) -> str:
+        return (
+            f"pipeline {self.pipeline}: {self.seconds:.2f}s, "
+            f"{self.queries} {'query' if self.queries == 1 else 'queries'}"
+        )
+
     def summary_rows(self) -> list[tuple[str, str, str, str, str]]:
         """(task, status, seconds, rows, bytes) as display strings, in run order.
 
@@ -125,10 +186,7 @@ class RunResult:
         from rich.table import Table
 
         colours = {"succeeded": "green", "skipped": "cyan", "failed": "red", "not_run": "dim"}
-        table = Table(
-            title=f"pipeline {self.pipeline}: {self.seconds:.2f}s, "
-            f"{self.queries} {'query' if self.queries == 1 else 'queries'}"
-        )
+        table = Table(title=self._title())
         for col in ("task", "status", "seconds", "rows", "bytes"):
             table.add_column(col, justify="left" if col in ("task", "status") else "right")
         for row in self.summary_rows():

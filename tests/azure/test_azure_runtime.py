@@ -107,9 +107,7 @@ def test_a_pipeline_runs_task_by_task_in_dag_order_as_it_runs_locally(
         if spec.task(task).compute.type == "container":  # a Container Apps job
             assert _start_job({**env, "GLACIER_RUN_ID": RUN_ID}) == 0, task
             outcome = _outcome(deployed)
-            assert (outcome["status"], outcome["exit_code"], outcome["task"]) == (
-                "succeeded", 0, task
-            )
+            assert outcome | {"status": "succeeded", "exit_code": 0, "task": task} == outcome
         else:  # a function: the Logic App's HTTP action posts the run id
             status, answer = _call_function(monkeypatch, env, body)
             assert (status, answer["status"], answer["run_id"]) == (200, "succeeded", RUN_ID)
@@ -141,9 +139,7 @@ def test_a_failure_says_whether_the_logic_app_may_retry_it(
     job = {**_env(deployed, "by_country"), "GLACIER_RUN_ID": RUN_ID}  # --run-id wins
     assert _start_job(job, "--run-id", never) == runtime.EXIT_NOT_RETRYABLE == 65
     outcome = _outcome(deployed, never)
-    assert (outcome["exit_code"], outcome["retryable"], outcome["error"]) == (
-        65, False, "InputError"
-    )
+    assert outcome | {"exit_code": 65, "retryable": False, "error": "InputError"} == outcome
 
     def flaky(*args: object, **kwargs: object) -> None:
         raise ConnectionResetError("connection reset by peer")
@@ -156,8 +152,8 @@ def test_a_failure_says_whether_the_logic_app_may_retry_it(
             m.setenv(key, value)
         assert runtime.main(["--run-id", never]) == runtime.EXIT_RETRYABLE == 75
     outcome = _outcome(deployed, never)
-    assert (outcome["exit_code"], outcome["retryable"], outcome["error"]) == (
-        75, True, "ConnectionResetError"
+    assert (
+        outcome | {"exit_code": 75, "retryable": True, "error": "ConnectionResetError"} == outcome
     )
 
     status, answer = _call_function(monkeypatch, _env(deployed, "enrich"), b"run it")

@@ -137,15 +137,20 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def _refused(exc: BaseException, task: str | None) -> None:
+    """Log a failure raised before :func:`execute` (which logs its own) the way it would."""
+    log(logging.ERROR, f"task failed: {exc}", event="task_failed", error=type(exc).__name__,
+        retryable=retryable(exc), task=task or os.environ.get("GLACIER_TASK"))  # fmt: skip
+
+
 def run(task: str | None, event: Any) -> dict[str, Any]:
     """Run ``task`` (None: ``GLACIER_TASK``) for ``event`` the Azure way; the report. Every
     failure is logged as one ``task_failed`` line (with ``retryable``) and re-raised."""
     try:
         check_key_vault_references()
         options = storage_options()
-    except ConfigurationError as exc:  # raised before execute, which logs its own failures
-        log(logging.ERROR, f"task failed: {exc}", event="task_failed", error=type(exc).__name__,
-            retryable=False, task=task or os.environ.get("GLACIER_TASK"))  # fmt: skip
+    except ConfigurationError as exc:
+        _refused(exc, task)
         raise
     with _environment({"GLACIER_STORAGE_OPTIONS": json.dumps(options, sort_keys=True)}):
         return execute(task, event)
@@ -166,14 +171,20 @@ def _event(body: bytes | str | None) -> Any:
     try:
         return json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        msg = f'the request body must be JSON such as {{"run_id": "<run id>"}}, found {body[:80]!r} ({exc})'
+        shown = body if isinstance(body, str) else body.decode("utf-8", "replace")
+        msg = f'the request body must be JSON such as {{"run_id": "<run id>"}}, found {shown[:80]!r} ({exc})'
         raise ConfigurationError(msg) from None
 
 
 def respond(body: bytes | str | None) -> tuple[int, dict[str, Any]]:
     """The HTTP function: the request's body in, ``(status, JSON body)`` out (module docstring)."""
     try:
-        return 200, run(None, _event(body))
+        try:
+            event = _event(body)
+        except ConfigurationError as exc:
+            _refused(exc, None)
+            raise
+        return 200, run(None, event)
     except Exception as exc:  # logged; the status says whether to try again
         answer = failure(exc)
         return (STATUS_RETRYABLE if answer["retryable"] else STATUS_NOT_RETRYABLE), answer

@@ -128,7 +128,7 @@ def test_a_pipeline_runs_task_by_task_in_dag_order_as_it_runs_locally(
 
 
 def test_a_failure_says_whether_the_logic_app_may_retry_it(
-    deployed: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    deployed: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     never = "run-never-enriched"  # no task ran for this run: split has no input
     body = json.dumps({"run_id": never}).encode()
@@ -158,4 +158,11 @@ def test_a_failure_says_whether_the_logic_app_may_retry_it(
 
     status, answer = _call_function(monkeypatch, _env(deployed, "enrich"), b"run it")
     assert (status, answer["error"], answer["retryable"]) == (422, "ConfigurationError", False)
-    assert "the request body must be JSON" in answer["message"]
+    assert answer["message"].startswith("the request body must be JSON such as")
+    assert "found 'run it'" in answer["message"]
+    logged = json.loads(capsys.readouterr().out.splitlines()[-1])  # logged like any failure
+    assert (logged["event"], logged["error"], logged["task"]) == (
+        "task_failed",
+        "ConfigurationError",
+        "enrich",
+    )

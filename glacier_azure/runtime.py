@@ -40,6 +40,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from glacier.compilation.layout import EPHEMERAL_PREFIX, RUN_ID_PLACEHOLDER
 from glacier.redact import redact
 from glacier.runtime.adapter import ConfigurationError, execute, log, retryable
 from glacier.runtime.locations import check_run_id
@@ -195,6 +196,12 @@ def exit_code(exc: BaseException) -> int:
     return EXIT_RETRYABLE if retryable(exc) else EXIT_NOT_RETRYABLE
 
 
+def outcome_key(task: str) -> str:
+    """The key a job's outcome gets in the container of the run's ephemeral data: under
+    ``runs/{run_id}/``, so the expiry rule that removes a run's data removes it too."""
+    return f"{EPHEMERAL_PREFIX}{RUN_ID_PLACEHOLDER}/_outcomes/{task}.json"
+
+
 def _write_outcome(task: str | None, run_id: str | None, code: int, answer: dict[str, Any]) -> None:
     """One JSON line at ``GLACIER_OUTCOME`` (``{run_id}`` filled in): the job's verdict."""
     template = os.environ.get("GLACIER_OUTCOME")
@@ -241,6 +248,7 @@ __all__ = [
     "exit_code",
     "failure",
     "main",
+    "outcome_key",
     "respond",
     "run",
     "storage_options",

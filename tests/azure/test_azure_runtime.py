@@ -32,7 +32,7 @@ from glacier_azure import runtime
 pytestmark = pytest.mark.slow
 
 RUN_ID = "run-2026-12-07"
-OUTCOME = "az://work/runs/{run_id}/outcomes/by_country.json"
+OUTCOME = f"az://work/{runtime.outcome_key('by_country')}"
 
 
 @pytest.fixture(scope="module")

@@ -70,3 +70,7 @@ def test_an_unresolved_key_vault_reference_is_named_and_not_retried() -> None:
 def test_the_provider_names_the_runtime_entry_point() -> None:
     module, function = AzureProvider.runtime.split(":")
     assert getattr(__import__(module, fromlist=[function]), function) is runtime.respond
+
+
+def test_a_jobs_outcome_lies_beside_the_runs_ephemeral_data() -> None:
+    assert runtime.outcome_key("by_country") == "runs/{run_id}/_outcomes/by_country.json"

@@ -210,6 +210,7 @@ def _write_outcome(task: str | None, run_id: str | None, code: int, answer: dict
     import polars as pl
 
     outcome = {"task": task or os.environ.get("GLACIER_TASK"), "run_id": run_id,
+               "execution": os.environ.get("CONTAINER_APP_JOB_EXECUTION_NAME"),
                "status": "failed" if code else "succeeded", "exit_code": code,
                "retryable": answer.get("retryable", False), "error": answer.get("error"),
                "message": answer.get("message")}  # fmt: skip

@@ -105,9 +105,11 @@ def test_a_pipeline_runs_task_by_task_in_dag_order_as_it_runs_locally(
     for task in order:
         env = _env(deployed, task)
         if spec.task(task).compute.type == "container":  # a Container Apps job
-            assert _start_job({**env, "GLACIER_RUN_ID": RUN_ID}) == 0, task
+            execution = {"CONTAINER_APP_JOB_EXECUTION_NAME": "by-country-x7k2q"}
+            assert _start_job({**env, **execution, "GLACIER_RUN_ID": RUN_ID}) == 0, task
             outcome = _outcome(deployed)
-            assert outcome | {"status": "succeeded", "exit_code": 0, "task": task} == outcome
+            expected = {"status": "succeeded", "exit_code": 0, "task": task}
+            assert outcome | expected | {"execution": "by-country-x7k2q"} == outcome
         else:  # a function: the Logic App's HTTP action posts the run id
             status, answer = _call_function(monkeypatch, env, body)
             assert (status, answer["status"], answer["run_id"]) == (200, "succeeded", RUN_ID)

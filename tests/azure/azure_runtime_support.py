@@ -103,11 +103,11 @@ def bundle(tmp_path: Path, spec: PipelineIR, module: str) -> Path:
     return root
 
 
-def locations(spec: PipelineIR) -> dict[str, str]:
+def locations(spec: PipelineIR, prefix: str = "") -> dict[str, str]:
     """Dataset -> ``az://<container>/<key>`` with the core's key layout: stored datasets in
-    ``data``, ephemeral ones in ``work`` (``{run_id}`` in their keys)."""
+    ``<prefix>data``, ephemeral ones in ``<prefix>work`` (``{run_id}`` in their keys)."""
     return {
-        ds.name: f"az://{'work' if ds.ephemeral else 'data'}/{cloud_key(ds)}"
+        ds.name: f"az://{prefix}{'work' if ds.ephemeral else 'data'}/{cloud_key(ds)}"
         for ds in spec.datasets
     }
 

@@ -32,12 +32,13 @@ from glacier_azure import runtime
 pytestmark = pytest.mark.slow
 
 RUN_ID = "run-2026-12-07"
-OUTCOME = f"az://work/{runtime.outcome_key('by_country')}"
+#: Container name prefixes: each way of running the pipeline has its own containers.
+PREFIXES = ("", "jobs-")
 
 
 @pytest.fixture(scope="module")
 def blob() -> Iterator[dict[str, str]]:
-    with azurite(("data", "work")) as options:
+    with azurite(tuple(f"{p}{c}" for p in PREFIXES for c in ("data", "work"))) as options:
         yield options
 
 
@@ -47,12 +48,11 @@ def shop() -> ModuleType:
     return sys.modules["runtime_shop"]
 
 
-@pytest.fixture()
-def deployed(tmp_path: Path, shop: ModuleType, blob: dict[str, str]) -> dict[str, Any]:
+def _deploy(tmp_path: Path, shop: ModuleType, blob: dict[str, str], prefix: str) -> dict[str, Any]:
     """The shop's bundle, its locations and sources in Azurite, the environment every task
     shares (what the stack sets, the emulator's endpoint and key in place of the identity)."""
     spec = shop.pipeline.spec()
-    found = locations(spec)
+    found = locations(spec, prefix)
     options = {**blob, "account_name": ACCOUNT}
     shop.sample_orders().write_parquet(found["orders"], storage_options=options)
     shop.sample_customers().write_csv(found["customers"], storage_options=options)
@@ -62,7 +62,13 @@ def deployed(tmp_path: Path, shop: ModuleType, blob: dict[str, str]) -> dict[str
         "GLACIER_STORAGE_ACCOUNT": ACCOUNT,
         "GLACIER_STORAGE_OPTIONS": json.dumps(blob),
     }
-    return {"spec": spec, "locations": found, "options": options, "common": common}
+    work = f"{prefix}work"
+    return {"spec": spec, "locations": found, "options": options, "common": common, "work": work}
+
+
+@pytest.fixture()
+def deployed(tmp_path: Path, shop: ModuleType, blob: dict[str, str]) -> dict[str, Any]:
+    return _deploy(tmp_path, shop, blob, "")
 
 
 def _env(deployed: dict[str, Any], task: str) -> dict[str, str]:
@@ -78,10 +84,15 @@ def _call_function(m: pytest.MonkeyPatch, env: dict[str, str], body: bytes) -> t
         return runtime.respond(body)
 
 
-def _start_job(env: dict[str, str], *args: str) -> int:
+def _outcome_url(deployed: dict[str, Any], task: str) -> str:
+    return f"az://{deployed['work']}/{runtime.outcome_key(task)}"
+
+
+def _start_job(deployed: dict[str, Any], env: dict[str, str], *args: str) -> int:
     """``python -m glacier_azure.runtime`` in its own process, as the job's container runs it."""
     path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
-    full = {**os.environ, **env, "PYTHONPATH": path, "GLACIER_OUTCOME": OUTCOME}
+    outcome = _outcome_url(deployed, env["GLACIER_TASK"])
+    full = {**os.environ, **env, "PYTHONPATH": path, "GLACIER_OUTCOME": outcome}
     done = subprocess.run(
         [sys.executable, "-m", "glacier_azure.runtime", *args], env=full, capture_output=True,
         text=True, timeout=120, check=False,
@@ -89,27 +100,33 @@ def _start_job(env: dict[str, str], *args: str) -> int:
     return done.returncode
 
 
-def _outcome(deployed: dict[str, Any], run_id: str = RUN_ID) -> dict[str, Any]:
-    url = OUTCOME.replace("{run_id}", run_id)
+def _outcome(deployed: dict[str, Any], task: str, run_id: str = RUN_ID) -> dict[str, Any]:
+    url = _outcome_url(deployed, task).replace("{run_id}", run_id)
     (row,) = pl.read_ndjson(url, storage_options=deployed["options"]).to_dicts()
     return row
 
 
+@pytest.mark.parametrize("packaging", ["as compiled", "every task a job"])
 def test_a_pipeline_runs_task_by_task_in_dag_order_as_it_runs_locally(
-    deployed: dict[str, Any], shop: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    packaging: str,
+    blob: dict[str, str],
+    shop: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
+    deployed = _deploy(tmp_path, shop, blob, PREFIXES[packaging == "every task a job"])
     spec: PipelineIR = deployed["spec"]
     order = [t.name for stage in shop.pipeline.stages() for t in stage]
     assert order == ["enrich", "by_country", "split", "summarize"]
     body = json.dumps({"run_id": RUN_ID}).encode()
     for task in order:
         env = _env(deployed, task)
-        if spec.task(task).compute.type == "container":  # a Container Apps job
-            execution = {"CONTAINER_APP_JOB_EXECUTION_NAME": "by-country-x7k2q"}
-            assert _start_job({**env, **execution, "GLACIER_RUN_ID": RUN_ID}) == 0, task
-            outcome = _outcome(deployed)
+        if packaging == "every task a job" or spec.task(task).compute.type == "container":
+            execution = {"CONTAINER_APP_JOB_EXECUTION_NAME": f"{task}-x7k2q"}
+            assert _start_job(deployed, {**env, **execution, "GLACIER_RUN_ID": RUN_ID}) == 0, task
+            outcome = _outcome(deployed, task)
             expected = {"status": "succeeded", "exit_code": 0, "task": task}
-            assert outcome | expected | {"execution": "by-country-x7k2q"} == outcome
+            assert outcome | expected | {"execution": f"{task}-x7k2q"} == outcome
         else:  # a function: the Logic App's HTTP action posts the run id
             status, answer = _call_function(monkeypatch, env, body)
             assert (status, answer["status"], answer["run_id"]) == (200, "succeeded", RUN_ID)
@@ -139,8 +156,8 @@ def test_a_failure_says_whether_the_logic_app_may_retry_it(
     assert "cannot read input dataset 'enriched'" in answer["message"]
 
     job = {**_env(deployed, "by_country"), "GLACIER_RUN_ID": RUN_ID}  # --run-id wins
-    assert _start_job(job, "--run-id", never) == runtime.EXIT_NOT_RETRYABLE == 65
-    outcome = _outcome(deployed, never)
+    assert _start_job(deployed, job, "--run-id", never) == runtime.EXIT_NOT_RETRYABLE == 65
+    outcome = _outcome(deployed, "by_country", never)
     assert outcome | {"exit_code": 65, "retryable": False, "error": "InputError"} == outcome
 
     def flaky(*args: object, **kwargs: object) -> None:
@@ -150,10 +167,10 @@ def test_a_failure_says_whether_the_logic_app_may_retry_it(
     status, answer = _call_function(monkeypatch, _env(deployed, "enrich"), body)
     assert (status, answer["error"], answer["retryable"]) == (500, "ConnectionResetError", True)
     with monkeypatch.context() as m:
-        for key, value in {**job, "GLACIER_OUTCOME": OUTCOME}.items():
+        for key, value in {**job, "GLACIER_OUTCOME": _outcome_url(deployed, "by_country")}.items():
             m.setenv(key, value)
         assert runtime.main(["--run-id", never]) == runtime.EXIT_RETRYABLE == 75
-    outcome = _outcome(deployed, never)
+    outcome = _outcome(deployed, "by_country", never)
     assert (
         outcome | {"exit_code": 75, "retryable": True, "error": "ConnectionResetError"} == outcome
     )

@@ -36,6 +36,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -66,6 +67,10 @@ _CREDENTIAL_OPTIONS = frozenset(
         "skip_signature", "use_emulator", "client_id", "object_id", "msi_resource_id",
     }
 )  # fmt: skip
+
+
+#: One invocation at a time per process: the environment is the process's (see :func:`run`).
+_one_at_a_time = threading.Lock()
 
 
 class KeyVaultReferenceError(ConfigurationError):
@@ -146,15 +151,21 @@ def _refused(exc: BaseException, task: str | None) -> None:
 
 def run(task: str | None, event: Any) -> dict[str, Any]:
     """Run ``task`` (None: ``GLACIER_TASK``) for ``event`` the Azure way; the report. Every
-    failure is logged as one ``task_failed`` line (with ``retryable``) and re-raised."""
-    try:
-        check_key_vault_references()
-        options = storage_options()
-    except ConfigurationError as exc:
-        _refused(exc, task)
-        raise
-    with _environment({"GLACIER_STORAGE_OPTIONS": json.dumps(options, sort_keys=True)}):
-        return execute(task, event)
+    failure is logged as one ``task_failed`` line (with ``retryable``) and re-raised.
+
+    Invocations in one process run one after the other: a task sees ``os.environ`` as
+    configured (plus what it sets itself, undone afterwards), which two tasks running on
+    threads of one Functions worker at once would share.
+    """
+    with _one_at_a_time:
+        try:
+            check_key_vault_references()
+            options = storage_options()
+        except ConfigurationError as exc:
+            _refused(exc, task)
+            raise
+        with _environment({"GLACIER_STORAGE_OPTIONS": json.dumps(options, sort_keys=True)}):
+            return execute(task, event)
 
 
 def failure(exc: BaseException) -> dict[str, Any]:

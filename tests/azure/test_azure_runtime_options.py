@@ -4,6 +4,9 @@ from the environment the stack sets, never an account key unless one is given.""
 from __future__ import annotations
 
 import json
+import threading
+import time
+from typing import Any
 
 import pytest
 
@@ -74,3 +77,34 @@ def test_the_provider_names_the_runtime_entry_point() -> None:
 
 def test_a_jobs_outcome_lies_beside_the_runs_ephemeral_data() -> None:
     assert runtime.outcome_key("by_country") == "runs/{run_id}/_outcomes/by_country.json"
+
+
+def test_invocations_in_one_process_run_one_after_the_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Functions worker may call the function on several threads; they share os.environ."""
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def execute(task: str | None, event: Any) -> dict[str, Any]:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return {"status": "succeeded"}
+
+    monkeypatch.setattr(runtime, "execute", execute)
+    monkeypatch.setenv("AZURE_CLIENT_ID", "cid")
+    answers: list[tuple[int, Any]] = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(runtime.respond(b'{"run_id": "r"}')))
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [(200, {"status": "succeeded"})] * 4
+    assert most == [1]

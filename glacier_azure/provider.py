@@ -34,7 +34,7 @@ class AzureProvider:
 
     name = "azure"
     package = "glacier_azure"
-    runtime = ""  # no deployed functions yet: nothing calls into a bundle
+    runtime = "glacier_azure.runtime:respond"  # function_app.py's HTTP function calls it
     schemes = ("az", "azure", "abfs", "abfss")
     storage_class = "glacier_azure.storage.BlobStorage"
     egress = EGRESS

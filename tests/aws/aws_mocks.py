@@ -37,7 +37,7 @@ def partition_of(region: str) -> str:
 #: What ``glacier_compute.stack_hash`` gives under these mocks (no organization, project
 #: glacier-test, stack test): the suffix of every task definition family.
 STACK_HASH = hashlib.sha256(b"/glacier-test/test").hexdigest()[:8]
-STACK_MODULES = ("glacier_infra", "glacier_compute", "glacier_bundle")
+STACK_MODULES = ("glacier_infra", "glacier_identity", "glacier_compute", "glacier_bundle")
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,12 @@ def test_stack_helpers_are_the_vendored_sources(
     (Goldens leave these files out; this is the one place they are pinned.)"""
     written = orders_infra.write(tmp_path)
     helpers = stack_helpers()
-    assert sorted(helpers) == ["glacier_bundle.py", "glacier_compute.py", "glacier_infra.py"]
+    assert sorted(helpers) == [
+        "glacier_bundle.py",
+        "glacier_compute.py",
+        "glacier_identity.py",
+        "glacier_infra.py",
+    ]
     for stack in (written / "aws", EXAMPLE_STACK):
         assert sorted(p.name for p in stack.glob("glacier_*.py")) == sorted(helpers), stack
         for name, source in helpers.items():

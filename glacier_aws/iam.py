@@ -7,7 +7,7 @@ IAM counts it, without whitespace, with every placeholder at the longest ARN it 
 for: the longest partition and region, and each name at its longest (an auto-named
 resource's name plus Pulumi's suffix, a pinned bucket name at S3's 63 (stack config may
 change it), a log group's prefix plus the 26 characters AWS
-appends, a task definition family at ECS's 255). A role whose statements fit 10,240
+appends, a task definition family as the stack names it). A role whose statements fit 10,240
 characters keeps one inline policy; past that, statements fill it and then, in order,
 customer-managed policies of 6,144 characters attached to the role (at most 10, IAM's
 default quota), a statement larger than the room left split there by its resources (the
@@ -57,8 +57,11 @@ _DOCUMENT = len(json.dumps({"Version": VERSION, "Statement": []}, separators=(",
 #: The longest fixed parts of an ARN: partition (aws-us-gov), region (us-isof-south-1, the
 #: longest code today), account.
 _PARTITION, _REGION, _ACCOUNT = "aws-us-gov", "us-isof-south-1", "123456789012"
-#: Characters AWS appends to a ``name_prefix`` (log groups), and ECS's longest family name.
-_PREFIX_SUFFIX, _ECS_NAME = 26, 255
+#: Characters AWS appends to a ``name_prefix`` (log groups).
+_PREFIX_SUFFIX = 26
+#: A task definition family is its task's logical name, "-" and the stack's 8-character hash
+#: (``glacier_compute.fargate_task``).
+_FAMILY_SUFFIX = 9
 _LOG_PREFIX = "/glacier/"
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 
@@ -103,11 +106,17 @@ def longest_arn_prefix(service: str, resource_type: str) -> int:
     return _arn(service, resource_type)
 
 
+def _pinned(name: str) -> int:
+    """The longest a pinned bucket name can be as deployed: any S3 name, since stack config
+    (``glacier:bucketNames``) may change it per stack."""
+    return S3_BUCKET.max_len
+
+
 def longest_values(model: AWSModel) -> dict[str, int]:
     """The longest text each placeholder of ``model``'s policies can be filled with."""
     found: dict[str, int] = {}
-    for b in model.buckets:  # a pinned name may be changed per stack (glacier:bucketNames)
-        name = S3_BUCKET.max_len if b.explicit_name else len(b.logical) + AUTONAME_SUFFIX
+    for b in model.buckets:
+        name = _pinned(b.explicit_name) if b.explicit_name else len(b.logical) + AUTONAME_SUFFIX
         found[f"{b.var}.arn"] = len(f"arn:{_PARTITION}:s3:::") + name
     for secret, var in model.secrets.items():  # Secrets Manager adds "-" and 6 characters
         found[f"{var}.arn"] = _arn("secretsmanager", f"secret:{secret}-xxxxxx")
@@ -119,12 +128,14 @@ def longest_values(model: AWSModel) -> dict[str, int]:
         if d.packaging == "fargate":
             exec_role = len(d.logical) + len("-exec") + AUTONAME_SUFFIX
             found[f"{d.var}_exec_role.arn"] = _arn("iam", "role/", regional=False) + exec_role
-            found[f"{d.var}_task.family"] = _arn("ecs", "task-definition/:*") + _ECS_NAME
+            family = len(d.logical) + _FAMILY_SUFFIX
+            found[f"{d.var}_task.family"] = _arn("ecs", "task-definition/:*") + family
     for arch in sorted({d.architecture for d in model.containers}):
         repository = len(kebab(model.spec.name, arch)) + AUTONAME_SUFFIX
         found[f"image_{arch}.repository.arn"] = _arn("ecr", "repository/") + repository
-    found["cluster.arn"] = _arn("ecs", "cluster/") + _ECS_NAME
-    found["cluster.tasks"] = _arn("ecs", "task//*") + _ECS_NAME
+    cluster = len(model.spec.name) + AUTONAME_SUFFIX  # auto-named after the pipeline
+    found["cluster.arn"] = _arn("ecs", "cluster/") + cluster
+    found["cluster.tasks"] = _arn("ecs", "task//*") + cluster
     found["cluster.sync_rule"] = _arn("events", "rule/StepFunctionsGetEventsForECSTaskRule")
     return found
 

@@ -72,14 +72,16 @@ def role_with_policies(
     with a stale ``policies.json``.
     """
     if name not in policies:
-        raise ValueError(f"policies.json has no policies for role {name!r}; compile again")
+        raise ValueError(
+            f"policies.json has no policies for role {name!r}; compile the pipeline again"
+        )
     inline, managed = policies[name]["inline"], list(policies[name].get("managed", ()))
     used = {p for doc in (inline, *managed) for p in PLACEHOLDER.findall(json.dumps(doc))}
     if used != set(values):
         missing, unused = sorted(used - set(values)), sorted(set(values) - used)
         msg = (
             f"role {name!r}: placeholders without a value {missing}, values without a "
-            f"placeholder {unused}; compile again so policies.json and __main__.py agree"
+            f"placeholder {unused}; compile the pipeline again so policies.json and __main__.py agree"
         )
         raise ValueError(msg)
     assume = trust_policy(ctx, service, None if source_condition else False)

@@ -1,13 +1,17 @@
-"""Compile + write time for wide pipelines (target: under 2 s for 1,000 tasks).
+"""Compile + write time for wide pipelines (target: under 1 s of CPU for 1,000 tasks).
 
     python -m benchmarks.compile [--tasks 100 1000] [--runs 3]
 
-Each pipeline is a chain of stages of serverless tasks reading the previous stage's
-datasets, written as a real module in a temporary folder (the compiler copies the
-pipeline's module into the bundle, as it does for users). Every run is a fresh interpreter
-that imports the module, then times ``pipeline.compile(AWSCompiler())`` + ``infra.write()``:
-a cold compile, as ``glacier compile`` does it once per process. The median of the runs is
-reported (the spread is machine noise), with the size of the two largest generated files.
+Each pipeline is a binary tree of serverless tasks, each reading its parent's dataset,
+written as a real module in a temporary folder (the compiler copies the pipeline's module
+into the bundle, as it does for users). Every run is a fresh interpreter that imports the
+module, then times ``pipeline.compile(AWSCompiler())`` + ``infra.write()``: a cold compile,
+as ``glacier compile`` does it once per process. The median of the runs is reported (the
+spread is machine noise), with the size of the largest generated files.
+
+The target is on CPU time (the process's user and system time), not wall time: on a
+shared machine wall time measures the neighbours too (a 1,000-task compile taking 0.9 s of
+CPU took 1.5-3 s of wall time at a load of 6 on two CPUs). Both are printed.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-TARGET_TASKS, TARGET_SECONDS = 1000, 2.0
+TARGET_TASKS, TARGET_SECONDS = 1000, 1.0
 
 _HEADER = """\
 from glacier import Dataset, Pipeline, compute
@@ -44,13 +48,14 @@ import json, sys, time
 from pathlib import Path
 from glacier_aws import AWSCompiler
 import {module}
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 infra = {module}.pipeline.compile(AWSCompiler())
 infra.write(Path({out!r}))
-seconds = time.perf_counter() - start
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 files = infra.stacks["aws"].files
-sizes = {{name: len(files[name].encode()) for name in ("__main__.py", "state_machine.json")}}
-print(json.dumps({{"seconds": seconds, "sizes": sizes}}))
+names = ("__main__.py", "state_machine.json", "policies.json")
+sizes = {{name: len(files[name].encode()) for name in names if name in files}}
+print(json.dumps({{"seconds": seconds, "cpu": cpu, "sizes": sizes}}))
 """
 
 
@@ -61,11 +66,13 @@ def write_module(n: int, folder: Path) -> str:
     return f"bench_{n}"
 
 
-def measure(n: int, runs: int) -> tuple[list[float], dict[str, int]]:
-    """Seconds of each cold compile+write of an ``n``-task pipeline, and the file sizes."""
+def measure(n: int, runs: int) -> tuple[list[float], list[float], dict[str, int]]:
+    """CPU and wall seconds of each cold compile+write of an ``n``-task pipeline, and the
+    generated files' sizes."""
     with tempfile.TemporaryDirectory() as tmp:
         module = write_module(n, Path(tmp))
         found: list[float] = []
+        walls: list[float] = []
         sizes: dict[str, int] = {}
         for run in range(runs):
             probe = _PROBE.format(module=module, out=str(Path(tmp) / f"infra{run}"))
@@ -73,16 +80,17 @@ def measure(n: int, runs: int) -> tuple[list[float], dict[str, int]]:
                 [sys.executable, "-c", probe], cwd=tmp, capture_output=True, text=True, check=True
             )
             result = json.loads(done.stdout)
-            found.append(result["seconds"])
+            found.append(result["cpu"])
+            walls.append(result["seconds"])
             sizes = result["sizes"]
-        return found, sizes
+        return found, walls, sizes
 
 
-def report(n: int, seconds: list[float], sizes: dict[str, int]) -> str:
+def report(n: int, seconds: list[float], walls: list[float], sizes: dict[str, int]) -> str:
     median = statistics.median(seconds)
     line = (
-        f"compile+write {n:>5} tasks: {median:6.2f} s  (median of {len(seconds)} cold runs, "
-        f"{min(seconds):.2f}-{max(seconds):.2f} s; "
+        f"compile+write {n:>5} tasks: {median:6.2f} s CPU  (median of {len(seconds)} cold runs, "
+        f"{min(seconds):.2f}-{max(seconds):.2f} s; wall {statistics.median(walls):.2f} s; "
         + ", ".join(f"{name} {size / 1e6:.2f} MB" for name, size in sizes.items())
         + ")"
     )
@@ -98,8 +106,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
     for n in args.tasks:
-        seconds, sizes = measure(n, args.runs)
-        print(report(n, seconds, sizes), flush=True)
+        seconds, walls, sizes = measure(n, args.runs)
+        print(report(n, seconds, walls, sizes), flush=True)
 
 
 if __name__ == "__main__":

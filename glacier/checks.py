@@ -143,6 +143,48 @@ def check_name(owner: object, field: str, rule: NameRuleLike, *, optional: bool 
         fail(owner, field, f"{field} {value!r} {problem}")
 
 
+#: Characters a key prefix may not hold: Polars reads them as a glob pattern, and IAM (and
+#: other clouds' conditions) as wildcards, so ``prefix="*"`` would read, and be granted, other
+#: datasets' objects.
+GLOB_CHARACTERS = "*?[]{}"
+
+
+def key_prefix_problem(prefix: str) -> str | None:
+    """Why ``prefix`` is not a safe object-key prefix for every object store, or None.
+
+    Refused: glob characters (see :data:`GLOB_CHARACTERS`), and ``.``, ``..`` or empty
+    segments: object stores keep them literally while paths (and Polars' object store
+    client) resolve or reject them, so the key written and the key granted could differ.
+    """
+    found = [c for c in GLOB_CHARACTERS if c in prefix]
+    if found:
+        shown = " ".join(found)
+        return (
+            f"holds the glob character(s) {shown}: Polars would read every key it matches as "
+            "this dataset and the grants would cover them; use letters, digits and !-_.'()/ only"
+        )
+    inner = prefix.strip("/")
+    for segment in inner.split("/") if inner else ():
+        if segment in ("", ".", ".."):
+            what = "an empty segment ('//')" if not segment else f"a {segment!r} segment"
+            return (
+                f"has {what}: object stores keep it literally while paths resolve it, so the "
+                "key written and the key granted could differ; write the folder path plainly "
+                "('raw/2024', not 'raw/./2024' or 'raw/../x')"
+            )
+    return None
+
+
+def check_key_prefix(owner: object, field: str) -> None:
+    """``owner.<field>`` is a str that is safe as an object-key prefix (see
+    :func:`key_prefix_problem`): the one rule every object store's ``prefix`` follows."""
+    check_type(owner, field, str)
+    value = getattr(owner, field)
+    problem = key_prefix_problem(value)
+    if problem is not None:
+        fail(owner, field, f"{field} {_found(value)} {problem}")
+
+
 def check_items(owner: object, field: str, kind: type) -> None:
     """``owner.<field>`` is a tuple or list of ``kind`` items."""
     value = getattr(owner, field)
@@ -206,15 +248,18 @@ class Checked:
 
 
 __all__ = [
+    "GLOB_CHARACTERS",
     "Checked",
     "NameRuleLike",
     "check_items",
+    "check_key_prefix",
     "check_name",
     "check_one_of",
     "check_pattern",
     "check_range",
     "check_type",
     "fail",
+    "key_prefix_problem",
     "normalize",
     "short_repr",
 ]

@@ -1,9 +1,10 @@
 """``AWSCompiler``: a placed pipeline -> a Pulumi Python project for AWS.
 
 The compiler never imports pulumi: it builds an :class:`~glacier_aws.model.AWSModel`
-(checked names, packaging, least-privilege statements), prints it as ``__main__.py`` plus
-``state_machine.json`` (the ASL, ARNs filled in at deploy time) and adds the project files,
-the function bundle and a README saying how to deploy, run and tear it down. ``pulumi up``
+(checked names, packaging, least-privilege statements fitted within IAM's limits), prints it
+as ``__main__.py`` plus ``state_machine.json`` (the ASL) and ``policies.json`` (every role's
+IAM policies), both with ARNs filled in at deploy time, and adds the project files, the
+function bundle and a README saying how to deploy, run and tear it down. ``pulumi up``
 does the rest.
 
 The region given here is where the stack deploys unless the stack's ``aws:region`` config
@@ -22,9 +23,9 @@ from glacier.compilation.projection import upstream_on
 from glacier.errors import CompilationError
 from glacier_aws.container import container_base_image, dockerfile
 from glacier_aws.cost import monthly_cost
+from glacier_aws.iam import RolePolicies
 from glacier_aws.model import AWSModel, ModelOptions, build_model
 from glacier_aws.operations import operations_options
-from glacier_aws.policy import execution_statements
 from glacier_aws.program import render_program
 from glacier_aws.project import project_files
 from glacier_aws.readme import stack_readme
@@ -177,17 +178,18 @@ def resources(model: AWSModel) -> tuple[ResolvedResource, ...]:
         if d.packaging == "fargate":
             props["cpu"] = d.cpu
         found.append(ResolvedResource("aws", kind, d.logical, props))
-        found.append(ResolvedResource("aws", "iam_role", d.logical, {"task": d.task.name}))
-        if d.packaging == "fargate":
-            found.append(
-                ResolvedResource("aws", "iam_role", f"{d.logical}-exec", {"task": d.task.name})
-            )
+        for role in (d.role, d.exec_role):
+            found.extend(_role_resources(role, {"task": d.task.name}))
         found.append(ResolvedResource("aws", "log_group", d.logical, {"task": d.task.name}))
+        if d.packaging == "lambda":  # the function's resource policy: the state machine invokes it
+            permission = {"task": d.task.name, "principal": f"{model.spec.name}-states"}
+            found.append(ResolvedResource("aws", "lambda_permission", d.logical, permission))
     if model.containers:
         found.append(ResolvedResource("aws", "ecs_cluster", model.spec.name, {}))
     name = model.spec.name
     if not model.tasks:  # a storage-only stack: no state machine, no schedule (program.py)
         return tuple(found)
+    found.extend(_role_resources(model.machine_role, {"state_machine": name}))
     found.append(
         ResolvedResource(
             "aws", "state_machine", name, {"tasks": [t.task.name for t in model.tasks]}
@@ -196,6 +198,17 @@ def resources(model: AWSModel) -> tuple[ResolvedResource, ...]:
     if model.schedule:
         found.append(ResolvedResource("aws", "eventbridge_rule", name, {"cron": model.schedule}))
     return tuple(found)
+
+
+def _role_resources(role: RolePolicies | None, owner: dict[str, str]) -> list[ResolvedResource]:
+    """An IAM role, with its policies' worst-case size, and its managed policies if any."""
+    if role is None:
+        return []
+    props = {**owner, "policy_chars": role.chars, "managed_policies": len(role.managed)}
+    found = [ResolvedResource("aws", "iam_role", role.role, props)]
+    for n in range(1, len(role.managed) + 1):
+        found.append(ResolvedResource("aws", "iam_policy", f"{role.role}-{n}", {"role": role.role}))
+    return found
 
 
 def dataset_plans(model: AWSModel) -> tuple[DatasetPlan, ...]:
@@ -220,16 +233,22 @@ def dataset_plans(model: AWSModel) -> tuple[DatasetPlan, ...]:
 def task_plans(model: AWSModel) -> tuple[TaskPlan, ...]:
     plans = []
     for d in model.tasks:
-        permissions = [f"task role: {s.describe()}" for s in d.statements]
+        permissions = _permissions("task role", d.role)
         if d.packaging == "fargate":
-            repo = None if d.image else f"image_{d.architecture}.repository"
-            permissions += [
-                f"execution role: {s.describe()}"
-                for s in execution_statements(d, model.secrets, repo)
-            ]
+            permissions += _permissions("execution role", d.exec_role)
         packaging = "AWS Lambda function" if d.packaging == "lambda" else "ECS Fargate task"
         plans.append(TaskPlan(d.task.name, "aws", packaging, d.reason, tuple(permissions)))
     return tuple(plans)
+
+
+def _permissions(label: str, role: RolePolicies | None) -> list[str]:
+    """Each statement of ``role`` described, saying which managed policy holds it."""
+    if role is None:
+        return []
+    found = [f"{label}: {s.describe()}" for s in role.inline]
+    for n, chunk in enumerate(role.managed, start=1):
+        found += [f"{label} (managed policy {n}): {s.describe()}" for s in chunk]
+    return found
 
 
 __all__ = ["AWSCompiler"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -24,6 +24,7 @@ from glacier_aws.compute import (
     LAMBDA_MAX_TIMEOUT,
     fargate_size,
 )
+from glacier_aws.iam import RolePolicies
 from glacier_aws.naming import IAM_ROLE, LAMBDA_FUNCTION, Namer
 from glacier_aws.policy import Statement
 from glacier_aws.provider import LIMITS
@@ -76,6 +77,8 @@ class TaskDeploy:
     secrets: dict[str, str] = field(default_factory=dict)  # env var -> secret name
     locations: dict[str, tuple[str, str]] = field(default_factory=dict)  # ds -> (bucket var, key)
     statements: tuple[Statement, ...] = ()
+    role: RolePolicies | None = None  # the statements, fitted into IAM policies
+    exec_role: RolePolicies | None = None  # Fargate: its execution role's
 
     @property
     def bundle(self) -> str:
@@ -172,9 +175,13 @@ def _task_names(spec: PipelineIR, task: TaskIR) -> str:
 
 
 def deploy_task(
-    spec: PipelineIR, task: TaskIR, locations: dict[str, tuple[str, str]], namer: Namer
+    spec: PipelineIR,
+    task: TaskIR,
+    locations: dict[str, tuple[str, str]],
+    namer: Namer,
+    formats: Mapping[str, str],
 ) -> TaskDeploy:
-    formats = {d.name: d.format for d in spec.datasets}
+    """How ``task`` runs; ``formats``: every dataset's format (built once per pipeline)."""
     delta = [n for n in (*task.input_datasets, *task.outputs) if formats.get(n) == "delta"]
     packaging, reason, limits = _packaging(task, sorted(set(delta)))
     env, secrets = _env(task)
@@ -220,17 +227,18 @@ def deploy_task(
     )
 
 
-def lambda_env_bytes(d: TaskDeploy, buckets: list[BucketPlan], region: str) -> int:
+def lambda_env_bytes(
+    d: TaskDeploy, buckets: list[BucketPlan], region: str, names: dict[str, str] | None = None
+) -> int:
     """The size of the environment the stack gives ``d``'s function, as deployed.
 
     Bucket names are known up to Pulumi's suffix, which has a fixed length, and a secret ARN
     up to its account and random suffix; the longest partition is assumed. The keys and
     values are those ``program._environment`` sets, and GLACIER_LOCATIONS is the JSON
-    ``glacier_infra.locations`` renders.
+    ``glacier_infra.locations`` renders. ``names``: :func:`bucket_names` of ``buckets``, when
+    the caller measures many tasks (built per task, it made a wide pipeline quadratic).
     """
-    names = {
-        b.var: b.explicit_name or f"{b.logical}-{'x' * (AUTONAME_SUFFIX - 1)}" for b in buckets
-    }
+    names = names or bucket_names(buckets)
     locations = json.dumps(
         {ds: f"s3://{names[bucket]}/{key}" for ds, (bucket, key) in d.locations.items()}
     )
@@ -248,7 +256,14 @@ def lambda_env_bytes(d: TaskDeploy, buckets: list[BucketPlan], region: str) -> i
     return sum(len(k.encode()) + len(v.encode()) for k, v in env.items())
 
 
-def check_lambda_env(d: TaskDeploy, buckets: list[BucketPlan], region: str) -> None:
+def bucket_names(buckets: list[BucketPlan]) -> dict[str, str]:
+    """Each bucket variable's name as deployed, at its longest (auto-names with their suffix)."""
+    return {b.var: b.explicit_name or f"{b.logical}-{'x' * (AUTONAME_SUFFIX - 1)}" for b in buckets}
+
+
+def check_lambda_env(
+    d: TaskDeploy, buckets: list[BucketPlan], region: str, names: dict[str, str] | None = None
+) -> None:
     for key in sorted({*d.env, *d.secrets}):
         if key in LAMBDA_RESERVED_ENV or not LAMBDA_ENV_NAME.fullmatch(key):
             why = (
@@ -261,7 +276,7 @@ def check_lambda_env(d: TaskDeploy, buckets: list[BucketPlan], region: str) -> N
                 "refuse the function at deploy time; rename it"
             )
             raise CompilationError(msg)
-    size = lambda_env_bytes(d, buckets, region)
+    size = lambda_env_bytes(d, buckets, region, names)
     if size > LAMBDA_MAX_ENV_BYTES:
         msg = (
             f"task {d.task.name!r}: its Lambda environment would be {size} bytes (dataset "
@@ -274,6 +289,7 @@ def check_lambda_env(d: TaskDeploy, buckets: list[BucketPlan], region: str) -> N
 __all__ = [
     "TASK_VAR_SUFFIXES",
     "TaskDeploy",
+    "bucket_names",
     "check_lambda_env",
     "deploy_task",
     "lambda_env_bytes",

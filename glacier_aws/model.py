@@ -13,13 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from glacier.compilation.grants import check_keys
 from glacier.compilation.infrastructure import CompilationWarning
 from glacier.compilation.layout import cloud_key
 from glacier.compilation.naming import AUTONAME_SUFFIX, check, kebab
 from glacier.compilation.resolve import Placement
 from glacier.errors import CompilationError
 from glacier.ir import DatasetIR, PipelineIR
-from glacier_aws.deploy import TaskDeploy, check_lambda_env, deploy_task
+from glacier_aws.deploy import TaskDeploy, bucket_names, check_lambda_env, deploy_task
+from glacier_aws.iam import RolePolicies, fit_policies
 from glacier_aws.lifecycle import (
     access_log_lifecycle,
     bucket_lifecycle,
@@ -48,6 +50,8 @@ class BucketPlan:
     create: bool = True
     #: Whether S3 logs every request to this bucket into the stack's access-log bucket.
     access_logs: bool = False
+    #: The KMS key (ARN or alias ARN) its objects are encrypted with (``S3(kms_key=...)``).
+    kms_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class AWSModel:
     log_retention_days: int
     warnings: tuple[CompilationWarning, ...]
     options: ModelOptions | None = None
+    #: The state machine's role, its statements fitted into IAM policies.
+    machine_role: RolePolicies | None = None
 
     @property
     def access_log_bucket(self) -> BucketPlan | None:
@@ -97,9 +103,12 @@ class ModelOptions:
 # -- buckets ---------------------------------------------------------------------------------
 
 
-def _bucket_settings(ds: DatasetIR) -> tuple[str | None, str | None, bool, bool, bool]:
-    """(explicit bucket name, region, versioning, object lock, create) of a storage-backed
-    dataset. An existing bucket's versioning and lock are its owner's, not the stack's."""
+Settings = tuple[str | None, str | None, bool, bool, bool, str | None]
+
+
+def _bucket_settings(ds: DatasetIR) -> Settings:
+    """(explicit bucket name, region, versioning, object lock, create, KMS key) of a
+    storage-backed dataset. An existing bucket's versioning and lock are its owner's."""
     assert ds.storage is not None
     config = ds.storage.config
     if ds.storage.provider == "aws":  # S3(...)
@@ -110,8 +119,9 @@ def _bucket_settings(ds: DatasetIR) -> tuple[str | None, str | None, bool, bool,
             create and bool(config["versioning"]),
             create and bool(config["object_lock_enabled"]),
             create,
+            config.get("kms_key"),
         )
-    return None, None, bool(config["versioning"]), False, True  # ObjectStorage(...)
+    return None, None, bool(config["versioning"]), False, True, None  # ObjectStorage(...)
 
 
 def _data_buckets(
@@ -130,10 +140,11 @@ def _data_buckets(
         if len(settings) > 1:
             msg = (
                 f"datasets {', '.join(d.name for d in group)} share S3 bucket {key!r} but declare "
-                "different region, versioning, object lock or create settings; make them equal"
+                "different region, versioning, object lock, kms_key or create settings; "
+                "make them equal"
             )
             raise CompilationError(msg)
-        explicit, region, versioning, lock, create = settings.pop()
+        explicit, region, versioning, lock, create, kms_key = settings.pop()
         first = group[0].name
         logical = explicit or kebab(spec.name, first)
         owner = f"dataset {first!r}"
@@ -162,6 +173,7 @@ def _data_buckets(
                 create=create,
                 # S3 delivers access logs only to a bucket in the same region
                 access_logs=create and options.access_logs and region in (None, options.region),
+                kms_key=kms_key,
             )
         )
     return plans
@@ -292,8 +304,12 @@ def build_model(spec: PipelineIR, placement: Placement, options: ModelOptions) -
         buckets.insert(0, _access_log_bucket(spec, options, namer))
     aws_spec = replace(spec, datasets=tuple(d for d in spec.datasets if d.name in on_aws))
     locations = _locations(aws_spec, buckets)
+    # No dataset's key may overlap another's in one bucket (named as the user knows it).
+    shown = {b.var: b.explicit_name or f"<{b.logical}>" for b in buckets}
+    check_keys({ds: (shown[var], key) for ds, (var, key) in locations.items()})
     tasks = [t for t in spec.tasks if placement.tasks[t.name] == "aws"]
-    deploys = [deploy_task(spec, t, locations, namer) for t in tasks]
+    formats = {ds.name: ds.format for ds in spec.datasets}
+    deploys = [deploy_task(spec, t, locations, namer, formats) for t in tasks]
     _check_unique_logical_names(spec, buckets, deploys)
     for arch in sorted(
         {d.architecture for d in deploys if d.packaging == "fargate" and not d.image}
@@ -301,22 +317,25 @@ def build_model(spec: PipelineIR, placement: Placement, options: ModelOptions) -
         fix = "rename the pipeline: ECR allows no '-' or '_' at its end and none twice in a row"
         owner = f"pipeline {spec.name!r} (its container image repository)"
         check(ECR_REPOSITORY, kebab(spec.name, arch), owner, suffix=AUTONAME_SUFFIX, fix=fix)
+    names = bucket_names(buckets)
     for d in deploys:
         if d.packaging == "lambda":
-            check_lambda_env(d, buckets, options.region)
+            check_lambda_env(d, buckets, options.region, names)
     secret_names = sorted({s for d in deploys for s in d.secrets.values()})
     secrets = {name: namer.take(f"secret_{name}") for name in secret_names}
-    formats = {ds.name: ds.format for ds in spec.datasets}
     stack_key = kms_statements(options.kms_key)
+    # S3(kms_key=...): readers get kms:Decrypt, writers GenerateDataKey too, on that key only
+    keys = {ds: b.kms_key for b in buckets if b.kms_key for ds in b.datasets}
     deploys = [
-        replace(d, statements=task_statements(d, formats, secrets) + stack_key) for d in deploys
+        replace(d, statements=task_statements(d, formats, secrets, keys) + stack_key)
+        for d in deploys
     ]
     warnings = [
         CompilationWarning(f"task {d.task.name!r}", d.reason)
         for d in deploys
         if d.packaging == "fargate" and d.task.compute.type != "container"
     ]
-    return AWSModel(
+    model = AWSModel(
         spec=spec,
         region=options.region,
         buckets=tuple(buckets),
@@ -327,6 +346,7 @@ def build_model(spec: PipelineIR, placement: Placement, options: ModelOptions) -
         warnings=tuple(warnings),
         options=options,
     )
+    return fit_policies(model)  # every role's statements, measured and fitted in IAM's limits
 
 
 __all__ = ["AWSModel", "BucketPlan", "ModelOptions", "TaskDeploy", "build_model"]

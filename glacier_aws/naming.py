@@ -27,8 +27,8 @@ S3_BUCKET = NameRule(
 S3_KEY_PREFIX = NameRule(
     "S3 key prefix",
     512,
-    re.compile(r"[A-Za-z0-9!_.*'()/-]*"),
-    "letters, digits and !-_.*'()/ only (S3's safe key characters)",
+    re.compile(r"[A-Za-z0-9!_.'()/-]*"),
+    "letters, digits and !-_.'()/ only (S3's safe key characters)",
     min_len=0,
 )
 LAMBDA_FUNCTION = NameRule(
@@ -81,7 +81,7 @@ NAME_RULES = {
 #: Names the generated program itself uses (modules, shared objects).
 RESERVED = frozenset(
     {"pulumi", "aws", "gi", "ctx", "provider", "network", "cluster", "machine", "machine_role",
-     "machine_logs", "schedule", "definition", "json", "os"}
+     "machine_logs", "schedule", "definition", "json", "os", "policies", "gid"}
 )  # fmt: skip
 
 

@@ -6,7 +6,8 @@ name comes from :class:`~glacier_aws.naming.Namer`. The program reads top to bot
 order a reviewer wants: buckets, secrets, bundles, then each task with its logs, role and
 function, then the state machine, the schedule and the outputs. The state machine's ASL is
 its own file, ``state_machine.json``, whose ``"${var.attr}"`` placeholders the program fills
-with those resources' ARNs at deploy time.
+with those resources' ARNs at deploy time; every role's IAM policies are ``policies.json``
+(:mod:`glacier_aws.iam`), filled the same way from the ``values`` each role is given.
 """
 
 from __future__ import annotations
@@ -16,12 +17,22 @@ import json
 import re
 from typing import Any
 
-from glacier.compilation.codegen import Ref, Section, assign, call, expr, import_, render_module
+from glacier.compilation.codegen import (
+    Ref,
+    Section,
+    assign,
+    call,
+    expr,
+    import_,
+    json_text,
+    render_module,
+)
 from glacier.compilation.naming import AUTONAME_SUFFIX, kebab
 from glacier.errors import CompilationError
 from glacier_aws.cost import KEPT_IMAGES
+from glacier_aws.iam import POLICIES_FILE, RolePolicies, longest_arn_prefix, policies_json
 from glacier_aws.model import AWSModel, BucketPlan, TaskDeploy
-from glacier_aws.policy import Arn, Statement, execution_statements
+from glacier_aws.policy import Arn
 from glacier_aws.provider import LIMITS
 from glacier_aws.stepfunctions import (
     fargate_task,
@@ -40,24 +51,28 @@ STATE_MACHINE_FILE = "state_machine.json"
 DOCSTRING = "Pulumi program for a Glacier pipeline on AWS (see app/manifest.json)."
 
 
-def _arn(arn: Arn) -> Any:
-    if arn.kind == "objects":
-        return call("gi.object_arn", Ref(arn.var), arn.key)
-    if arn.kind == "log_streams":
-        return call("gi.log_streams_arn", Ref(arn.var))
-    if arn.kind == "any":
-        return "*"
-    if arn.kind == "literal":
-        return arn.var
+def _value(arn: Arn) -> Any:
+    """The expression filling ``arn``'s placeholder in ``policies.json``."""
+    if arn.kind == "family":
+        return call("gc.family_arn", Ref(arn.var))
+    if arn.kind == "cluster_tasks":
+        return call("gc.running_tasks_arn", Ref(arn.var))
+    if arn.kind == "sync_rule":
+        return call("gc.sync_rule_arn", Ref("ctx"), Ref(arn.var))
     head, _, rest = arn.var.partition(".")
     return Ref(head, f"{rest}.arn" if rest else "arn")
 
 
-def _statement(s: Statement) -> ast.expr:
-    args: list[Any] = [s.sid, list(s.actions), [_arn(a) for a in s.resources]]
-    if s.condition:
-        args.append(dict(s.condition))
-    return call("gi.allow", *args)
+def _values(policies: RolePolicies | None) -> dict[str, Any]:
+    """The ``values`` a role's documents in ``policies.json`` are filled from."""
+    assert policies is not None, "the model fits every role's policies"
+    found = {a.token: a for s in policies.statements() for a in s.arns() if a.token}
+    return {token: _value(found[token]) for token in sorted(found)}
+
+
+def _role(logical: str, service: str, policies: RolePolicies | None, **extra: Any) -> ast.expr:
+    return call("gid.role", Ref("ctx"), logical, service=service, policies=Ref("policies"),
+                values=_values(policies), **extra)  # fmt: skip
 
 
 def _bucket(b: BucketPlan) -> ast.stmt:
@@ -84,6 +99,7 @@ def _bucket(b: BucketPlan) -> ast.stmt:
             versioning=b.versioning,
             object_lock=b.object_lock or None,
             lifecycle_rules=list(b.lifecycle_rules),
+            kms_key=b.kms_key,
         ),
     )
 
@@ -106,8 +122,7 @@ def _environment(model: AWSModel, d: TaskDeploy) -> dict[str, Any]:
 def _lambda(model: AWSModel, d: TaskDeploy) -> list[ast.stmt]:
     bundle = d.bundle
     return [
-        assign(f"{d.var}_role", call("gi.role", Ref("ctx"), d.logical, service="lambda.amazonaws.com",
-                                     statements=[_statement(s) for s in d.statements])),
+        assign(f"{d.var}_role", _role(d.logical, "lambda.amazonaws.com", d.role)),
         assign(f"{d.var}_fn", call(
             "gc.lambda_function", Ref("ctx"), d.logical,
             role=Ref(f"{d.var}_role"), bundle=Ref(bundle), built=Ref(f"{bundle}_built"),
@@ -119,18 +134,12 @@ def _lambda(model: AWSModel, d: TaskDeploy) -> list[ast.stmt]:
 
 
 def _fargate(model: AWSModel, d: TaskDeploy) -> list[ast.stmt]:
-    repository = None if d.image else f"image_{d.architecture}"
-    exec_statements = execution_statements(
-        d, model.secrets, f"{repository}.repository" if repository else None
-    )
     secrets = {var: Ref(model.secrets[name], "arn") for var, name in sorted(d.secrets.items())}
     image = d.image if d.image else Ref(f"image_{d.architecture}", "ref")
     return [
-        assign(f"{d.var}_role", call("gi.role", Ref("ctx"), d.logical, service="ecs-tasks.amazonaws.com",
-                                     statements=[_statement(s) for s in d.statements])),
-        assign(f"{d.var}_exec_role", call("gi.role", Ref("ctx"), f"{d.logical}-exec", service="ecs-tasks.amazonaws.com",
-                                          statements=[_statement(s) for s in exec_statements],
-                                          source_condition=False)),
+        assign(f"{d.var}_role", _role(d.logical, "ecs-tasks.amazonaws.com", d.role)),
+        assign(f"{d.var}_exec_role", _role(f"{d.logical}-exec", "ecs-tasks.amazonaws.com",
+                                           d.exec_role, source_condition=False)),
         assign(f"{d.var}_task", call(
             "gc.fargate_task", Ref("ctx"), d.logical, task=d.task.name,
             task_role=Ref(f"{d.var}_role"), execution_role=Ref(f"{d.var}_exec_role"),
@@ -167,8 +176,10 @@ def _setup(model: AWSModel) -> list[Section]:
     work = next(b for b in model.buckets if b.purpose == "intermediate")
     sections = [
         Section([import_("pulumi"), import_("glacier_bundle"), import_("glacier_compute", "gc"),
-                 import_("glacier_infra", "gi")]),
-        Section([assign("ctx", _context(model))]),
+                 import_("glacier_identity", "gid"), import_("glacier_infra", "gi")]),
+        Section([assign("ctx", _context(model)),
+                 # every role's IAM policies, as IAM stores them
+                 *([assign("policies", call("gid.policies", POLICIES_FILE))] if model.tasks else [])]),
         Section([_bucket(b) for b in model.buckets] + _access_logs(model)),
     ]  # fmt: skip
     if model.secrets:
@@ -257,9 +268,9 @@ def state_machine_json(model: AWSModel) -> tuple[str, dict[str, Ref]]:
     """
     refs: dict[str, Ref] = {}
     definition = state_machine_definition(model.spec, _task_resource(model, refs))
-    text = json.dumps(definition, indent=2) + "\n"
-    _check_definition_size(model, json.dumps(definition), PLACEHOLDER.findall(text))
-    return text, dict(sorted(refs.items()))
+    deployed = json.dumps(definition)  # one line, as pulumi up sends it
+    _check_definition_size(model, deployed, PLACEHOLDER.findall(deployed))
+    return json_text(definition) + "\n", dict(sorted(refs.items()))
 
 
 #: Step Functions refuses a definition longer than this many characters.
@@ -271,7 +282,7 @@ PLACEHOLDER = re.compile(r'"\$\{([A-Za-z_][A-Za-z0-9_.]*)\}"')
 LONGEST_PARTITION = "aws-us-gov"
 #: The longest fixed parts of the ARNs placeholders stand for: partition, the longest region
 #: name, the account.
-_ARN_PREFIX = len(f"arn:{LONGEST_PARTITION}:lambda:ap-southeast-3:123456789012:function:")
+_ARN_PREFIX = longest_arn_prefix("lambda", "function:")
 #: What each service integration ARN (``arn:aws:states:::lambda:invoke``) grows by at most when
 #: the deploy-time helper puts it in the stack's partition.
 _INTEGRATION_GROWTH = len(LONGEST_PARTITION) - len("aws")
@@ -313,9 +324,8 @@ def _orchestration(model: AWSModel, refs: dict[str, Ref]) -> list[Section]:
     )
     machine = call(
         "gc.state_machine", Ref("ctx"), model.spec.name, definition=Ref("definition"),
-        functions=[Ref(f"{d.var}_fn") for d in model.lambdas] or None,
-        tasks=[Ref(f"{d.var}_task") for d in model.containers] or None,
-        ecs=Ref("cluster") if model.containers else None,
+        policies=Ref("policies"), values=_values(model.machine_role),
+        functions={d.logical: Ref(f"{d.var}_fn") for d in model.lambdas} or None,
         retention_days=model.log_retention_days,
     )  # fmt: skip
     sections = [Section([assign("definition", definition), assign("machine", machine)])]
@@ -355,7 +365,8 @@ def _exports(model: AWSModel) -> Section:
 
 
 def render_program(model: AWSModel) -> dict[str, str]:
-    """The stack's ``__main__.py`` and the ``state_machine.json`` it deploys.
+    """The stack's ``__main__.py`` and the ``state_machine.json`` and ``policies.json`` it
+    deploys.
 
     A stack with no task (in a multi-cloud pipeline, a provider that only stores data) has
     no state machine and no schedule: Step Functions refuses a machine with no task in it.
@@ -369,7 +380,11 @@ def render_program(model: AWSModel) -> dict[str, str]:
         *_orchestration(model, refs),
         _exports(model),
     ]
-    return {"__main__.py": render_module(DOCSTRING, sections, BANNER), STATE_MACHINE_FILE: machine}
+    return {
+        "__main__.py": render_module(DOCSTRING, sections, BANNER),
+        STATE_MACHINE_FILE: machine,
+        POLICIES_FILE: policies_json(model),
+    }
 
 
 __all__ = ["STATE_MACHINE_FILE", "placeholder", "render_program", "state_machine_json"]

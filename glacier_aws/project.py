@@ -21,6 +21,7 @@ from glacier.ir import PipelineIR, to_json
 
 STACK_MODULES = {
     "infra.py": "glacier_infra.py",
+    "identity.py": "glacier_identity.py",
     "compute.py": "glacier_compute.py",
     "bundle.py": "glacier_bundle.py",
 }

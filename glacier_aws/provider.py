@@ -33,6 +33,11 @@ LIMITS: Mapping[str, int] = MappingProxyType(
         "function_timeout_seconds": LAMBDA_MAX_TIMEOUT,
         "function_environment_bytes": 4096,
         "orchestrator_definition_chars": 1_048_576,
+        # IAM, in characters without whitespace: one role's inline policies together, one
+        # customer-managed policy; and managed policies per role (the default quota).
+        "identity_inline_policy_chars": 10_240,
+        "identity_managed_policy_chars": 6_144,
+        "identity_managed_policies": 10,
     }
 )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import KW_ONLY, dataclass
 from typing import ClassVar
 
-from glacier.checks import check_name, check_one_of, normalize
+from glacier.checks import check_key_prefix, check_name, check_one_of, normalize
 from glacier.compilation.layout import normalize_prefix
 from glacier.compilation.naming import OBJECT_KEY_PREFIX
 from glacier.storage import StorageResource
@@ -36,6 +36,7 @@ class BlobStorage(StorageResource):
     def __post_init__(self) -> None:
         check_name(self, "container", AZURE_CONTAINER)
         check_name(self, "account", AZURE_STORAGE_ACCOUNT, optional=True)
+        check_key_prefix(self, "prefix")
         check_name(self, "prefix", OBJECT_KEY_PREFIX)
         normalize(self, prefix=normalize_prefix(self.prefix))
         check_one_of(self, "tier", TIERS, optional=True)

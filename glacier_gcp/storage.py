@@ -12,7 +12,15 @@ from __future__ import annotations
 from dataclasses import KW_ONLY, dataclass
 from typing import ClassVar
 
-from glacier.checks import check_name, check_one_of, check_pattern, check_type, fail, normalize
+from glacier.checks import (
+    check_key_prefix,
+    check_name,
+    check_one_of,
+    check_pattern,
+    check_type,
+    fail,
+    normalize,
+)
 from glacier.compilation.layout import normalize_prefix
 from glacier.compilation.naming import OBJECT_KEY_PREFIX
 from glacier.storage import StorageResource
@@ -38,6 +46,7 @@ class GCS(StorageResource):
 
     def __post_init__(self) -> None:
         check_name(self, "bucket", GCS_BUCKET)
+        check_key_prefix(self, "prefix")
         check_name(self, "prefix", OBJECT_KEY_PREFIX)
         normalize(self, prefix=normalize_prefix(self.prefix))
         check_pattern(

@@ -22,7 +22,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from glacier.compilation.layout import FOLDER_FORMATS, key_pattern
+from glacier.checks import key_prefix_problem
+from glacier.compilation.layout import FOLDER_FORMATS, RUN_ID_PLACEHOLDER, key_pattern
+from glacier.errors import CompilationError
 
 Mode = Literal["read", "write", "list"]
 
@@ -75,4 +77,43 @@ def task_grants(
     return tuple(found)
 
 
-__all__ = ["Grant", "Mode", "dataset_grants", "task_grants"]
+def check_keys(locations: Mapping[str, tuple[str, str]]) -> None:
+    """Every dataset's key is safe and no two datasets' keys overlap in one container.
+
+    ``locations`` maps each dataset to its (container, key template), the container as the
+    user knows it (a bucket name). Overlapping keys, equal or one inside the other as a
+    folder (a Delta table's folder ``x.delta/`` holding another dataset's
+    ``x.delta/part.parquet``), are a CompilationError naming both datasets: writing one
+    would replace or delete the other's objects, and each task's grants would cover the
+    other's data. A key with glob characters or ``.``/``..`` segments (possible only in an
+    IR not built from checked resources) is refused the same way a storage prefix is.
+    """
+    owners: dict[tuple[str, str], str] = {}
+    for name in sorted(locations):
+        container, key = locations[name]
+        problem = key_prefix_problem(key.replace(RUN_ID_PLACEHOLDER, "run"))
+        if problem is not None:
+            raise CompilationError(f"dataset {name!r}: key {key!r} in {container!r} {problem}")
+        first = owners.setdefault((container, key), name)
+        if first != name:
+            msg = (
+                f"datasets {first!r} and {name!r} are both stored at {key!r} in {container!r}, "
+                "so each would overwrite the other; give one of them another prefix or name"
+            )
+            raise CompilationError(msg)
+    for name in sorted(locations):
+        container, key = locations[name]
+        parts = key.split("/")
+        for end in range(1, len(parts)):
+            outer = owners.get((container, "/".join(parts[:end])))
+            if outer is not None:
+                msg = (
+                    f"datasets {outer!r} and {name!r} overlap in {container!r}: {name!r} is "
+                    f"stored at {key!r}, inside {outer!r}'s folder {'/'.join(parts[:end])!r}/, "
+                    f"so writing {outer!r} would replace or delete it and {outer!r}'s grants "
+                    "would cover it; give one of them another prefix or name"
+                )
+                raise CompilationError(msg)
+
+
+__all__ = ["Grant", "Mode", "check_keys", "dataset_grants", "task_grants"]

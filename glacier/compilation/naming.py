@@ -46,8 +46,8 @@ class NameRule:
 OBJECT_KEY_PREFIX = NameRule(
     "object key prefix",
     512,
-    re.compile(r"[A-Za-z0-9!_.*'()/-]*"),
-    "letters, digits and !-_.*'()/ only (the characters safe in every object store's keys)",
+    re.compile(r"[A-Za-z0-9!_.'()/-]*"),
+    "letters, digits and !-_.'()/ only (the characters safe in every object store's keys)",
     min_len=0,
 )
 

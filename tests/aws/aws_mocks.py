@@ -37,7 +37,7 @@ def partition_of(region: str) -> str:
 #: What ``glacier_compute.stack_hash`` gives under these mocks (no organization, project
 #: glacier-test, stack test): the suffix of every task definition family.
 STACK_HASH = hashlib.sha256(b"/glacier-test/test").hexdigest()[:8]
-STACK_MODULES = ("glacier_infra", "glacier_compute", "glacier_bundle")
+STACK_MODULES = ("glacier_infra", "glacier_identity", "glacier_compute", "glacier_bundle")
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,8 @@ def _outputs(typ: str, name: str, inputs: dict[str, Any], region: str = REGION) 
         out.update(bucket=bucket, arn=f"{part}:s3:::{bucket}")
     elif typ == "aws:iam/role:Role":
         out.update(arn=f"{part}:iam::{ACCOUNT}:role/{name}-1a2b3c4", name=f"{name}-1a2b3c4")
+    elif typ == "aws:iam/policy:Policy":
+        out.update(arn=f"{part}:iam::{ACCOUNT}:policy/{name}-1a2b3c4", name=f"{name}-1a2b3c4")
     elif typ == "aws:cloudwatch/logGroup:LogGroup":
         group = f"{inputs.get('namePrefix', name)}1a2b3c4"
         out.update(name=group, arn=f"{part}:logs:{region}:{ACCOUNT}:log-group:{group}")
@@ -97,7 +99,9 @@ def _outputs(typ: str, name: str, inputs: dict[str, Any], region: str = REGION) 
         out.update(arn=f"{part}:ecs:{region}:{ACCOUNT}:cluster/{name}-1a2b3c4")
     elif typ == "aws:ecr/repository:Repository":
         out.update(
-            repositoryUrl=f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{name}", registryId=ACCOUNT
+            arn=f"{part}:ecr:{region}:{ACCOUNT}:repository/{name}-1a2b3c4",
+            repositoryUrl=f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{name}",
+            registryId=ACCOUNT,
         )
     elif typ == "docker-build:index:Image":
         out.update(digest="sha256:" + "0" * 64, ref=f"{name}@sha256:" + "0" * 64)

@@ -50,7 +50,7 @@ def test_compiling_twice_gives_identical_bytes(
 
 def test_stack_is_a_complete_pulumi_project(orders_infra: Infrastructure) -> None:
     files = orders_infra.stacks["aws"].files
-    for required in ("Pulumi.yaml", "requirements.txt", "__main__.py", "glacier_infra.py", "glacier_compute.py",
+    for required in ("Pulumi.yaml", "requirements.txt", "__main__.py", "glacier_infra.py", "glacier_compute.py", "glacier_identity.py", "policies.json",
                      "glacier_bundle.py", "app/manifest.json", "app/requirements.txt", "app/aws_orders.py",
                      "app/Dockerfile", "app/glacier/ir.py", "app/glacier_aws/runtime.py"):  # fmt: skip
         assert required in files, required
@@ -85,7 +85,12 @@ def test_stack_helpers_are_the_vendored_sources(
     (Goldens leave these files out; this is the one place they are pinned.)"""
     written = orders_infra.write(tmp_path)
     helpers = stack_helpers()
-    assert sorted(helpers) == ["glacier_bundle.py", "glacier_compute.py", "glacier_infra.py"]
+    assert sorted(helpers) == [
+        "glacier_bundle.py",
+        "glacier_compute.py",
+        "glacier_identity.py",
+        "glacier_infra.py",
+    ]
     for stack in (written / "aws", EXAMPLE_STACK):
         assert sorted(p.name for p in stack.glob("glacier_*.py")) == sorted(helpers), stack
         for name, source in helpers.items():

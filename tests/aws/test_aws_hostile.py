@@ -21,7 +21,7 @@ from glacier_aws.storage import S3
 
 HOSTILE = load_pipeline(str(PIPELINES / "aws_hostile.py")).tasks[0].fn.__globals__["HOSTILE"]
 GOLDEN = Path(__file__).resolve().parent / "golden" / "hostile" / "aws"
-ALLOWED_CALLS = ("gi.", "gc.", "glacier_bundle.", "pulumi.")
+ALLOWED_CALLS = ("gi.", "gid.", "gc.", "glacier_bundle.", "pulumi.")
 
 
 def _program() -> ast.Module:
@@ -30,7 +30,13 @@ def _program() -> ast.Module:
 
 def test_program_imports_only_its_own_modules() -> None:
     imports = [a.name for n in ast.walk(_program()) if isinstance(n, ast.Import) for a in n.names]
-    assert imports == ["pulumi", "glacier_bundle", "glacier_compute", "glacier_infra"]
+    assert imports == [
+        "pulumi",
+        "glacier_bundle",
+        "glacier_compute",
+        "glacier_identity",
+        "glacier_infra",
+    ]
     assert not any(isinstance(n, ast.ImportFrom) for n in ast.walk(_program()))
 
 
@@ -95,7 +101,7 @@ def test_hostile_names_schedules_and_secrets_are_rejected(text: str) -> None:
         Secret(text)
     with pytest.raises(ValueError, match=r"S3 bucket naming rule|characters"):
         S3(text)
-    with pytest.raises(ValueError, match="S3 key prefix naming rule"):
+    with pytest.raises(ValueError, match=r"S3 key prefix naming rule|glob character"):
         S3("fine-bucket", prefix=text)
     with pytest.raises(ValueError, match="environment variable name"):
         compute.serverless(env={text: "x"})

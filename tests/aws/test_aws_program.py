@@ -200,7 +200,8 @@ def test_fargate_roles_split_data_access_from_image_logs_and_secrets(orders_run:
         ["secretsmanager:GetSecretValue"],
         [f"{SECRET}:orders/token-AbCdEf"],
     )
-    assert execution["PullImage"][1] == [f"arn:aws:ecr:us-east-1:{ACCOUNT}:orders-x86-64"]
+    repository = f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/orders-x86-64-1a2b3c4"
+    assert execution["PullImage"][1] == [repository]
 
 
 def test_no_task_role_has_a_wildcard_action_or_unscoped_resource(orders_run: Run) -> None:
@@ -294,12 +295,22 @@ def test_state_machine_invokes_only_its_functions_and_is_scheduled(orders_run: R
     )
     assert states["publish"]["Parameters"]["TaskDefinition"].endswith(f"task-definition/{FAMILY}:1")
     assert machine["tracingConfiguration"] == {"enabled": True}
-    invoke = {sid: r for sid, _, r, _ in _statements(orders_run, "orders-states")}["InvokeTasks"]
-    arns = [
-        f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:orders-{t}-1a2b3c4"
-        for t in ("validate", "enrich")
-    ]
-    assert invoke == arns + [f"{a}:*" for a in arns]
+    # Each function's own resource policy names the machine's role, once: the role's
+    # policies do not list (or grow with) the functions, and grant no Lambda action at all.
+    role_arn = f"arn:aws:iam::{ACCOUNT}:role/orders-states-1a2b3c4"
+    permissions = orders_run.of("aws:lambda/permission:Permission")
+    assert sorted(p.name for p in permissions) == ["orders-enrich", "orders-validate"]
+    for p in permissions:
+        assert p.inputs["action"] == "lambda:InvokeFunction"
+        assert p.inputs["principal"] == role_arn
+        assert (
+            p.inputs["function"] == f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{p.name}-1a2b3c4"
+        )
+        assert "qualifier" not in p.inputs  # the unqualified function the definition names
+    actions = [a for _, a, _, _ in _statements(orders_run, "orders-states")]
+    assert not [a for found in actions for a in found if a.startswith("lambda:")]
+    waits = orders_run.waits_for("aws:sfn/stateMachine:StateMachine", "orders")
+    assert {("aws:lambda/permission:Permission", p.name) for p in permissions} <= waits
     rule = orders_run.one("aws:cloudwatch/eventRule:EventRule", "orders").inputs
     assert rule["scheduleExpression"] == "cron(0 2 * * ? *)"
     target = orders_run.one("aws:cloudwatch/eventTarget:EventTarget", "orders").inputs

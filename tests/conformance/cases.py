@@ -49,6 +49,13 @@ PROJECT = Case("project", str(PIPELINES / "conformance_project.py"))
 #: The longest names Glacier accepts everywhere: they fit, or the compiler refuses clearly.
 LONG_NAMES = Case("long-names", str(PIPELINES / "conformance_long_names.py"))
 SCALES = tuple(Case(f"scale-{n}", size=n) for n in (10, 100, 1000))
+#: The shapes issue 11 saw exceed a provider limit: 80 tasks, a serverless task reading 30
+#: stored datasets, a container task with 40 stored inputs.
+WIDE = (
+    Case("scale-80", size=80),
+    Case("wide-reads", str(PIPELINES / "conformance_wide_reads.py")),
+    Case("wide-container", str(PIPELINES / "conformance_wide_container.py")),
+)
 
 
 def params(check: str, cases: Iterable[Case], *extra: Iterable[Any]) -> list[Any]:

@@ -1,4 +1,5 @@
-"""Limits respected at scale: pipelines of 10, 100 and 1,000 tasks (a tree and a wide fan-in).
+"""Limits respected at scale: pipelines of 10, 100 and 1,000 tasks (a tree and a wide fan-in),
+and the shapes that once exceeded a limit (80 tasks; one task reading 30 stored datasets).
 
 Each limit the adapter measures is one test per size, so a known gap (a strict xfail naming
 its issue) covers exactly the limit that is exceeded, and every other limit keeps being
@@ -11,7 +12,7 @@ import pytest
 
 from glacier.errors import CompilationError
 
-from .cases import LONG_NAMES, SCALES, Case, params
+from .cases import LONG_NAMES, SCALES, WIDE, Case, params
 from .checks import check_grants_follow_the_data_flow, check_order, dataset_locations
 from .conftest import Stacks
 from .providers import PROVIDERS, load
@@ -23,7 +24,7 @@ def _limit_params() -> list[object]:
     """(provider, case, limit) for the limits each provider measures."""
     return [
         p
-        for p in params("limits", SCALES, LIMITS)
+        for p in params("limits", SCALES + WIDE, LIMITS)
         if p.values[2] in load(str(p.values[0])).limits  # type: ignore[attr-defined]
     ]
 

@@ -5,9 +5,11 @@
 import pulumi
 import glacier_bundle
 import glacier_compute as gc
+import glacier_identity as gid
 import glacier_infra as gi
 
 ctx = gi.context('sales', default_region='us-east-1', bucket_names=['example-sales-landing'])
+policies = gid.policies('policies.json')
 
 access_logs_bucket = gi.access_log_bucket(
     ctx,
@@ -138,34 +140,16 @@ bundle_python312_arm64 = gc.lambda_bundle(
 )
 
 clean_logs = gi.log_group(ctx, 'sales-clean', retention_days=30)
-clean_role = gi.role(
+clean_role = gid.role(
     ctx,
     'sales-clean',
     service='lambda.amazonaws.com',
-    statements=[
-        gi.allow(
-            'ReadInputs',
-            ['s3:GetObject'],
-            [gi.object_arn(example_sales_landing_bucket, 'daily/sales.parquet')],
-        ),
-        gi.allow(
-            'ListReadInputs',
-            ['s3:ListBucket'],
-            [example_sales_landing_bucket.arn],
-            {'StringLike': {'s3:prefix': ['daily/sales.parquet', 'daily/sales.parquet/*']}},
-        ),
-        gi.allow(
-            'WriteOutputs',
-            ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
-            [gi.object_arn(work_bucket, 'runs/*/cleaned.parquet')],
-        ),
-        gi.allow(
-            'WriteLogs',
-            ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            [gi.log_streams_arn(clean_logs)],
-        ),
-        gi.allow('Tracing', ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], ['*']),
-    ],
+    policies=policies,
+    values={
+        'clean_logs.arn': clean_logs.arn,
+        'example_sales_landing_bucket.arn': example_sales_landing_bucket.arn,
+        'work_bucket.arn': work_bucket.arn,
+    },
 )
 clean_fn = gc.lambda_function(
     ctx,
@@ -191,44 +175,18 @@ clean_fn = gc.lambda_function(
 )
 
 summarise_logs = gi.log_group(ctx, 'sales-summarise', retention_days=30)
-summarise_role = gi.role(
+summarise_role = gid.role(
     ctx,
     'sales-summarise',
     service='lambda.amazonaws.com',
-    statements=[
-        gi.allow(
-            'ReadInputs',
-            ['s3:GetObject'],
-            [
-                gi.object_arn(work_bucket, 'runs/*/cleaned.parquet'),
-                gi.object_arn(stores_bucket, 'stores.csv'),
-            ],
-        ),
-        gi.allow(
-            'ListReadInputs',
-            ['s3:ListBucket'],
-            [stores_bucket.arn],
-            {'StringLike': {'s3:prefix': ['stores.csv', 'stores.csv/*']}},
-        ),
-        gi.allow(
-            'ListReadInputs1',
-            ['s3:ListBucket'],
-            [work_bucket.arn],
-            {'StringLike': {'s3:prefix': ['runs/*/cleaned.parquet', 'runs/*/cleaned.parquet/*']}},
-        ),
-        gi.allow(
-            'WriteOutputs',
-            ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
-            [gi.object_arn(by_store_bucket, 'by_store.parquet')],
-        ),
-        gi.allow(
-            'WriteLogs',
-            ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            [gi.log_streams_arn(summarise_logs)],
-        ),
-        gi.allow('ReadSecrets', ['secretsmanager:GetSecretValue'], [secret_sales_fx.arn]),
-        gi.allow('Tracing', ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], ['*']),
-    ],
+    policies=policies,
+    values={
+        'by_store_bucket.arn': by_store_bucket.arn,
+        'secret_sales_fx.arn': secret_sales_fx.arn,
+        'stores_bucket.arn': stores_bucket.arn,
+        'summarise_logs.arn': summarise_logs.arn,
+        'work_bucket.arn': work_bucket.arn,
+    },
 )
 summarise_fn = gc.lambda_function(
     ctx,
@@ -265,7 +223,9 @@ machine = gc.state_machine(
     ctx,
     'sales',
     definition=definition,
-    functions=[clean_fn, summarise_fn],
+    policies=policies,
+    values={},
+    functions={'sales-clean': clean_fn, 'sales-summarise': summarise_fn},
     retention_days=30,
 )
 

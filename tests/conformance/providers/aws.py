@@ -48,11 +48,6 @@ PLATFORM_PACKAGES = frozenset(
     {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"}
 )
 _PARTITION = re.compile(r"^arn:aws[a-z-]*:")  # aws, aws-cn, aws-us-gov
-ISSUE_11_POLICY = (
-    "issue 11: every role's inline policies must stay under IAM's 10,240 characters; the state "
-    "machine role lists each function ARN twice and a wide fan-in task's role one statement "
-    "per input, so ~80 tasks (or ~30 stored inputs) exceed it"
-)
 
 
 def _parse_json(text: Any) -> Any:
@@ -410,8 +405,6 @@ class AWSAdapter:
         return found
 
     def known_gap(self, check: str, case: str) -> str | None:
-        if check == "iam-role-inline-policies" and case in ("scale-100", "scale-1000"):
-            return ISSUE_11_POLICY
         return None
 
 

@@ -4,11 +4,19 @@ Sizes are measured the way AWS counts them: IAM ignores whitespace in a policy; 
 counts the bytes of every variable's name and value; Step Functions and ECS the bytes of the
 document. Names are measured as deployed: an explicit name as given, a ``name_prefix`` plus
 the 26 characters AWS appends, a Pulumi auto-name as the logical name plus ``-`` and 7.
+
+The mocks answer short ARNs (``arn:aws:...:us-east-1:...``, a log group with 7 characters
+after its prefix); a real account may hand out longer ones. IAM policies and the state
+machine definition, which hold ARNs, are measured with each ARN at its longest instead
+(:func:`longest`): the partition ``aws-us-gov``, the region ``us-isof-south-1``, a log group's
+26-character suffix. ECS names are exact under the mocks (a cluster's auto-name, a task
+definition family of its task's name and the stack's hash), so they do not grow.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -44,8 +52,25 @@ PREFIX_SUFFIX = 26  # the unique id AWS (Terraform) appends to a name_prefix
 AUTONAME_SUFFIX = 8  # Pulumi's "-" + 7 random characters
 
 
+#: The longest partition and region AWS has today.
+LONGEST_PARTITION, LONGEST_REGION = "aws-us-gov", "us-isof-south-1"
+_ARN = re.compile(r"arn:aws:[^\s\"]*")
+
+
+def longest(arn: str) -> int:
+    """How much longer ``arn`` (as the mocks answered it) can be in a real account."""
+    grows = len(LONGEST_PARTITION) - len("aws")
+    if arn.split(":")[3] == "us-east-1":
+        grows += len(LONGEST_REGION) - len("us-east-1")
+    if ":log-group:" in arn:
+        grows += PREFIX_SUFFIX - len("1a2b3c4")  # the mocks fill a name_prefix with 7
+    return grows
+
+
 def _minified(document: Any) -> int:
-    return len(json.dumps(document, separators=(",", ":"), ensure_ascii=False))
+    """``document`` as AWS counts it, every ARN in it at its longest (see :func:`longest`)."""
+    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    return len(text) + sum(longest(arn) for arn in _ARN.findall(text))
 
 
 def _bytes(text: str) -> int:
@@ -75,7 +100,8 @@ def limit_facts(stack: AWSDeployed) -> list[LimitFact]:
 
 def _definitions(stack: AWSDeployed) -> Iterator[LimitFact]:
     for machine in stack.run.of("aws:sfn/stateMachine:StateMachine"):
-        size = _bytes(machine.inputs["definition"])
+        definition = machine.inputs["definition"]
+        size = _bytes(definition) + sum(longest(arn) for arn in _ARN.findall(definition))
         yield LimitFact(
             "stepfunctions-definition", machine.name, size, STEP_FUNCTIONS_DEFINITION_BYTES
         )

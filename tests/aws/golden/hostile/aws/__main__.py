@@ -5,9 +5,11 @@
 import pulumi
 import glacier_bundle
 import glacier_compute as gc
+import glacier_identity as gid
 import glacier_infra as gi
 
 ctx = gi.context('hostile', default_region='us-east-1')
+policies = gid.policies('policies.json')
 
 access_logs_bucket = gi.access_log_bucket(
     ctx,
@@ -102,30 +104,16 @@ bundle_python312_arm64 = gc.lambda_bundle(
 )
 
 clean_logs = gi.log_group(ctx, 'hostile-clean', retention_days=30)
-clean_role = gi.role(
+clean_role = gid.role(
     ctx,
     'hostile-clean',
     service='lambda.amazonaws.com',
-    statements=[
-        gi.allow('ReadInputs', ['s3:GetObject'], [gi.object_arn(raw_bucket, 'raw.parquet')]),
-        gi.allow(
-            'ListReadInputs',
-            ['s3:ListBucket'],
-            [raw_bucket.arn],
-            {'StringLike': {'s3:prefix': ['raw.parquet', 'raw.parquet/*']}},
-        ),
-        gi.allow(
-            'WriteOutputs',
-            ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
-            [gi.object_arn(out_bucket, 'out.parquet')],
-        ),
-        gi.allow(
-            'WriteLogs',
-            ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            [gi.log_streams_arn(clean_logs)],
-        ),
-        gi.allow('Tracing', ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], ['*']),
-    ],
+    policies=policies,
+    values={
+        'clean_logs.arn': clean_logs.arn,
+        'out_bucket.arn': out_bucket.arn,
+        'raw_bucket.arn': raw_bucket.arn,
+    },
 )
 clean_fn = gc.lambda_function(
     ctx,
@@ -157,7 +145,15 @@ definition = gc.state_machine_definition(
     {'clean_fn.arn': clean_fn.arn},
     partition=ctx.partition,
 )
-machine = gc.state_machine(ctx, 'hostile', definition=definition, functions=[clean_fn], retention_days=30)
+machine = gc.state_machine(
+    ctx,
+    'hostile',
+    definition=definition,
+    policies=policies,
+    values={},
+    functions={'hostile-clean': clean_fn},
+    retention_days=30,
+)
 
 pulumi.export('region', ctx.region)
 pulumi.export('buckets', {'out': out_bucket.bucket, 'raw': raw_bucket.bucket})

@@ -5,9 +5,11 @@
 import pulumi
 import glacier_bundle
 import glacier_compute as gc
+import glacier_identity as gid
 import glacier_infra as gi
 
 ctx = gi.context('orders', default_region='us-east-1', bucket_names=['acme-orders-landing'])
+policies = gid.policies('policies.json')
 
 access_logs_bucket = gi.access_log_bucket(
     ctx,
@@ -170,34 +172,16 @@ cluster = gc.cluster(ctx)
 image_x86_64 = gc.container_image(ctx, 'orders-x86-64', context='app', platform='linux/amd64', keep=10)
 
 validate_logs = gi.log_group(ctx, 'orders-validate', retention_days=30)
-validate_role = gi.role(
+validate_role = gid.role(
     ctx,
     'orders-validate',
     service='lambda.amazonaws.com',
-    statements=[
-        gi.allow(
-            'ReadInputs',
-            ['s3:GetObject'],
-            [gi.object_arn(acme_orders_landing_bucket, 'incoming/orders.parquet')],
-        ),
-        gi.allow(
-            'ListReadInputs',
-            ['s3:ListBucket'],
-            [acme_orders_landing_bucket.arn],
-            {'StringLike': {'s3:prefix': ['incoming/orders.parquet', 'incoming/orders.parquet/*']}},
-        ),
-        gi.allow(
-            'WriteOutputs',
-            ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
-            [gi.object_arn(work_bucket, 'runs/*/valid.parquet')],
-        ),
-        gi.allow(
-            'WriteLogs',
-            ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            [gi.log_streams_arn(validate_logs)],
-        ),
-        gi.allow('Tracing', ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], ['*']),
-    ],
+    policies=policies,
+    values={
+        'acme_orders_landing_bucket.arn': acme_orders_landing_bucket.arn,
+        'validate_logs.arn': validate_logs.arn,
+        'work_bucket.arn': work_bucket.arn,
+    },
 )
 validate_fn = gc.lambda_function(
     ctx,
@@ -224,44 +208,18 @@ validate_fn = gc.lambda_function(
 )
 
 enrich_logs = gi.log_group(ctx, 'orders-enrich', retention_days=30)
-enrich_role = gi.role(
+enrich_role = gid.role(
     ctx,
     'orders-enrich',
     service='lambda.amazonaws.com',
-    statements=[
-        gi.allow(
-            'ReadInputs',
-            ['s3:GetObject'],
-            [
-                gi.object_arn(work_bucket, 'runs/*/valid.parquet'),
-                gi.object_arn(customers_bucket, 'customers.csv'),
-            ],
-        ),
-        gi.allow(
-            'ListReadInputs',
-            ['s3:ListBucket'],
-            [customers_bucket.arn],
-            {'StringLike': {'s3:prefix': ['customers.csv', 'customers.csv/*']}},
-        ),
-        gi.allow(
-            'ListReadInputs1',
-            ['s3:ListBucket'],
-            [work_bucket.arn],
-            {'StringLike': {'s3:prefix': ['runs/*/valid.parquet', 'runs/*/valid.parquet/*']}},
-        ),
-        gi.allow(
-            'WriteOutputs',
-            ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
-            [gi.object_arn(by_customer_bucket, 'by_customer.parquet')],
-        ),
-        gi.allow(
-            'WriteLogs',
-            ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            [gi.log_streams_arn(enrich_logs)],
-        ),
-        gi.allow('ReadSecrets', ['secretsmanager:GetSecretValue'], [secret_orders_api_key.arn]),
-        gi.allow('Tracing', ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], ['*']),
-    ],
+    policies=policies,
+    values={
+        'by_customer_bucket.arn': by_customer_bucket.arn,
+        'customers_bucket.arn': customers_bucket.arn,
+        'enrich_logs.arn': enrich_logs.arn,
+        'secret_orders_api_key.arn': secret_orders_api_key.arn,
+        'work_bucket.arn': work_bucket.arn,
+    },
 )
 enrich_fn = gc.lambda_function(
     ctx,
@@ -289,53 +247,23 @@ enrich_fn = gc.lambda_function(
 )
 
 publish_logs = gi.log_group(ctx, 'orders-publish', retention_days=30)
-publish_role = gi.role(
+publish_role = gid.role(
     ctx,
     'orders-publish',
     service='ecs-tasks.amazonaws.com',
-    statements=[
-        gi.allow(
-            'ReadInputs',
-            ['s3:GetObject'],
-            [gi.object_arn(by_customer_bucket, 'by_customer.parquet')],
-        ),
-        gi.allow(
-            'ListReadInputs',
-            ['s3:ListBucket'],
-            [by_customer_bucket.arn],
-            {'StringLike': {'s3:prefix': ['by_customer.parquet', 'by_customer.parquet/*']}},
-        ),
-        gi.allow(
-            'WriteOutputs',
-            ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject', 's3:DeleteObject'],
-            [gi.object_arn(report_bucket, 'report.delta/*')],
-        ),
-        gi.allow(
-            'ListWriteOutputs',
-            ['s3:ListBucket'],
-            [report_bucket.arn],
-            {'StringLike': {'s3:prefix': ['report.delta', 'report.delta/*']}},
-        ),
-    ],
+    policies=policies,
+    values={'by_customer_bucket.arn': by_customer_bucket.arn, 'report_bucket.arn': report_bucket.arn},
 )
-publish_exec_role = gi.role(
+publish_exec_role = gid.role(
     ctx,
     'orders-publish-exec',
     service='ecs-tasks.amazonaws.com',
-    statements=[
-        gi.allow(
-            'WriteLogs',
-            ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            [gi.log_streams_arn(publish_logs)],
-        ),
-        gi.allow('ReadSecrets', ['secretsmanager:GetSecretValue'], [secret_orders_token.arn]),
-        gi.allow('PullToken', ['ecr:GetAuthorizationToken'], ['*']),
-        gi.allow(
-            'PullImage',
-            ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
-            [image_x86_64.repository.arn],
-        ),
-    ],
+    policies=policies,
+    values={
+        'image_x86_64.repository.arn': image_x86_64.repository.arn,
+        'publish_logs.arn': publish_logs.arn,
+        'secret_orders_token.arn': secret_orders_token.arn,
+    },
     source_condition=False,
 )
 publish_task = gc.fargate_task(
@@ -380,9 +308,16 @@ machine = gc.state_machine(
     ctx,
     'orders',
     definition=definition,
-    functions=[validate_fn, enrich_fn],
-    tasks=[publish_task],
-    ecs=cluster,
+    policies=policies,
+    values={
+        'cluster.arn': cluster.arn,
+        'cluster.sync_rule': gc.sync_rule_arn(ctx, cluster),
+        'cluster.tasks': gc.running_tasks_arn(cluster),
+        'publish_exec_role.arn': publish_exec_role.arn,
+        'publish_role.arn': publish_role.arn,
+        'publish_task.family': gc.family_arn(publish_task),
+    },
+    functions={'orders-validate': validate_fn, 'orders-enrich': enrich_fn},
     retention_days=30,
 )
 

@@ -16,9 +16,17 @@ from glacier.compilation.infrastructure import (
     CrossCloudTransfer,
     Infrastructure,
 )
-from glacier.compilation.projection import crossings
-from glacier.compilation.registry import egress_price
+from glacier.compilation.transfers import find_transfers, monthly_transfer_cost
 from glacier.errors import CompilationError
+
+
+def compiler_region(compiler: Compiler) -> str | None:
+    """The region (or location) a provider compiler compiles for, when it has one."""
+    for attribute in ("region", "location"):
+        value = getattr(compiler, attribute, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 class MultiCloudCompiler(Compiler):
@@ -72,28 +80,27 @@ class MultiCloudCompiler(Compiler):
             built = self.providers[name].build_stack(job)
             stacks[name] = built.stack
             warnings.extend(built.warnings)
+        transfers = self.transfers(job)
+        cost = monthly_transfer_cost(job.spec, transfers)
         if self.enable_cross_cloud_warnings:
-            warnings = [*self.transfers(job), *warnings]
-        return Infrastructure(pipeline=job.spec.name, stacks=stacks, warnings=warnings)
+            warnings = [*transfers, *warnings]
+        return Infrastructure(
+            pipeline=job.spec.name,
+            stacks=stacks,
+            warnings=warnings,
+            transfer_cost_usd=cost.usd,
+            transfer_cost_assumptions=cost.assumptions,
+        )
+
+    def regions(self) -> dict[str, str | None]:
+        """Provider -> the region its compiler compiles for (None: it has none)."""
+        return {name: compiler_region(c) for name, c in self.providers.items()}
 
     def transfers(self, job: CompileInput) -> list[CrossCloudTransfer]:
-        """Every (dataset, writer or reader) pair whose ends are on different providers, with
-        the egress price of the provider the data leaves (see
-        :mod:`glacier.compilation.projection`)."""
-        found = []
-        for c in crossings(job.spec.datasets, job.placement):
-            price = egress_price(c.from_provider)
-            found.append(
-                CrossCloudTransfer(
-                    dataset=c.dataset,
-                    producer=c.producer,
-                    consumer=c.consumer,
-                    from_provider=c.from_provider,
-                    to_provider=c.to_provider,
-                    est_cost_per_gb_usd=None if price is None else price.usd,
-                )
-            )
-        return found
+        """Every edge where data leaves a provider or a region: a read of storage on another
+        provider (or region), or a write into it, priced by the side the data leaves (see
+        :mod:`glacier.compilation.transfers`)."""
+        return find_transfers(job.spec, job.placement, self.regions())
 
 
-__all__ = ["MultiCloudCompiler"]
+__all__ = ["MultiCloudCompiler", "compiler_region"]

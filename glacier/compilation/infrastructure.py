@@ -169,6 +169,8 @@ class Infrastructure:
     #: The transfers' estimated monthly cost and what it assumes (``summary()`` prints both).
     transfer_cost_usd: float = 0.0
     transfer_cost_assumptions: str = ""
+    #: The README a multi-cloud compile writes (its deploy order, identities, hand-off).
+    guide: str = ""
 
     @property
     def resources(self) -> list[ResolvedResource]:
@@ -193,7 +195,7 @@ class Infrastructure:
 
     def readme(self) -> str:
         """The README written next to the stacks: what is there and how to deploy it."""
-        return _readme(self)
+        return self.guide or _readme(self)
 
     def write(self, directory: str | os.PathLike[str]) -> Path:
         """Write ``<dir>/<provider>/...`` per stack and ``<dir>/README.md``; returns ``dir``.

@@ -8,14 +8,19 @@ a :class:`CrossCloudTransfer`, because egress is billed per GB and is easy to mi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from glacier.compilation.base import CompileInput, Compiler, StackBuild
+from glacier.compilation.guide import MultiLayout, multi_readme
+from glacier.compilation.handoff import run_order
 from glacier.compilation.infrastructure import (
     CompilationWarning,
     CrossCloudTransfer,
     Infrastructure,
+    Stack,
 )
+from glacier.compilation.links import RemoteAccess, deploy_order, remote_accesses
 from glacier.compilation.transfers import find_transfers, monthly_transfer_cost
 from glacier.errors import CompilationError
 
@@ -73,24 +78,36 @@ class MultiCloudCompiler(Compiler):
         raise NotImplementedError("MultiCloudCompiler builds one stack per provider")
 
     def compile_placed(self, job: CompileInput) -> Infrastructure:
-        used = set(job.placement.tasks.values()) | set(job.placement.datasets.values())
-        stacks = {}
+        """One stack per provider in use; only the stack whose orchestrator runs first keeps
+        the schedule (see :mod:`glacier.compilation.handoff`)."""
+        spec, placement = job.spec, job.placement
+        used = sorted(set(placement.tasks.values()) | set(placement.datasets.values()))
+        runs = run_order(spec, placement)
+        accesses = remote_accesses(spec, placement)
+        deploy = deploy_order(used, accesses)
+        unscheduled = replace(job, spec=replace(spec, schedule=None))
+        stacks: dict[str, Stack] = {}
         warnings: list[CrossCloudTransfer | CompilationWarning] = []
-        for name in sorted(used):
-            built = self.providers[name].build_stack(job)
-            stacks[name] = built.stack
+        for name in used:
+            first = not runs or name == runs[0]
+            built = self.providers[name].build_stack(job if first else unscheduled)
+            stacks[name] = _linked(built.stack, spec.name, name, accesses)
             warnings.extend(built.warnings)
         transfers = self.transfers(job)
-        cost = monthly_transfer_cost(job.spec, transfers)
+        cost = monthly_transfer_cost(spec, transfers)
         if self.enable_cross_cloud_warnings:
             warnings = [*transfers, *warnings]
-        return Infrastructure(
-            pipeline=job.spec.name,
+        infra = Infrastructure(
+            pipeline=spec.name,
             stacks=stacks,
             warnings=warnings,
             transfer_cost_usd=cost.usd,
             transfer_cost_assumptions=cost.assumptions,
         )
+        scheduled = runs[0] if runs and spec.schedule else None
+        layout = MultiLayout(spec.name, stacks, deploy, runs, accesses, scheduled, infra.summary())
+        infra.guide = multi_readme(layout)
+        return infra
 
     def regions(self) -> dict[str, str | None]:
         """Provider -> the region its compiler compiles for (None: it has none)."""
@@ -101,6 +118,31 @@ class MultiCloudCompiler(Compiler):
         provider (or region), or a write into it, priced by the side the data leaves (see
         :mod:`glacier.compilation.transfers`)."""
         return find_transfers(job.spec, job.placement, self.regions())
+
+
+def _linked(stack: Stack, pipeline: str, provider: str, accesses: Sequence[RemoteAccess]) -> Stack:
+    """``stack`` as one of several: its Pulumi project named ``<pipeline>-<provider>`` (two
+    projects of one name would share their stacks, and the others find it by this name), and
+    each task's permissions listing what it may do on another provider."""
+    files = dict(stack.files)
+    head, _, rest = files.get("Pulumi.yaml", "").partition("\n")
+    if head == f"name: {pipeline}":
+        files["Pulumi.yaml"] = f"name: {pipeline}-{provider}\n{rest}"
+    tasks = tuple(
+        replace(t, permissions=(*t.permissions, *_remote_permissions(t.task, accesses)))
+        for t in stack.tasks
+    )
+    return replace(stack, files=files, tasks=tasks)
+
+
+def _remote_permissions(task: str, accesses: Sequence[RemoteAccess]) -> list[str]:
+    return [
+        f"federated role on {a.provider} (trusts only this task's identity): {g.mode} "
+        f"{a.dataset} objects {g.pattern}"
+        for a in accesses
+        if a.task == task
+        for g in a.grants
+    ]
 
 
 __all__ = ["MultiCloudCompiler", "compiler_region"]

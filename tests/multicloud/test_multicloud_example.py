@@ -32,7 +32,7 @@ def test_example_stacks_are_up_to_date() -> None:
     infra = load_pipeline(str(EXAMPLE)).compile(compiler)
     for provider, stack in infra.stacks.items():
         for rel, text in stack.files.items():
-            if rel.startswith(VENDORED) or rel.endswith("requirements.txt") and "app/" in rel:
+            if rel.startswith(VENDORED) or (rel.endswith("requirements.txt") and "app/" in rel):
                 continue  # vendored packages (git-ignored) and pins of this machine
             path = INFRA / provider / rel
             assert path.exists() and path.read_text(encoding="utf-8") == text, (rel, REGENERATE)

@@ -33,7 +33,9 @@ valid = Dataset("valid")  # ephemeral: the GCP stack's intermediate bucket
 by_store = Dataset("by_store", storage=ObjectStorage(), description="Revenue per store")
 ranking = Dataset("ranking", storage=ObjectStorage())
 
-pipeline = Pipeline(name="legacy_sales", schedule="0 5 * * *", description="S3 orders, GCP analytics")
+pipeline = Pipeline(
+    name="legacy_sales", schedule="0 5 * * *", description="S3 orders, GCP analytics"
+)
 
 
 @pipeline.task(compute=CloudFunction(memory=2048, timeout=300), retries=2)

@@ -80,13 +80,16 @@ def accesses_from(
             continue
         if a.provider not in reachable:
             verb = "writes" if a.mode == "write" else "reads"
-            can = ", ".join(sorted(reachable)) or "no other provider"
+            can = (
+                f"can reach data on {', '.join(sorted(reachable))} only"
+                if reachable
+                else "cannot reach another provider's data"
+            )
             msg = (
                 f"pipeline {spec.name!r}: task {a.task!r} ({provider}) {verb} dataset "
-                f"{a.dataset!r}, stored on {a.provider!r}; a {provider} task can reach data on "
-                f"{can} only (no workload identity federation from {provider} to {a.provider} "
-                "is built yet): store the dataset on one of those, or run the task on "
-                f"{a.provider!r}"
+                f"{a.dataset!r}, stored on {a.provider!r}; a {provider} task {can} (no workload "
+                f"identity federation from {provider} to {a.provider} is built yet): store the "
+                f"dataset on {provider!r}, or run the task on {a.provider!r}"
             )
             raise CompilationError(msg)
         found.setdefault(a.task, []).append(a)

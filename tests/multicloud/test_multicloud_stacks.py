@@ -13,6 +13,7 @@ import pytest
 from mc_mocks import UNIQUE_ID, run_aws, run_linked
 
 from glacier.compilation import Infrastructure, MultiCloudCompiler
+from glacier.errors import CompilationError
 from glacier_aws import AWSCompiler
 from glacier_gcp import GCPCompiler
 
@@ -141,3 +142,36 @@ def test_the_task_gets_the_s3_address_and_the_role_to_assume(runs: tuple[Any, An
     assert all(
         "AWS_ROLE_ARN" not in r.inputs["serviceConfig"]["environmentVariables"] for r in others
     )
+
+
+def _handoff_compiler(default: str = "aws") -> MultiCloudCompiler:
+    return MultiCloudCompiler(
+        providers={"aws": AWSCompiler(region="us-east-1"), "gcp": GCPCompiler("demo-project")},
+        default_provider=default,
+    )
+
+
+def test_only_the_stack_that_runs_first_keeps_the_schedule() -> None:
+    import mc_handoff
+
+    infra = mc_handoff.pipeline.compile(_handoff_compiler())
+    kinds = {p: {r.kind for r in s.resources} for p, s in infra.stacks.items()}
+    assert "eventbridge_rule" in kinds["aws"]  # land runs first, on the schedule
+    assert "scheduler_job" not in kinds["gcp"] and "workflow" in kinds["gcp"]
+    text = infra.readme()
+    assert (
+        "1. `cd aws && $(pulumi stack output start_run)`\n2. `cd gcp && $(pulumi stack output start_run)`"
+        in text
+    )
+    assert "Only `aws` keeps the pipeline's schedule" in text
+
+
+def test_work_going_back_and_forth_between_providers_is_refused() -> None:
+    import mc_handoff
+
+    with pytest.raises(
+        CompilationError,
+        match=r"pipeline 'roundtrip': tasks go back and forth between providers \(land \(aws\) -> "
+        r"score \(gcp\); score \(gcp\) -> report \(aws\)\)",
+    ):
+        mc_handoff.roundtrip.compile(_handoff_compiler())

@@ -1,0 +1,49 @@
+"""Cross-cloud links: which task reaches which data, least privilege, and the deploy order."""
+
+from __future__ import annotations
+
+import mc_handoff
+import mc_spread
+import pytest
+
+from glacier.compilation import resolve
+from glacier.compilation.links import accesses_from, deploy_order, remote_accesses
+from glacier.errors import CompilationError
+
+
+def test_each_remote_access_carries_exactly_the_tasks_grants() -> None:
+    spec = mc_spread.pipeline.spec()
+    (access,) = remote_accesses(spec, resolve(spec, "gcp", ("aws", "gcp")))
+    assert (access.task, access.task_provider, access.dataset, access.provider) == (
+        "clean", "gcp", "orders", "aws",
+    )  # fmt: skip
+    assert [(g.mode, g.pattern) for g in access.grants] == [
+        ("read", "orders.parquet"), ("list", "orders.parquet"),
+    ]  # fmt: skip
+
+
+def test_data_stacks_deploy_before_the_stacks_that_reach_into_them() -> None:
+    spec = mc_handoff.pipeline.spec()
+    accesses = remote_accesses(spec, resolve(spec, "aws", ("aws", "gcp")))
+    assert deploy_order(["gcp", "aws"], accesses) == ["aws", "gcp"]
+
+
+def test_stacks_reaching_into_each_other_are_refused() -> None:
+    spec = mc_handoff.roundtrip.spec()
+    accesses = remote_accesses(spec, resolve(spec, "aws", ("aws", "gcp")))
+    with pytest.raises(
+        CompilationError, match=r"stacks aws, gcp each have tasks that read or write"
+    ):
+        deploy_order(["aws", "gcp"], accesses)
+
+
+def test_a_link_without_federation_names_task_dataset_and_what_is_missing() -> None:
+    spec = mc_spread.pipeline.spec()
+    placement = resolve(spec, "gcp", ("aws", "gcp"))
+    with pytest.raises(
+        CompilationError,
+        match=r"task 'clean' \(gcp\) reads dataset 'orders', stored on 'aws'; a gcp task cannot "
+        r"reach another provider's data \(no workload identity federation from gcp to aws is "
+        r"built yet\): store the dataset on 'gcp', or run the task on 'aws'",
+    ):
+        accesses_from(spec, placement, "gcp", ())

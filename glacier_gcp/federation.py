@@ -2,7 +2,7 @@
 credentials, so a task reads and writes data stored there without a stored key.
 
 When the stack gives a task a role in AWS (``GLACIER_WEB_IDENTITY=google``, ``AWS_ROLE_ARN``,
-``GLACIER_WEB_IDENTITY_AUDIENCE``; see ``glacier_aws/stack/federation.py``), the runtime
+``GLACIER_WEB_IDENTITY_AUDIENCE``; see ``glacier_aws/stack/links/federation.py``), the runtime
 asks the metadata server for a Google ID token of the task's service account for that
 audience, writes it to a private file and points ``AWS_WEB_IDENTITY_TOKEN_FILE`` at it. AWS
 clients (Polars' object store, boto3) then call ``AssumeRoleWithWebIdentity`` themselves

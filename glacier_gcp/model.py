@@ -39,7 +39,7 @@ TASK_VAR_SUFFIXES = ("_sa", "_fn", "_job", "_invoker", "_remote")
 #: Service accounts a project may have before a quota increase.
 SERVICE_ACCOUNT_QUOTA = 100
 #: Clouds whose data a GCP task can reach (a multi-cloud compile): through web identity
-#: federation, see glacier_aws/stack/federation.py.
+#: federation, see glacier_aws/stack/links/federation.py.
 REACHABLE = ("aws",)
 
 

@@ -21,7 +21,7 @@ from glacier.compilation.codegen import Ref, Section, assign, call, import_
 from glacier_gcp.model import GCPModel, TaskDeploy
 
 #: The deploy-time helper the stack imports, and where it comes from.
-HELPER = ("glacier_aws_federation.py", "glacier_aws/stack/federation.py")
+HELPER = ("glacier_aws_federation.py", "glacier_aws/stack/links/federation.py")
 #: What the stack installs besides its own requirements when a task reaches AWS.
 REQUIREMENT = "pulumi-aws>=6,<7\n"
 
@@ -46,7 +46,7 @@ def stack_files(model: GCPModel, files: Mapping[str, str]) -> dict[str, str]:
         return {}
     dest, _ = HELPER
     package = importlib.import_module("glacier_aws")  # installed: its data is placed there
-    source = Path(package.__file__ or "").parent / "stack" / "federation.py"
+    source = Path(package.__file__ or "").parent / "stack" / "links" / "federation.py"
     with open(source, encoding="utf-8", newline="") as fh:
         helper = fh.read()
     return {dest: helper, "requirements.txt": files["requirements.txt"] + REQUIREMENT}

@@ -21,17 +21,8 @@ from glacier.compilation.infrastructure import (
     Stack,
 )
 from glacier.compilation.links import RemoteAccess, deploy_order, remote_accesses
-from glacier.compilation.transfers import find_transfers, monthly_transfer_cost
+from glacier.compilation.transfers import compiler_region, find_transfers, monthly_transfer_cost
 from glacier.errors import CompilationError
-
-
-def compiler_region(compiler: Compiler) -> str | None:
-    """The region (or location) a provider compiler compiles for, when it has one."""
-    for attribute in ("region", "location"):
-        value = getattr(compiler, attribute, None)
-        if isinstance(value, str) and value:
-            return value
-    return None
 
 
 class MultiCloudCompiler(Compiler):
@@ -145,4 +136,4 @@ def _remote_permissions(task: str, accesses: Sequence[RemoteAccess]) -> list[str
     ]
 
 
-__all__ = ["MultiCloudCompiler", "compiler_region"]
+__all__ = ["MultiCloudCompiler"]

@@ -34,6 +34,15 @@ ASSUMED_GB_PER_TRANSFER = 1.0
 SIZE_HINT = "expected_gb"
 
 
+def compiler_region(compiler: object) -> str | None:
+    """The region (or location) a provider compiler compiles for, when it has one."""
+    for attribute in ("region", "location"):
+        value = getattr(compiler, attribute, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
 def dataset_region(ds: DatasetIR, provider: str, regions: Mapping[str, str | None]) -> str | None:
     """Where ``ds`` is stored: its storage's own ``region`` (or ``location``) when it names
     one, else the region its provider's compiler compiles for."""
@@ -43,6 +52,14 @@ def dataset_region(ds: DatasetIR, provider: str, regions: Mapping[str, str | Non
             if isinstance(value, str) and value:
                 return value
     return regions.get(provider)
+
+
+def same_region(a: str, b: str) -> bool:
+    """Whether two locations are one for transfer pricing: equal ignoring case, or one a
+    multi-region holding the other (``US`` and ``us-central1``): reads within a multi-region's
+    own area are not billed as inter-region."""
+    a, b = a.lower(), b.lower()
+    return a == b or a.startswith(f"{b}-") or b.startswith(f"{a}-")
 
 
 def _cross_region(
@@ -60,7 +77,7 @@ def _cross_region(
             if placement.tasks[task] != home or where is None:
                 continue  # across providers: the crossing covers it
             task_region = regions.get(home)
-            if task_region is None or task_region == where:
+            if task_region is None or same_region(task_region, where):
                 continue
             consumer = f"{ds.name} storage" if writes else task
             src, dst = (task_region, where) if writes else (where, task_region)
@@ -149,8 +166,10 @@ __all__ = [
     "ASSUMED_GB_PER_TRANSFER",
     "SIZE_HINT",
     "TransferCost",
+    "compiler_region",
     "dataset_region",
     "expected_gb",
     "find_transfers",
     "monthly_transfer_cost",
+    "same_region",
 ]

@@ -141,3 +141,22 @@ def test_a_bad_size_hint_is_a_clear_error() -> None:
     transfers = find_transfers(spec, resolve(spec, "aws", ("aws", "gcp")), {})
     with pytest.raises(CompilationError, match=r"dataset 'bad': metadata\['expected_gb'\] must be"):
         monthly_transfer_cost(spec, transfers)
+
+
+def test_a_single_provider_compile_reports_its_cross_region_transfers() -> None:
+    import mc_regions
+
+    infra = mc_regions.pipeline.compile(AWSCompiler(region="us-east-1"))
+    (transfer,) = infra.transfers
+    assert str(transfer) == (
+        "far: archive (aws us-east-1) -> far storage (aws eu-west-1), est. $0.02/GB inter-region"
+    )
+    assert "CROSS-REGION DATA TRANSFERS DETECTED\n  - far: archive" in infra.summary()
+    assert infra.transfer_cost_usd == round(30 * 1 * 0.02, 2)
+
+
+def test_a_multi_region_holding_the_region_is_not_a_transfer() -> None:
+    from glacier.compilation.transfers import same_region
+
+    assert same_region("US", "us-central1") and same_region("us-east-1", "US-EAST-1")
+    assert not same_region("us-east-1", "eu-west-1") and not same_region("us", "europe-west1")

@@ -31,6 +31,7 @@ from glacier_gcp.naming import (
     secret_id,
 )
 from glacier_gcp.packaging import Packaging, Size, size_of, split_env
+from glacier_gcp.provider import GCPProvider
 
 #: Cloud Run and Cloud Functions refuse an environment variable value over 32 KiB.
 MAX_ENV_VALUE_BYTES = 32768
@@ -40,7 +41,7 @@ TASK_VAR_SUFFIXES = ("_sa", "_fn", "_job", "_invoker", "_remote")
 SERVICE_ACCOUNT_QUOTA = 100
 #: Clouds whose data a GCP task can reach (a multi-cloud compile): through web identity
 #: federation, see glacier_aws/stack/links/federation.py.
-REACHABLE = ("aws",)
+REACHABLE = GCPProvider.reaches
 
 
 @dataclass(frozen=True)

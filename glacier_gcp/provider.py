@@ -49,6 +49,8 @@ class GCPProvider:
     storage_class = "glacier_gcp.storage.GCS"
     egress = EGRESS
     inter_region = INTER_REGION
+    #: Clouds whose data a GCP task reaches in a multi-cloud stack (web identity federation).
+    reaches = ("aws",)
     name_rules = MappingProxyType(NAME_RULES)
     limits = LIMITS
     compiles = True

@@ -20,7 +20,8 @@ from glacier.compilation.infrastructure import (
     Infrastructure,
     Stack,
 )
-from glacier.compilation.links import RemoteAccess, deploy_order, remote_accesses
+from glacier.compilation.links import RemoteAccess, accesses_from, deploy_order, remote_accesses
+from glacier.compilation.registry import available_providers, get_provider
 from glacier.compilation.transfers import compiler_region, find_transfers, monthly_transfer_cost
 from glacier.errors import CompilationError
 
@@ -75,6 +76,10 @@ class MultiCloudCompiler(Compiler):
         used = sorted(set(placement.tasks.values()) | set(placement.datasets.values()))
         runs = run_order(spec, placement)
         accesses = remote_accesses(spec, placement)
+        for name in used:  # a provider declaring the clouds it reaches is checked here, at once
+            reaches = _reaches(name)
+            if reaches is not None:
+                accesses_from(spec, placement, name, reaches)
         deploy = deploy_order(used, accesses)
         unscheduled = replace(job, spec=replace(spec, schedule=None))
         stacks: dict[str, Stack] = {}
@@ -109,6 +114,15 @@ class MultiCloudCompiler(Compiler):
         provider (or region), or a write into it, priced by the side the data leaves (see
         :mod:`glacier.compilation.transfers`)."""
         return find_transfers(job.spec, job.placement, self.regions())
+
+
+def _reaches(provider: str) -> tuple[str, ...] | None:
+    """The clouds whose data ``provider``'s tasks can reach, when its provider declares them
+    (``reaches``); None leaves the check to its compiler."""
+    if provider not in available_providers():
+        return None
+    reaches = getattr(get_provider(provider), "reaches", None)
+    return None if reaches is None else tuple(reaches)
 
 
 def _linked(stack: Stack, pipeline: str, provider: str, accesses: Sequence[RemoteAccess]) -> Stack:

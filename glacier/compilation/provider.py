@@ -62,6 +62,9 @@ class Provider(Protocol):
     #: provider may also declare ``inter_region``, a Price per GB between two of its regions
     #: (read by :mod:`glacier.compilation.prices`; without it such transfers show no price).
     egress: Price
+    #: Optional: ``reaches``, the providers whose data its tasks can read and write in a
+    #: multi-cloud compile (it renders :class:`glacier.compilation.links.RemoteAccess` records
+    #: as federated identities); a link to any other provider is a CompilationError.
     #: Its naming rules, by the kind of name (``"bucket"``, ``"function"``...).
     name_rules: Mapping[str, NameRule]
     #: Its hard limits the compiler respects, by name (``"function_memory_mb"``...).

@@ -47,3 +47,20 @@ def test_a_link_without_federation_names_task_dataset_and_what_is_missing() -> N
         r"built yet\): store the dataset on 'gcp', or run the task on 'aws'",
     ):
         accesses_from(spec, placement, "gcp", ())
+
+
+def test_a_provider_declares_the_clouds_its_tasks_reach(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The multi-cloud compiler checks every link against the task provider's ``reaches``
+    before any stack is built: a third provider joins by declaring it."""
+    from glacier.compilation import MultiCloudCompiler
+    from glacier_aws import AWSCompiler
+    from glacier_gcp import GCPCompiler
+    from glacier_gcp.provider import GCPProvider
+
+    assert GCPProvider.reaches == ("aws",)
+    monkeypatch.setattr(GCPProvider, "reaches", ())
+    compiler = MultiCloudCompiler(
+        providers={"aws": AWSCompiler(), "gcp": GCPCompiler("demo-project")}, default_provider="gcp"
+    )
+    with pytest.raises(CompilationError, match=r"a gcp task cannot reach another provider's data"):
+        mc_spread.pipeline.compile(compiler)

@@ -18,9 +18,11 @@ from glacier.compilation.infrastructure import (
     CompilationWarning,
     CrossCloudTransfer,
     Infrastructure,
+    ResolvedResource,
     Stack,
 )
 from glacier.compilation.links import RemoteAccess, accesses_from, deploy_order, remote_accesses
+from glacier.compilation.naming import kebab
 from glacier.compilation.registry import available_providers, get_provider
 from glacier.compilation.transfers import compiler_region, find_transfers, monthly_transfer_cost
 from glacier.errors import CompilationError
@@ -137,7 +139,22 @@ def _linked(stack: Stack, pipeline: str, provider: str, accesses: Sequence[Remot
         replace(t, permissions=(*t.permissions, *_remote_permissions(t.task, accesses)))
         for t in stack.tasks
     )
-    return replace(stack, files=files, tasks=tasks)
+    roles = _federated_roles(pipeline, [a for a in accesses if a.task_provider == provider])
+    return replace(stack, files=files, tasks=tasks, resources=(*stack.resources, *roles))
+
+
+def _federated_roles(pipeline: str, accesses: Sequence[RemoteAccess]) -> list[ResolvedResource]:
+    """One identity per (task, remote provider), created in the other cloud by the task's
+    stack: the resources a plan lists for it."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for a in accesses:
+        found.setdefault((a.task, a.provider), []).append(a.dataset)
+    return [
+        ResolvedResource(provider, "federated_role", f"{kebab(pipeline, task)}-{provider}", {
+            "task": task, "created_by": accesses[0].task_provider, "datasets": sorted(datasets),
+        })
+        for (task, provider), datasets in sorted(found.items())
+    ]  # fmt: skip
 
 
 def _remote_permissions(task: str, accesses: Sequence[RemoteAccess]) -> list[str]:

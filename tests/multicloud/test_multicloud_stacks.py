@@ -58,6 +58,10 @@ def test_the_readme_deploys_data_first_and_tears_down_in_reverse(infra: Infrastr
 
 
 def test_remote_permissions_are_in_the_plan(infra: Infrastructure) -> None:
+    (role,) = [r for r in infra.resources if r.kind == "federated_role"]
+    assert (role.provider, role.name, dict(role.properties)) == (
+        "aws", "spread-clean-aws", {"task": "clean", "created_by": "gcp", "datasets": ["orders"]},
+    )  # fmt: skip
     (clean,) = [t for t in infra.stacks["gcp"].tasks if t.task == "clean"]
     assert clean.permissions[-2:] == (
         "federated role on aws (trusts only this task's identity): read orders objects orders.parquet",

@@ -96,6 +96,21 @@ def accesses_from(
     return {task: tuple(items) for task, items in found.items()}
 
 
+def check_kept(spec: PipelineIR, accesses: Iterable[RemoteAccess]) -> None:
+    """An ephemeral dataset lives under its run's id, and each provider's orchestrator names
+    its own runs: a task on another provider would look for it under another id. Refused."""
+    ephemeral = {d.name for d in spec.datasets if d.storage is None}
+    for a in accesses:
+        if a.dataset in ephemeral:
+            msg = (
+                f"pipeline {spec.name!r}: dataset {a.dataset!r} is ephemeral (kept per run in "
+                f"the {a.provider} stack's intermediate bucket) but task {a.task!r} runs on "
+                f"{a.task_provider}, whose runs have their own ids; give {a.dataset!r} storage "
+                "(e.g. storage=ObjectStorage()) or run the task on the same provider"
+            )
+            raise CompilationError(msg)
+
+
 def peers(accesses: Iterable[RemoteAccess]) -> dict[str, set[str]]:
     """Task stack -> the data stacks it reads through a StackReference."""
     found: dict[str, set[str]] = {}
@@ -138,6 +153,7 @@ __all__ = [
     "RemoteAccess",
     "accesses_from",
     "by_task",
+    "check_kept",
     "deploy_order",
     "peers",
     "remote_accesses",

@@ -21,7 +21,13 @@ from glacier.compilation.infrastructure import (
     ResolvedResource,
     Stack,
 )
-from glacier.compilation.links import RemoteAccess, accesses_from, deploy_order, remote_accesses
+from glacier.compilation.links import (
+    RemoteAccess,
+    accesses_from,
+    check_kept,
+    deploy_order,
+    remote_accesses,
+)
 from glacier.compilation.naming import kebab
 from glacier.compilation.registry import available_providers, get_provider
 from glacier.compilation.transfers import compiler_region, find_transfers, monthly_transfer_cost
@@ -78,6 +84,7 @@ class MultiCloudCompiler(Compiler):
         used = sorted(set(placement.tasks.values()) | set(placement.datasets.values()))
         runs = run_order(spec, placement)
         accesses = remote_accesses(spec, placement)
+        check_kept(spec, accesses)
         for name in used:  # a provider declaring the clouds it reaches is checked here, at once
             reaches = _reaches(name)
             if reaches is not None:

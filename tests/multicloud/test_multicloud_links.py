@@ -64,3 +64,20 @@ def test_a_provider_declares_the_clouds_its_tasks_reach(monkeypatch: pytest.Monk
     )
     with pytest.raises(CompilationError, match=r"a gcp task cannot reach another provider's data"):
         mc_spread.pipeline.compile(compiler)
+
+
+def test_an_ephemeral_dataset_read_on_another_provider_is_refused() -> None:
+    """Each orchestrator names its own runs: the reader would look under another run id."""
+    from glacier.compilation import MultiCloudCompiler
+    from glacier_aws import AWSCompiler
+    from glacier_gcp import GCPCompiler
+
+    compiler = MultiCloudCompiler(
+        providers={"aws": AWSCompiler(), "gcp": GCPCompiler("demo-project")}, default_provider="aws"
+    )
+    with pytest.raises(
+        CompilationError,
+        match=r"dataset 'handed' is ephemeral \(kept per run in the aws stack's intermediate "
+        r"bucket\) but task 'score' runs on gcp, whose runs have their own ids",
+    ):
+        mc_handoff.passing.compile(compiler)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import mc_handoff
 import mc_spread
 import pytest
@@ -81,3 +84,26 @@ def test_an_ephemeral_dataset_read_on_another_provider_is_refused() -> None:
         r"bucket\) but task 'score' runs on gcp, whose runs have their own ids",
     ):
         mc_handoff.passing.compile(compiler)
+
+
+def test_the_web_identity_exchange_needs_the_role_and_audience(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import tempfile
+
+    from glacier.runtime.adapter import ConfigurationError
+    from glacier_gcp.federation import web_identity
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert web_identity({}, fetch=lambda audience: "never") is None  # not asked for: nothing
+    with pytest.raises(
+        ConfigurationError, match="needs AWS_ROLE_ARN and GLACIER_WEB_IDENTITY_AUDIENCE"
+    ):
+        web_identity({"GLACIER_WEB_IDENTITY": "google"}, fetch=lambda audience: "never")
+    env = {"GLACIER_WEB_IDENTITY": "google", "AWS_ROLE_ARN": "arn:aws:iam::1:role/r",
+           "GLACIER_WEB_IDENTITY_AUDIENCE": "sts.amazonaws.com", "GLACIER_TASK": "clean"}  # fmt: skip
+    path = web_identity(env, fetch=lambda audience: f"token-for-{audience}")
+    assert path is not None and Path(path).read_text() == "token-for-sts.amazonaws.com"
+    assert (env["AWS_WEB_IDENTITY_TOKEN_FILE"], env["AWS_ROLE_SESSION_NAME"]) == (
+        path,
+        "glacier-clean",
+    )
+    assert oct(os.stat(path).st_mode & 0o777) == "0o600"  # readable by the task only

@@ -25,6 +25,19 @@ def is_remote(uri: str) -> bool:
     return "://" in uri and not uri.startswith("file://")
 
 
+def options_for(uri: str, options: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """The storage options for ``uri``: flat options as given, or, for per-provider options
+    (``{"aws": {...}, "gcp": {...}}``, what a task reaching data on several clouds is
+    given), those of ``uri``'s provider."""
+    if not options:
+        return None
+    if not all(isinstance(v, Mapping) for v in options.values()):
+        return dict(options)
+    provider = provider_for_url(uri)
+    chosen = options.get(provider.name) if provider is not None else None
+    return dict(chosen) if chosen else None
+
+
 def filesystem(uri: str, options: Mapping[str, str] | None) -> Any | None:
     """The fsspec filesystem ``uri``'s provider asks for (see the module docstring), or None
     when Polars' own cloud IO reaches it."""
@@ -36,7 +49,7 @@ def scan_dataset(
     ds: DatasetIR, uri: str, storage_options: Mapping[str, str] | None = None
 ) -> pl.LazyFrame:
     """A LazyFrame over the dataset stored at ``uri`` in the dataset's format."""
-    opts = dict(storage_options) if storage_options else None
+    opts = options_for(uri, storage_options)
     dtypes = text_dtypes(ds)
     fs = filesystem(uri, opts)
     if fs is not None:
@@ -52,7 +65,7 @@ def exists(
     probed with the format's own scanner (a csv or ndjson object is not valid parquet)."""
     if not is_remote(uri):
         return os.path.exists(uri)
-    opts = dict(storage_options) if storage_options else None
+    opts = options_for(uri, storage_options)
     fs = filesystem(uri, opts)
     if fs is not None:
         return bool(fs.exists(uri))
@@ -63,4 +76,4 @@ def exists(
     return True
 
 
-__all__ = ["exists", "filesystem", "is_remote", "scan_dataset"]
+__all__ = ["exists", "filesystem", "is_remote", "options_for", "scan_dataset"]

@@ -40,7 +40,7 @@ import polars as pl
 from glacier import locks
 from glacier.errors import WriteConflictError
 from glacier.formats import scan, sink, text_dtypes, write_frame
-from glacier.io import filesystem, is_remote
+from glacier.io import filesystem, is_remote, options_for
 from glacier.ir import DatasetIR
 from glacier.locks import Lock
 from glacier.schema import check_null_counts, check_nulls, conform, non_nullable_columns
@@ -137,7 +137,7 @@ def prepare_write(
     storage_options: Mapping[str, str] | None = None,
 ) -> PendingWrite:
     """Check the schema and set up an atomic write; ``pending.sink`` is the lazy sink to run."""
-    opts = dict(storage_options) if storage_options else None
+    opts = options_for(uri, storage_options)
     lazy = conform(ds, frame.lazy())
     if isinstance(frame, pl.DataFrame) and ds.schema_ is not None:
         frame = lazy.collect()  # cheap: only reorders the declared columns

@@ -26,6 +26,14 @@ EGRESS = Price(
     source="https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer",
 )
 
+#: Data transfer between two AWS regions (us-east-1 to another US region), per GB.
+INTER_REGION = Price(
+    0.02,
+    "GB",
+    as_of="2026-11",
+    source="https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer_within_the_same_AWS_Region",
+)
+
 #: Hard limits the compiler holds tasks and definitions to.
 LIMITS: Mapping[str, int] = MappingProxyType(
     {
@@ -51,6 +59,7 @@ class AWSProvider:
     schemes = ("s3", "s3a")
     storage_class = "glacier_aws.storage.S3"
     egress = EGRESS
+    inter_region = INTER_REGION
     name_rules = MappingProxyType(NAME_RULES)
     limits = LIMITS
     compiles = True
@@ -79,4 +88,4 @@ class AWSProvider:
         return "<AWSProvider>"
 
 
-__all__ = ["EGRESS", "LIMITS", "AWSProvider"]
+__all__ = ["EGRESS", "INTER_REGION", "LIMITS", "AWSProvider"]

@@ -16,6 +16,7 @@ from glacier.compilation.base import CompileInput, Compiler, StackBuild
 from glacier.compilation.infrastructure import DatasetPlan, ResolvedResource, Stack, TaskPlan
 from glacier.compilation.projection import upstream_on
 from glacier.errors import CompilationError
+from glacier_gcp import remote
 from glacier_gcp.cost import monthly_cost
 from glacier_gcp.model import GCPModel, ModelOptions, build_model
 from glacier_gcp.program import render_program
@@ -96,6 +97,7 @@ class GCPCompiler(Compiler):
         model = replace(build_model(gcp_spec, job.placement, self.options), spec=gcp_spec)
         files = project_files(replace(model, spec=spec), dict(job.source.files))
         files.update(render_program(model))
+        files.update(remote.stack_files(model, files))
         cost, assumptions = monthly_cost(model)
         stack = Stack(
             provider="gcp",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from glacier.compilation.infrastructure import CompilationWarning
 from glacier.compilation.layout import cloud_key
+from glacier.compilation.links import RemoteAccess, accesses_from
 from glacier.compilation.naming import AUTONAME_SUFFIX, Namer, check, kebab
 from glacier.compilation.resolve import Placement
 from glacier.errors import CompilationError
@@ -30,13 +31,17 @@ from glacier_gcp.naming import (
     secret_id,
 )
 from glacier_gcp.packaging import Packaging, Size, size_of, split_env
+from glacier_gcp.provider import GCPProvider
 
 #: Cloud Run and Cloud Functions refuse an environment variable value over 32 KiB.
 MAX_ENV_VALUE_BYTES = 32768
 #: Variables the program derives from a task's variable.
-TASK_VAR_SUFFIXES = ("_sa", "_fn", "_job", "_invoker")
+TASK_VAR_SUFFIXES = ("_sa", "_fn", "_job", "_invoker", "_remote")
 #: Service accounts a project may have before a quota increase.
 SERVICE_ACCOUNT_QUOTA = 100
+#: Clouds whose data a GCP task can reach (a multi-cloud compile): through web identity
+#: federation, see glacier_aws/stack/links/federation.py.
+REACHABLE = GCPProvider.reaches
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,7 @@ class TaskDeploy:
     secrets: dict[str, str] = field(default_factory=dict)  # env var -> secret name
     locations: dict[str, tuple[str, str]] = field(default_factory=dict)  # ds -> (bucket var, key)
     bindings: tuple[Binding, ...] = ()
+    remote: tuple[RemoteAccess, ...] = ()  # datasets stored on another provider
 
     @property
     def packaging(self) -> Packaging:
@@ -94,7 +100,8 @@ class GCPModel:
 
 
 def _check_foreign_data(spec: PipelineIR, placement: Placement, on_gcp: set[str]) -> None:
-    """A GCP task can only read and write datasets stored on GCP (its grants are GCS's)."""
+    """A GCP task can only read and write datasets in ``on_gcp``: stored on GCP, or on a
+    cloud it reaches through federation."""
     problems = []
     for t in spec.tasks:
         if placement.tasks[t.name] != "gcp":
@@ -107,8 +114,8 @@ def _check_foreign_data(spec: PipelineIR, placement: Placement, on_gcp: set[str]
     if problems:
         msg = (
             f"pipeline {spec.name!r}: {'; '.join(problems)}; a GCP task can only read and write "
-            "data stored on GCP: give the dataset GCS(...) storage, or run the task on the "
-            "dataset's provider"
+            f"data stored on GCP or on {', '.join(REACHABLE)} (federated): give the dataset "
+            "GCS(...) storage, or run the task on the dataset's provider"
         )
         raise CompilationError(msg)
 
@@ -130,7 +137,11 @@ def env_value_bytes(d: TaskDeploy, buckets: list[BucketPlan]) -> int:
 
 
 def _deploy(
-    spec: PipelineIR, task: TaskIR, locations: dict[str, tuple[str, str]], namer: Namer
+    spec: PipelineIR,
+    task: TaskIR,
+    locations: dict[str, tuple[str, str]],
+    namer: Namer,
+    remote: tuple[RemoteAccess, ...] = (),
 ) -> TaskDeploy:
     size = size_of(task)
     logical = kebab(spec.name, task.name)
@@ -146,7 +157,10 @@ def _deploy(
         size=size,
         env=env,
         secrets=secrets,
-        locations={d: locations[d] for d in sorted({*task.input_datasets, *task.outputs})},
+        locations={
+            d: locations[d] for d in sorted({*task.input_datasets, *task.outputs}) if d in locations
+        },
+        remote=remote,
     )
 
 
@@ -203,7 +217,9 @@ def _check_env(d: TaskDeploy, buckets: list[BucketPlan]) -> None:
 def build_model(spec: PipelineIR, placement: Placement, options: ModelOptions) -> GCPModel:
     """The GCP stack for the parts of ``spec`` that ``placement`` puts on GCP."""
     on_gcp = set(placement.datasets_on("gcp"))
-    _check_foreign_data(spec, placement, on_gcp)
+    reachable = {d for d, p in placement.datasets.items() if p in REACHABLE}
+    _check_foreign_data(spec, placement, on_gcp | reachable)
+    remote = accesses_from(spec, placement, "gcp", REACHABLE)
     check(WORKFLOW, spec.name, f"pipeline {spec.name!r}", suffix=AUTONAME_SUFFIX)
     namer = Namer(RESERVED)
     datasets = [d.name for d in spec.datasets if d.name in on_gcp]
@@ -215,7 +231,9 @@ def build_model(spec: PipelineIR, placement: Placement, options: ModelOptions) -
     gcp_spec = replace(spec, datasets=tuple(d for d in spec.datasets if d.name in on_gcp))
     locations = _locations(gcp_spec, buckets)
     deploys = [
-        _deploy(spec, t, locations, namer) for t in spec.tasks if placement.tasks[t.name] == "gcp"
+        _deploy(spec, t, locations, namer, remote.get(t.name, ()))
+        for t in spec.tasks
+        if placement.tasks[t.name] == "gcp"
     ]
     accounts = {
         "workflow": check(SERVICE_ACCOUNT, account_id(spec.name, "workflow"), f"pipeline {spec.name!r}"),
@@ -227,8 +245,9 @@ def build_model(spec: PipelineIR, placement: Placement, options: ModelOptions) -
     secrets = _secrets(spec, deploys, namer)
     formats = {ds.name: ds.format for ds in spec.datasets}
     deploys = [
-        replace(d, bindings=task_bindings(d.task.name, d.task.input_datasets, d.task.outputs,
-                                          d.locations, formats))
+        replace(d, bindings=task_bindings(
+            d.task.name, [i for i in d.task.input_datasets if i in d.locations],
+            [o for o in d.task.outputs if o in d.locations], d.locations, formats))
         for d in deploys
     ]  # fmt: skip
     warnings = [

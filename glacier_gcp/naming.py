@@ -74,7 +74,7 @@ NAME_RULES = {
 #: Names the generated program itself uses (modules, shared objects).
 RESERVED = frozenset(
     {"pulumi", "gcp", "gi", "gc", "glacier_bundle", "ctx", "apis", "source", "image", "workflow",
-     "workflow_sa", "scheduler", "scheduler_sa", "repository", "json", "os"}
+     "workflow_sa", "scheduler", "scheduler_sa", "repository", "json", "os", "xc", "aws_peer"}
 )  # fmt: skip
 
 _HASH = 6

@@ -20,8 +20,8 @@ from typing import Any
 from glacier.compilation.codegen import Ref, Section, assign, call, expr, import_, render_module
 from glacier.compilation.naming import AUTONAME_SUFFIX
 from glacier.errors import CompilationError
+from glacier_gcp import remote, yamltext
 from glacier_gcp import workflow as wf
-from glacier_gcp import yamltext
 from glacier_gcp.buckets import BucketPlan
 from glacier_gcp.model import GCPModel, TaskDeploy
 from glacier_gcp.schedule import scheduler_expression
@@ -77,6 +77,7 @@ def _environment(d: TaskDeploy) -> dict[str, Any]:
             "gi.locations", {ds: [Ref(bucket), key] for ds, (bucket, key) in d.locations.items()}
         ),
     }
+    env = remote.environment(d, env)
     env.update(d.env)
     return env
 
@@ -94,6 +95,7 @@ def _task(model: GCPModel, d: TaskDeploy) -> Section:
             bucket=Ref(b.bucket), role=b.role, account=sa, title=b.title,
             clauses=[c.as_data() for c in b.clauses],
         )))  # fmt: skip
+    statements += remote.statements(d)
     secrets = {var: model.secrets[name][1] for var, name in sorted(d.secrets.items())}
     after = [
         call("gi.secret_access", Ref("ctx"), f"{d.logical}-{sid}", secret=Ref(model.secrets[name][0]),
@@ -243,6 +245,7 @@ def render_program(model: GCPModel) -> dict[str, str]:
     text, children = workflow_yaml(model)
     sections = [
         *_setup(model),
+        *remote.setup(model),
         *(_task(model, d) for d in model.tasks),
         *_orchestration(model, text, children),
         _exports(model),

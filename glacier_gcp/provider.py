@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 #: Internet egress out of Google Cloud, Premium Tier (the default), first paid tier (0-1 TiB).
 EGRESS = Price(0.12, "GB", as_of="2026-11", source="https://cloud.google.com/vpc/network-pricing")
 
+#: Data moved between two Google Cloud regions on one continent (Northern America), per GB.
+INTER_REGION = Price(
+    0.02, "GB", as_of="2026-11", source="https://cloud.google.com/storage/pricing#network-pricing"
+)
+
 #: Hard limits the compiler holds tasks and definitions to.
 LIMITS: Mapping[str, int] = MappingProxyType(
     {
@@ -43,6 +48,9 @@ class GCPProvider:
     schemes = ("gs", "gcs")
     storage_class = "glacier_gcp.storage.GCS"
     egress = EGRESS
+    inter_region = INTER_REGION
+    #: Clouds whose data a GCP task reaches in a multi-cloud stack (web identity federation).
+    reaches = ("aws",)
     name_rules = MappingProxyType(NAME_RULES)
     limits = LIMITS
     compiles = True
@@ -87,4 +95,4 @@ class GCPProvider:
         return "<GCPProvider>"
 
 
-__all__ = ["EGRESS", "LIMITS", "GCPProvider"]
+__all__ = ["EGRESS", "INTER_REGION", "LIMITS", "GCPProvider"]

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from glacier.redact import redact
 from glacier.runtime.adapter import ConfigurationError, execute, retryable
+from glacier_gcp.federation import web_identity
 
 #: How much of an error's message the HTTP answer carries (the log line has all of it).
 MESSAGE_CHARS = 2000
@@ -53,6 +54,7 @@ def _event(request: Any) -> Any:
 def handler(request: Request) -> tuple[dict[str, Any], int]:
     """Cloud Functions entry point: ``(report, 200)`` or ``(failure, 500)``."""
     try:
+        web_identity()  # data on another cloud: its credentials, from this task's identity
         return execute(None, _event(request)), 200
     except Exception as exc:  # logged by execute; the answer says whether to retry
         failure = {
@@ -70,6 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--run-id", default=None)
     args = parser.parse_args(argv)
     try:
+        web_identity()
         execute(args.task, {"run_id": args.run_id} if args.run_id else None)
     except Exception:
         return 1  # logged with its traceback; a non-zero exit fails the job's execution

@@ -184,6 +184,9 @@ def run(args: argparse.Namespace) -> int:
     print(infra.summary(), end="")
     for provider in sorted(infra.stacks):
         print(f"wrote {out / provider} ({len(infra.stacks[provider].files)} files)")
+    if len(infra.stacks) > 1:  # several stacks: their order matters, the guide says it
+        print(f"deploy: follow {out / 'README.md'} (the stacks' order, configuration and run)")
+        return 0
     first = sorted(infra.stacks)[0]
     guide = "README.md" in infra.stacks[first].files
     before = f"follow {out / first / 'README.md'} (prerequisites first), then " if guide else ""

@@ -22,6 +22,7 @@ from glacier.compilation.bundlecheck import import_check
 from glacier.compilation.infrastructure import CompilationWarning, Infrastructure, Stack
 from glacier.compilation.resolve import Placement, resolve
 from glacier.compilation.sources import PipelineSource, locate_source
+from glacier.compilation.transfers import compiler_region, find_transfers, monthly_transfer_cost
 from glacier.ir import PipelineIR
 from glacier.validated import Validated, Validates
 
@@ -91,12 +92,18 @@ class Compiler(ABC):
                 return self.compile_placed(job)
 
     def compile_placed(self, job: CompileInput) -> Infrastructure:
-        """Build this provider's stack for an already placed pipeline."""
+        """Build this provider's stack for an already placed pipeline; data read or written
+        in another region than the stack's is a transfer, priced and counted."""
         built = self.build_stack(job)
+        regions = {self.provider: compiler_region(self)}
+        transfers = find_transfers(job.spec, job.placement, regions)
+        cost = monthly_transfer_cost(job.spec, transfers)
         return Infrastructure(
             pipeline=job.spec.name,
             stacks={self.provider: built.stack},
-            warnings=list(built.warnings),
+            warnings=[*transfers, *built.warnings],
+            transfer_cost_usd=cost.usd,
+            transfer_cost_assumptions=cost.assumptions,
         )
 
     @abstractmethod

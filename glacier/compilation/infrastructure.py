@@ -32,10 +32,11 @@ class ResolvedResource:
 
 @dataclass(frozen=True)
 class CrossCloudTransfer:
-    """A dataset written on one provider and read on another (egress is billed).
+    """A dataset moving between providers (or regions of one provider): egress is billed.
 
-    ``est_cost_per_gb_usd`` is the egress price the source provider declares, or None when no
-    registered provider has that name (a compiler used without its provider package).
+    ``est_cost_per_gb_usd`` is the per-GB price of the side the data leaves, from the one
+    price table (:mod:`glacier.compilation.prices`), or None when that provider declares none.
+    ``from_region``/``to_region`` are the two ends' regions when known.
     """
 
     dataset: str
@@ -44,13 +45,27 @@ class CrossCloudTransfer:
     from_provider: str
     to_provider: str
     est_cost_per_gb_usd: float | None
+    from_region: str | None = None
+    to_region: str | None = None
+
+    @property
+    def cross_provider(self) -> bool:
+        return self.from_provider != self.to_provider
 
     def __str__(self) -> str:
         price = self.est_cost_per_gb_usd
-        cost = "egress price unknown" if price is None else f"est. ${price:.2f}/GB egress"
+        if self.cross_provider:
+            cost = "egress price unknown" if price is None else f"est. ${price:.2f}/GB egress"
+            return (
+                f"{self.dataset}: {self.producer} ({self.from_provider}) -> {self.consumer} "
+                f"({self.to_provider}), {cost}"
+            )
+        cost = (
+            "inter-region price unknown" if price is None else f"est. ${price:.2f}/GB inter-region"
+        )
         return (
-            f"{self.dataset}: {self.producer} ({self.from_provider}) -> {self.consumer} "
-            f"({self.to_provider}), {cost}"
+            f"{self.dataset}: {self.producer} ({self.from_provider} {self.from_region}) -> "
+            f"{self.consumer} ({self.to_provider} {self.to_region}), {cost}"
         )
 
 
@@ -151,6 +166,11 @@ class Infrastructure:
     pipeline: str
     stacks: dict[str, Stack]
     warnings: list[CrossCloudTransfer | CompilationWarning] = field(default_factory=list)
+    #: The transfers' estimated monthly cost and what it assumes (``summary()`` prints both).
+    transfer_cost_usd: float = 0.0
+    transfer_cost_assumptions: str = ""
+    #: The README a multi-cloud compile writes (its deploy order, identities, hand-off).
+    guide: str = ""
 
     @property
     def resources(self) -> list[ResolvedResource]:
@@ -163,7 +183,7 @@ class Infrastructure:
 
     @property
     def monthly_cost_usd(self) -> float:
-        return sum(s.monthly_cost_usd for s in self.stacks.values())
+        return sum(s.monthly_cost_usd for s in self.stacks.values()) + self.transfer_cost_usd
 
     def summary(self) -> str:
         """Resources per provider, cross-cloud transfers and the estimated monthly cost."""
@@ -175,7 +195,7 @@ class Infrastructure:
 
     def readme(self) -> str:
         """The README written next to the stacks: what is there and how to deploy it."""
-        return _readme(self)
+        return self.guide or _readme(self)
 
     def __repr__(self) -> str:
         stacks = ", ".join(
@@ -269,9 +289,12 @@ def _resources(infra: Infrastructure) -> list[str]:
 
 
 def _transfers(infra: Infrastructure) -> list[str]:
-    if not infra.transfers:
-        return []
-    return ["CROSS-PROVIDER DATA TRANSFERS DETECTED"] + [f"  - {t}" for t in infra.transfers]
+    lines = []
+    for header, cross in (("CROSS-PROVIDER", True), ("CROSS-REGION", False)):
+        found = [t for t in infra.transfers if t.cross_provider is cross]
+        if found:
+            lines += [f"{header} DATA TRANSFERS DETECTED"] + [f"  - {t}" for t in found]
+    return lines
 
 
 def _warnings(infra: Infrastructure) -> list[str]:
@@ -285,6 +308,9 @@ def _cost(infra: Infrastructure) -> list[str]:
         stack = infra.stacks[provider]
         if stack.cost_assumptions:
             lines.append(f"  {provider}: ${stack.monthly_cost_usd:,.2f} ({stack.cost_assumptions})")
+    if infra.transfer_cost_assumptions:
+        usd, why = infra.transfer_cost_usd, infra.transfer_cost_assumptions
+        lines.append(f"  transfers: ${usd:,.2f} ({why})")
     return lines
 
 

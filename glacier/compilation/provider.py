@@ -58,8 +58,13 @@ class Provider(Protocol):
     #: Its object-storage resource class as users import it (``"glacier_aws.storage.S3"``):
     #: what an error names when a URL of its schemes is given where a local folder is expected.
     storage_class: str
-    #: Internet egress out of this cloud, per GB (cross-provider transfer warnings).
+    #: Internet egress out of this cloud, per GB (cross-provider transfer warnings). A
+    #: provider may also declare ``inter_region``, a Price per GB between two of its regions
+    #: (read by :mod:`glacier.compilation.prices`; without it such transfers show no price).
     egress: Price
+    #: Optional: ``reaches``, the providers whose data its tasks can read and write in a
+    #: multi-cloud compile (it renders :class:`glacier.compilation.links.RemoteAccess` records
+    #: as federated identities); a link to any other provider is a CompilationError.
     #: Its naming rules, by the kind of name (``"bucket"``, ``"function"``...).
     name_rules: Mapping[str, NameRule]
     #: Its hard limits the compiler respects, by name (``"function_memory_mb"``...).

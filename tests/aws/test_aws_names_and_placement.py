@@ -25,7 +25,9 @@ from glacier.compilation import (
     ResolvedResource,
     Stack,
     StackBuild,
+    resolve,
 )
+from glacier.compilation.sources import locate_source
 from glacier.compute import ComputeResource
 from glacier.errors import CompilationError
 from glacier.storage import ObjectStorage, StorageResource
@@ -242,7 +244,14 @@ def test_aws_tasks_around_a_task_on_another_provider_keep_their_order() -> None:
             ("use", Lambda(), [mid], out),
         ]
     )
-    infra = pipeline.compile(_multi("aws"))
-    machine = json.loads(infra.stacks["aws"].files["state_machine.json"])
+    # One execution per provider cannot run start, then make, then use: refused, not run early.
+    with pytest.raises(CompilationError, match=r"tasks go back and forth between providers"):
+        pipeline.compile(_multi("aws"))
+    spec = pipeline.spec()
+    placement = resolve(spec, "aws", ("aws", "fake"))
+    built = AWSCompiler().build_stack(
+        CompileInput(spec, placement, locate_source(pipeline.validated()))
+    )
+    machine = json.loads(built.stack.files["state_machine.json"])
     assert machine["States"]["start"]["Next"] == "use"
     assert machine["States"]["use"]["Next"] == "Succeeded"

@@ -192,7 +192,9 @@ def test_multicloud_reports_cross_cloud_transfers() -> None:
 
     transfers = compiler.transfers(CompileInput(job_spec, placement, PipelineSource("m:p")))
     assert transfers == [
-        CrossCloudTransfer("pinned", "keep", "pinned storage", "fake", "aws", 0.12)
+        CrossCloudTransfer(
+            "pinned", "keep", "pinned storage", "fake", "aws", 0.12, None, "us-east-1"
+        )
     ]
     infra = Infrastructure("mixed", {"fake": Stack("fake", {})}, list(transfers))
     assert (

@@ -5,6 +5,7 @@
 import pulumi
 import glacier_bundle
 import glacier_compute as gc
+import glacier_identity as gid
 import glacier_infra as gi
 
 ctx = gi.context('legacy_sales', default_region='us-east-1', bucket_names=['example-legacy-orders'])

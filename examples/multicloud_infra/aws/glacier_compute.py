@@ -13,14 +13,8 @@ from typing import Any, cast
 import pulumi
 import pulumi_aws as aws
 from glacier_bundle import require_runtime
-from glacier_infra import (
-    VENDED_LOG_PREFIX,
-    Context,
-    allow,
-    log_group,
-    log_streams_arn,
-    role_with_policy,
-)
+from glacier_identity import allow, role_with_policies, role_with_policy
+from glacier_infra import VENDED_LOG_PREFIX, Context, log_group, log_streams_arn
 
 
 @dataclass(frozen=True)
@@ -308,53 +302,25 @@ def stack_hash() -> str:
     return hashlib.sha256(stack.encode()).hexdigest()[:8]
 
 
-def _sync_rule_arn(cluster_arn: str, region: str) -> str:
-    """``arn:<partition>:events:<region>:<account>:rule/StepFunctionsGetEventsForECSTaskRule``."""
-    _, partition, _, _, account, *_ = cluster_arn.split(":")
-    return f"arn:{partition}:events:{region}:{account}:rule/StepFunctionsGetEventsForECSTaskRule"
+def family_arn(task: Fargate) -> pulumi.Output[str]:
+    """Every revision of ``task``'s task definition (what ``ecs:RunTask`` is checked against)."""
+    return pulumi.Output.concat(task.task_definition.arn_without_revision, ":*")
 
 
-def _machine_statements(
-    ctx: Context,
-    functions: Sequence[aws.lambda_.Function],
-    tasks: Sequence[Fargate],
-    ecs: aws.ecs.Cluster | None,
-) -> list[dict[str, Any]]:
-    found = []
-    if functions:
-        arns = [f.arn for f in functions] + [pulumi.Output.concat(f.arn, ":*") for f in functions]
-        found.append(allow("InvokeTasks", ["lambda:InvokeFunction"], arns))
-    if tasks:
-        families = [
-            pulumi.Output.concat(t.task_definition.arn_without_revision, ":*") for t in tasks
-        ]
-        assert ecs is not None, "Fargate tasks need their cluster"
-        on_cluster = {"ArnEquals": {"ecs:cluster": ecs.arn}}
-        found.append(allow("RunTasks", ["ecs:RunTask"], families, on_cluster))
-        running = ecs.arn.apply(lambda arn: arn.replace(":cluster/", ":task/") + "/*")
-        found.append(allow("TrackTasks", ["ecs:DescribeTasks", "ecs:StopTask"], [running]))
-        roles = [r.arn for t in tasks for r in (t.task_role, t.execution_role)]
-        to_ecs = {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
-        found.append(allow("PassTaskRoles", ["iam:PassRole"], roles, to_ecs))
-        # The managed rule runTask.sync waits on, in this account (taken from the cluster ARN).
-        rule = ecs.arn.apply(lambda arn: _sync_rule_arn(arn, ctx.region))
-        sync = ["events:DescribeRule", "events:PutRule", "events:PutTargets"]
-        found.append(allow("SyncTasks", sync, [rule]))
-    # Step Functions' log delivery and X-Ray APIs do not support resource-level permissions.
-    delivery = [
-        "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups",
-        "logs:DescribeResourcePolicies", "logs:GetLogDelivery", "logs:ListLogDeliveries",
-        "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
-    ]  # fmt: skip
-    found.append(allow("DeliverLogs", delivery, ["*"]))
-    tracing = [
-        "xray:GetSamplingRules",
-        "xray:GetSamplingTargets",
-        "xray:PutTelemetryRecords",
-        "xray:PutTraceSegments",
-    ]
-    found.append(allow("Tracing", tracing, ["*"]))
-    return found
+def running_tasks_arn(ecs: aws.ecs.Cluster) -> pulumi.Output[str]:
+    """Every task running on ``ecs`` (``arn:...:task/<cluster>/*``)."""
+    return ecs.arn.apply(lambda arn: arn.replace(":cluster/", ":task/") + "/*")
+
+
+def sync_rule_arn(ctx: Context, ecs: aws.ecs.Cluster) -> pulumi.Output[str]:
+    """The managed EventBridge rule ``runTask.sync`` waits with, in the cluster's account:
+    ``arn:<partition>:events:<region>:<account>:rule/StepFunctionsGetEventsForECSTaskRule``."""
+
+    def rule(arn: str) -> str:
+        _, partition, _, _, account, *_ = arn.split(":")
+        return f"arn:{partition}:events:{ctx.region}:{account}:rule/StepFunctionsGetEventsForECSTaskRule"
+
+    return ecs.arn.apply(rule)
 
 
 #: A placeholder is a whole JSON string value naming a program variable: "${clean_fn.arn}".
@@ -446,18 +412,34 @@ def state_machine(
     name: str,
     *,
     definition: pulumi.Output[str],
-    functions: Sequence[aws.lambda_.Function] = (),
-    tasks: Sequence[Fargate] = (),
-    ecs: aws.ecs.Cluster | None = None,
+    policies: Mapping[str, Any],
+    values: Mapping[str, Any],
+    functions: Mapping[str, aws.lambda_.Function] | None = None,
     retention_days: int,
 ) -> aws.sfn.StateMachine:
-    """The orchestrator: may invoke only these functions / run only these task definitions."""
+    """The orchestrator, with the role ``<name>-states`` (its policies from ``policies.json``).
+
+    Each function in ``functions`` (logical name -> function) lets that role invoke it, and
+    only it, through its own resource policy: an exact grant per function that does not
+    grow the role's policies with the number of tasks (same-account access is allowed when
+    either the identity's or the resource's policy allows it).
+    """
     logs = log_group(ctx, f"{name}-states", retention_days=retention_days, prefix=VENDED_LOG_PREFIX)
-    # CreateStateMachine checks that the role may deliver logs: wait for the policy too.
-    machine_role, machine_policy = role_with_policy(
-        ctx, f"{name}-states", service="states.amazonaws.com",
-        statements=_machine_statements(ctx, functions, tasks, ecs),
-    )  # fmt: skip
+    # CreateStateMachine checks that the role may deliver logs: wait for its policies too.
+    machine_role, granted = role_with_policies(
+        ctx, f"{name}-states", service="states.amazonaws.com", policies=policies, values=values
+    )
+    invokes = [
+        aws.lambda_.Permission(
+            logical,
+            action="lambda:InvokeFunction",
+            function=fn.arn,
+            principal=machine_role.arn,
+            statement_id_prefix="GlacierStateMachine",
+            opts=ctx.opts(),
+        )
+        for logical, fn in (functions or {}).items()
+    ]
     return aws.sfn.StateMachine(
         name,
         role_arn=machine_role.arn,
@@ -468,7 +450,7 @@ def state_machine(
             "level": "ERROR",
         },
         tracing_configuration={"enabled": True},
-        opts=ctx.opts(machine_role, machine_policy),
+        opts=ctx.opts(machine_role, *granted, *invokes),
     )
 
 

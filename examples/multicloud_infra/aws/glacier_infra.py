@@ -3,8 +3,7 @@
 The generated ``__main__.py`` says *what* the pipeline needs (buckets, per-task roles and
 functions, the state machine); these functions say *how* every such resource is made
 safely, the same way every time: buckets private, owner-enforced, encrypted, TLS-only and
-access-logged; roles with one inline policy, no managed policies, and trust policies that
-only this account's resources of the right service can use; logs with retention; tracing on.
+access-logged; logs with retention; tracing on. Roles are ``glacier_identity.py``'s.
 
 Deploy-time choices are Pulumi stack config, with what the compiler was given as defaults:
 ``aws:region`` (:func:`context`), ``glacier:bucketNames`` (:meth:`Context.bucket_name`) and
@@ -121,13 +120,16 @@ def secure_bucket(
     versioning: bool = True,
     object_lock: bool = False,
     lifecycle_rules: Sequence[Mapping[str, Any]] = (),
+    kms_key: str | None = None,
 ) -> aws.s3.Bucket:
     """A private bucket: public access blocked, ACLs off, SSE, TLS only, lifecycle rules.
 
-    Encrypted with the context's KMS key when it has one (S3 Bucket Keys on, so objects do
-    not each cost a KMS request), else with SSE-S3.
+    Encrypted with ``kms_key`` (the dataset's ``S3(kms_key=...)``), else the context's KMS
+    key when it has one (S3 Bucket Keys on, so objects do not each cost a KMS request), else
+    with SSE-S3.
     """
-    bucket = _private_bucket(ctx, name, bucket_name, region, object_lock, ctx.kms_key)
+    key = kms_key or ctx.kms_key
+    bucket = _private_bucket(ctx, name, bucket_name, region, object_lock, key)
     child = pulumi.ResourceOptions(provider=ctx.provider, parent=bucket)
     if versioning:
         aws.s3.BucketVersioning(
@@ -308,11 +310,6 @@ def tls_only_policy(bucket: aws.s3.Bucket) -> pulumi.Output[str]:
     return pulumi.Output.json_dumps(tls_only_document(bucket))
 
 
-def object_arn(bucket: BucketLike, key: str) -> pulumi.Output[str]:
-    """The ARN of an object key (or key pattern) in ``bucket``."""
-    return pulumi.Output.concat(bucket.arn, "/", key)
-
-
 def locations(datasets: Mapping[str, Sequence[Any]]) -> pulumi.Output[str]:
     """``GLACIER_LOCATIONS``: JSON {dataset: "s3://<bucket>/<key>"} for one task."""
     return pulumi.Output.json_dumps(
@@ -324,103 +321,6 @@ def locations(datasets: Mapping[str, Sequence[Any]]) -> pulumi.Output[str]:
 
 
 # -- identity, logs, secrets -------------------------------------------------------------------
-
-
-def allow(
-    sid: str,
-    actions: Sequence[str],
-    resources: Sequence[Any],
-    condition: Mapping[str, Any] | None = None,
-) -> Statement:
-    statement: Statement = {
-        "Sid": sid,
-        "Effect": "Allow",
-        "Action": list(actions),
-        "Resource": list(resources),
-    }
-    if condition:
-        statement["Condition"] = dict(condition)
-    return statement
-
-
-def role(
-    ctx: Context,
-    name: str,
-    *,
-    service: str,
-    statements: Sequence[Statement],
-    source_arn: Any = None,
-    source_condition: bool = True,
-) -> aws.iam.Role:
-    """A role only ``service`` can assume, with exactly ``statements`` as its inline policy
-    (``source_arn``, ``source_condition``: see :func:`trust_policy`)."""
-    return role_with_policy(
-        ctx, name, service=service, statements=statements, source_arn=source_arn,
-        source_condition=source_condition,
-    )[0]  # fmt: skip
-
-
-def role_with_policy(
-    ctx: Context,
-    name: str,
-    *,
-    service: str,
-    statements: Sequence[Statement],
-    source_arn: Any = None,
-    source_condition: bool = True,
-) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
-    """:func:`role` and its inline policy, for a resource AWS checks the permissions of when
-    it is created (a state machine's log delivery): that resource must depend on the policy,
-    not only on the role, or ``pulumi up`` may create it before the policy is attached.
-    """
-    assume = trust_policy(ctx, service, source_arn if source_condition else False)
-    created = aws.iam.Role(
-        name, assume_role_policy=pulumi.Output.json_dumps(assume), opts=ctx.opts()
-    )
-    policy = aws.iam.RolePolicy(
-        name,
-        role=created.id,
-        policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)}),
-        opts=pulumi.ResourceOptions(provider=ctx.provider, parent=created),
-    )
-    return created, policy
-
-
-#: The resources of a service that may assume a role for it, in this region and account:
-#: the services whose role assumption carries ``aws:SourceArn`` and ``aws:SourceAccount``
-#: (AWS documents them for Step Functions and ECS task roles). Lambda's execution-role
-#: assumption and ECS's task execution role carry no documented source: conditioning them
-#: would make the role impossible to assume, so their roles get none.
-SOURCE_ARNS = {
-    "states.amazonaws.com": "states:{region}:{account}:stateMachine:*",
-    "ecs-tasks.amazonaws.com": "ecs:{region}:{account}:*",
-}
-
-
-def trust_policy(ctx: Context, service: str, source_arn: Any = None) -> dict[str, Any]:
-    """Who may assume a role: ``service``, and only on behalf of this account's resources
-    (the confused-deputy guard), when the service says on whose behalf it acts.
-
-    ``source_arn``: the one resource that may (an EventBridge rule's ARN); None: the
-    service's pattern in :data:`SOURCE_ARNS`, if any; ``False``: no condition (the roles
-    :func:`role` makes with ``source_condition=False``: an ECS task execution role).
-    """
-    statement: dict[str, Any] = {
-        "Effect": "Allow",
-        "Principal": {"Service": service},
-        "Action": "sts:AssumeRole",
-    }
-    if source_arn is None and service in SOURCE_ARNS:
-        pattern = SOURCE_ARNS[service]
-        source_arn = pulumi.Output.all(ctx.partition, ctx.account).apply(
-            lambda found: f"arn:{found[0]}:" + pattern.format(region=ctx.region, account=found[1])
-        )
-    if source_arn is not None and source_arn is not False:
-        statement["Condition"] = {
-            "ArnLike": {"aws:SourceArn": source_arn},
-            "StringEquals": {"aws:SourceAccount": ctx.account},
-        }
-    return {"Version": "2012-10-17", "Statement": [statement]}
 
 
 #: Where task log groups go (``/glacier/<pipeline>-<task>-<suffix>``).

@@ -13,12 +13,11 @@ import importlib
 import importlib.util
 import os
 import sys
-import warnings
 from pathlib import Path
 from types import ModuleType
 
-from glacier.errors import GlacierError, GlacierWarning, PipelineReferenceError
-from glacier.pipeline import Pipeline
+from glacier.errors import GlacierError, PipelineReferenceError
+from glacier.pipeline import Pipeline, stray_tasks, warn_stray_tasks
 from glacier.task import Task
 
 _FORMS = "expected path/to/file.py[:attr] or package.module[:attr]"
@@ -200,36 +199,6 @@ def _find_only(module: ModuleType, ref: str) -> tuple[str, Pipeline]:
     raise PipelineReferenceError(msg)
 
 
-def stray_tasks(module: ModuleType) -> list[str]:
-    """Tasks a module defines with ``@task`` that none of its module-level Pipelines holds.
-
-    ``@task`` (unlike ``@pipeline.task``) registers with no pipeline; in a module that
-    declares one, such a task is most likely meant to be in it and would silently not run.
-    """
-    held = {id(t) for p in _pipelines_in(module).values() for t in p._tasks.values()}
-    if not held and not _pipelines_in(module):
-        return []
-    return [
-        name
-        for name, value in vars(module).items()
-        if isinstance(value, Task)
-        and getattr(value.fn, "__module__", None) == module.__name__
-        and id(value) not in held
-    ]
-
-
-def _warn_stray(module: ModuleType) -> None:
-    for name in stray_tasks(module):
-        found = _pipelines_in(module)
-        first = next(iter(found), "pipeline")
-        msg = (
-            f"task {name!r} in module {module.__name__!r} is in no pipeline: it is decorated "
-            f"with @task, not @{first}.task, so no run includes it; use @{first}.task, or "
-            f"list it in Pipeline([...])"
-        )
-        warnings.warn(msg, GlacierWarning, stacklevel=3)
-
-
 def _display_path(target: str) -> str:
     path = Path(target).expanduser().resolve()
     try:
@@ -250,7 +219,7 @@ def load_pipeline(ref: str) -> Pipeline:
     target, attr = split_ref(ref.strip())
     is_file = _is_file_ref(target)
     module = _load_file(target, ref) if is_file else _load_module(target, ref)
-    _warn_stray(module)
+    warn_stray_tasks(module)
     if attr is None:
         attr, pipeline = _find_only(module, ref)
     else:

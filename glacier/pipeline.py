@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import re
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from glacier.compilation.cron import check_schedule
 from glacier.compilation.distributions import check_requirements
 from glacier.compute import ComputeResource
 from glacier.dataset import Dataset
-from glacier.errors import DefinitionError, GlacierError
+from glacier.errors import DefinitionError, GlacierError, GlacierWarning
 from glacier.executor import Executor, LocalExecutor, RunResult
 from glacier.graph import DAG, build_dag
 from glacier.ir import PipelineIR
@@ -77,6 +79,7 @@ class Pipeline:
         #: Distributions the cloud installs besides those the code imports (``"pkg>=1"``).
         self.requirements = check_requirements(requirements, name)
         self.module: str = sys._getframe(1).f_globals.get("__name__", "__main__")
+        self._strays_checked = False
         self._source: str | None = None
         self._tasks: dict[int, Task] = {}  # by id(): registration order, O(1) membership
         self._dag: DAG | None = None
@@ -270,6 +273,9 @@ class Pipeline:
     def run(self, executor: Executor | None = None, **options: Any) -> RunResult:
         """Run the pipeline (``LocalExecutor`` on Polars by default); ``options`` go to
         ``executor.run`` (``inputs``, ``params``, ``select``, ``force``, ``root``, ``env``)."""
+        module = sys.modules.get(self.module)
+        if module is not None:
+            warn_stray_tasks(module)
         return (executor or LocalExecutor()).run(self, **options)
 
     def compile(self, compiler: Compiler) -> Infrastructure:
@@ -298,3 +304,47 @@ class Pipeline:
 
     def __contains__(self, item: object) -> bool:
         return id(item) in self._tasks
+
+
+def _pipelines_of(module: ModuleType) -> list[Pipeline]:
+    found: list[Pipeline] = []
+    for value in vars(module).values():
+        if isinstance(value, Pipeline) and not any(p is value for p in found):
+            found.append(value)
+    return found
+
+
+def stray_tasks(module: ModuleType) -> list[str]:
+    """Tasks a module defines with ``@task`` that none of its module-level Pipelines holds.
+
+    ``@task`` (unlike ``@pipeline.task``) registers with no pipeline; in a module that
+    declares one, such a task is most likely meant to be in it and would silently not run.
+    """
+    pipelines = _pipelines_of(module)
+    held = {id(t) for p in pipelines for t in p._tasks.values()}
+    return [
+        name
+        for name, value in vars(module).items()
+        if pipelines
+        and isinstance(value, Task)
+        and getattr(value.fn, "__module__", None) == module.__name__
+        and id(value) not in held
+    ]
+
+
+def warn_stray_tasks(module: ModuleType) -> None:
+    """Warn about each task :func:`stray_tasks` finds in ``module``, once for its pipelines
+    (the CLI checks when it loads the module, ``run()`` checks again)."""
+    pipelines = _pipelines_of(module)
+    if all(p._strays_checked for p in pipelines):
+        return
+    for p in pipelines:
+        p._strays_checked = True
+    first = next((n for n, v in vars(module).items() if isinstance(v, Pipeline)), "pipeline")
+    for name in stray_tasks(module):
+        msg = (
+            f"task {name!r} in module {module.__name__!r} is in no pipeline: it is decorated "
+            f"with @task, not @{first}.task, so no run includes it; use @{first}.task, or "
+            f"list it in Pipeline([...])"
+        )
+        warnings.warn(msg, GlacierWarning, stacklevel=3)

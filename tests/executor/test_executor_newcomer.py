@@ -125,6 +125,24 @@ def test_stray_task_is_a_warning_naming_it(ref, capsys):
     assert "@pipeline.task" in err
 
 
+def test_stray_task_warns_on_a_plain_python_run(ref, workdir, monkeypatch):
+    import importlib
+    import sys
+
+    from glacier.errors import GlacierWarning
+
+    monkeypatch.syspath_prepend(str(workdir))
+    sys.modules.pop("newcomer_flow", None)
+    flow = importlib.import_module("newcomer_flow")
+    try:
+        with pytest.warns(GlacierWarning, match=r"task 'forgotten' .* is in no pipeline") as seen:
+            flow.pipeline.run(inputs={"raw": "raw.parquet"})
+        assert len([w for w in seen if "forgotten" in str(w.message)]) == 1
+        assert seen[0].filename == __file__  # points at the caller of run()
+    finally:
+        sys.modules.pop("newcomer_flow", None)
+
+
 def test_final_table_says_fused_and_run_lists_outputs(ref, capsys):
     assert main(_run(ref)) == 0
     out = capsys.readouterr().out

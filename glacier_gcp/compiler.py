@@ -94,7 +94,7 @@ class GCPCompiler(Compiler):
         )
         gcp_spec = replace(spec, tasks=tasks, stages=stages)
         model = replace(build_model(gcp_spec, job.placement, self.options), spec=gcp_spec)
-        files = project_files(replace(model, spec=spec), dict(job.source.files))
+        files = project_files(replace(model, spec=spec), job.source)
         files.update(render_program(model))
         cost, assumptions = monthly_cost(model)
         stack = Stack(

@@ -66,11 +66,6 @@ ISSUE_12_SIZE = (
     "which a 1,000-task pipeline exceeds (~600 KB), so the compiler refuses it (splitting a "
     "pipeline over several workflows is not built)"
 )
-ISSUE_12_BUNDLE = (
-    "issue 12: the GCP stack does not use the core bundle assembly yet "
-    "(glacier.compilation.bundle), so a module of the user's project and the third-party "
-    "packages it imports never reach the cloud"
-)
 
 
 def _function_env(r: Recorded) -> dict[str, str]:
@@ -315,8 +310,6 @@ class GCPAdapter:
         return gcp_workflow.expressions(yaml.safe_load((stack_dir / "workflow.yaml").read_text()))
 
     def known_gap(self, check: str, case: str) -> str | None:
-        if check == "bundle" and case == "project":
-            return ISSUE_12_BUNDLE
         if case == "scale-1000":
             return ISSUE_12_SIZE
         return None

@@ -15,15 +15,15 @@ from glacier_gcp import GCPCompiler
 
 pytestmark = pytest.mark.slow  # each compile checks the bundle in a fresh interpreter
 
-HELPER = '''\
+HELPER = """\
 import yaml
 
 
 def threshold() -> int:
     return yaml.safe_load("limit: 3")["limit"]
-'''
+"""
 
-PIPELINE = '''\
+PIPELINE = """\
 import polars as pl
 from shop_helpers import threshold
 
@@ -39,7 +39,7 @@ pipeline = Pipeline(name="shop", requirements=["rich>=10"])
 @pipeline.task()
 def keep_big(rows: orders) -> big:
     return rows.filter(pl.col("amount") > threshold())
-'''
+"""
 
 
 def _project(tmp_path: Path, helper: str = HELPER) -> str:

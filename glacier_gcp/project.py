@@ -89,8 +89,9 @@ def stack_requirements(jobs: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def readme(model: GCPModel) -> str:
-    """The stack's README: what it deploys and how to configure, deploy, run and remove it."""
+def readme(model: GCPModel, workflows: int = 1) -> str:
+    """The stack's README: what it deploys and how to configure, deploy, run and remove it
+    (``workflows``: how many workflows the DAG is spread over)."""
     name = model.spec.name
     project = model.options.project
     tools = "Pulumi 3, Python 3.10+, the gcloud CLI" + (", Docker" if model.jobs else "")
@@ -112,6 +113,12 @@ def readme(model: GCPModel) -> str:
         "- One Cloud Workflows workflow (`workflow.yaml`) running the DAG with retries, with "
         "its own service account allowed to call exactly these functions and jobs.",
     ]
+    if workflows > 1:
+        lines.append(
+            f"- {workflows - 1} more workflow(s) (`workflow-2.yaml` and on) holding parts of the "
+            "DAG, which the first starts as child executions and waits for: one Workflows "
+            "definition holds at most 128,000 bytes."
+        )
     if model.schedule:
         lines.append(
             f"- A Cloud Scheduler job starting it on `{model.schedule}` (time zone "
@@ -175,14 +182,14 @@ def readme(model: GCPModel) -> str:
     return "\n".join(lines)
 
 
-def project_files(model: GCPModel, source: PipelineSource) -> dict[str, str]:
+def project_files(model: GCPModel, source: PipelineSource, workflows: int = 1) -> dict[str, str]:
     """Every file of the stack except ``__main__.py`` and ``workflow.yaml``."""
     spec = model.spec
     files = {
         "Pulumi.yaml": pulumi_yaml(spec.name),
         "requirements.txt": stack_requirements(bool(model.jobs)),
         ".gitignore": GITIGNORE,
-        "README.md": readme(model),
+        "README.md": readme(model, workflows),
         "app/manifest.json": to_json(spec) + "\n",
         "app/requirements.txt": bundle_requirements(spec, source),
         "app/main.py": MAIN,

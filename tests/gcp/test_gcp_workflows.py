@@ -251,3 +251,20 @@ def test_a_pipeline_split_over_several_workflows_runs_in_dag_order(
                 f"{task.name} began before {up.name} ended"
             )
     assert runs["t1"][0] < runs["t2"][1] and runs["t2"][0] < runs["t1"][1], "siblings in series"
+
+
+def test_the_plan_lists_every_workflow_of_a_large_pipeline(tmp_path: Path) -> None:
+    pipeline = load_pipeline(str(_large_pipeline(tmp_path, tree=848, chain=151)))
+    infra = pipeline.compile(GCPCompiler("demo-project"))
+    files = infra.stacks["gcp"].files
+    definitions = sorted(f for f in files if f.startswith("workflow"))
+    assert len(definitions) > 1
+    workflows = [r.name for r in infra.resources if r.kind == "workflow"]
+    assert workflows == ["big", *(f"big-{n}" for n in range(2, len(definitions) + 1))]
+    assert sorted(definitions) == sorted(
+        ["workflow.yaml", *(f"workflow-{n}.yaml" for n in range(2, len(definitions) + 1))]
+    )
+    assert (
+        f"- {len(definitions) - 1} more workflow(s) (`workflow-2.yaml` and on)"
+        in files["README.md"]
+    )

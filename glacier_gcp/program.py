@@ -22,6 +22,7 @@ from glacier.compilation.naming import AUTONAME_SUFFIX
 from glacier_gcp import workflow as wf
 from glacier_gcp import yamltext
 from glacier_gcp.buckets import BucketPlan
+from glacier_gcp.iam import Binding
 from glacier_gcp.model import GCPModel, TaskDeploy
 from glacier_gcp.schedule import scheduler_expression
 
@@ -80,6 +81,11 @@ def _environment(d: TaskDeploy) -> dict[str, Any]:
     return env
 
 
+def _access_name(d: TaskDeploy, verb: str, b: Binding) -> str:
+    name = f"{d.logical}-{verb}-{b.bucket.replace('_', '-')}"
+    return name if b.part == 1 else f"{name}.{b.part}"  # "." is in no variable
+
+
 def _task(model: GCPModel, d: TaskDeploy) -> Section:
     sa = Ref(f"{d.var}_sa")
     statements: list[ast.stmt] = [
@@ -89,7 +95,7 @@ def _task(model: GCPModel, d: TaskDeploy) -> Section:
     for b in d.bindings:
         verb = "read" if b.role.endswith("objectViewer") else "write"
         statements.append(expr(call(
-            "gi.bucket_access", Ref("ctx"), f"{d.logical}-{verb}-{b.bucket.replace('_', '-')}",
+            "gi.bucket_access", Ref("ctx"), _access_name(d, verb, b),
             bucket=Ref(b.bucket), role=b.role, account=sa, title=b.title,
             clauses=[c.as_data() for c in b.clauses],
         )))  # fmt: skip

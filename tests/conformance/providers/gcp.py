@@ -59,11 +59,19 @@ WORKFLOW_SOURCE_BYTES = 128_000
 PARALLEL_BRANCHES, PARALLEL_NESTING = 10, 2
 ENV_VALUE_BYTES = 32_768
 BUCKET_POLICY_PRINCIPALS = 1_500
+#: IAM: logical operators in one condition; bindings of one role and principal on a resource.
+CONDITION_OPERATORS, CONDITIONAL_BINDINGS = 12, 20
 ISSUE_12_PRINCIPALS = (
     "issue 12: every task's service account holds its own conditional bindings on the shared "
     "work bucket (about two per task), so at 1,000 tasks that bucket's IAM policy names ~1,800 "
     "principals, over the 1,500 GCS allows (sharding intermediate data over several buckets, "
     "or one managed folder per dataset, is not built)"
+)
+ISSUE_12_FAN_IN = (
+    "issue 12: a task reading 500 per-run datasets in one bucket needs ~170 conditional "
+    "bindings of one role (12 logical operators per condition), over the 20 IAM allows for "
+    "one role and principal (a wide fan-in needs another grant shape, e.g. one managed folder "
+    "per dataset)"
 )
 #: type -> longest name Google Cloud accepts (auto-names: the logical name plus 8).
 NAME_LIMITS = {BUCKET: 63, FUNCTION: 49, JOB: 49, WORKFLOW: 64}
@@ -273,6 +281,16 @@ def _limit_facts(stack: GCPDeployed) -> Iterator[LimitFact]:
         principals[member.inputs["bucket"]] = principals.get(member.inputs["bucket"], 0) + 1
     for bucket, count in principals.items():
         yield LimitFact("gcs-bucket-policy-principals", bucket, count, BUCKET_POLICY_PRINCIPALS)
+    same: dict[tuple[str, str, str], int] = {}
+    for b in stack.run.of(BUCKET_MEMBER):
+        key = (b.inputs["bucket"], b.inputs["role"], b.inputs["member"])
+        same[key] = same.get(key, 0) + 1
+        expression = (b.inputs.get("condition") or {}).get("expression", "")
+        operators = len(re.findall(r"&&|\|\|", expression))
+        yield LimitFact("iam-condition-operators", b.name, operators, CONDITION_OPERATORS)
+    for (bucket, role, member), count in same.items():
+        subject = f"{member} {role} on {bucket}"
+        yield LimitFact("iam-conditional-bindings", subject, count, CONDITIONAL_BINDINGS)
     for r in stack.run.mocks.resources:
         if r.type in NAME_LIMITS:
             length = len(stack.outputs(r)["name"])
@@ -302,6 +320,8 @@ class GCPAdapter:
         "workflows-parallel-nesting",
         "env-value",
         "gcs-bucket-policy-principals",
+        "iam-condition-operators",
+        "iam-conditional-bindings",
         "resource-names",
     )
     optional_limits = frozenset({"workflows-parallel-branches"})
@@ -326,6 +346,8 @@ class GCPAdapter:
     def known_gap(self, check: str, case: str) -> str | None:
         if check == "gcs-bucket-policy-principals" and case == "scale-1000":
             return ISSUE_12_PRINCIPALS
+        if check == "iam-conditional-bindings" and case == "scale-1000":
+            return ISSUE_12_FAN_IN
         return None
 
 

@@ -2,7 +2,7 @@
 
 The grants come from :mod:`glacier.compilation.grants` (a task reads exactly its inputs'
 objects, writes and reads back exactly its outputs', lists only their keys). On GCS each
-task's service account gets, per bucket it touches, at most two bindings:
+task's service account gets, per bucket it touches, bindings of two roles:
 
 - ``roles/storage.objectViewer`` (get, list) for what it reads,
 - ``roles/storage.objectUser`` (get, list, create, delete: an overwrite deletes the old

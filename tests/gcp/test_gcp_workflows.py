@@ -200,7 +200,8 @@ def test_a_non_retryable_error_is_not_tried_again(stubs: tuple[Stubs, str], tmp_
 
 def _large_pipeline(folder: Path, tree: int, chain: int) -> Path:
     """A pipeline of ``tree + 1 + chain`` tasks: a binary tree (``t<i>`` reads its parent's
-    ``d<(i-1)//2>``), ``gather`` reading every leaf (a wide fan-in), then a chain."""
+    ``d<(i-1)//2>``, one retry each), ``gather`` reading every leaf (a wide fan-in), then a
+    chain."""
     lines = [
         "from glacier import Dataset, Pipeline, compute",
         "from glacier.storage import ObjectStorage",
@@ -208,7 +209,7 @@ def _large_pipeline(folder: Path, tree: int, chain: int) -> Path:
         'd0 = Dataset("d0", storage=ObjectStorage())',
     ]
     for i in range(1, tree + 1):
-        lines += [f'd{i} = Dataset("d{i}")', "@pipeline.task()",
+        lines += [f'd{i} = Dataset("d{i}")', "@pipeline.task(retries=1)",
                   f"def t{i}(x: d{(i - 1) // 2}) -> d{i}:", "    return x"]  # fmt: skip
     leaves = [i for i in range(1, tree + 1) if 2 * i + 1 > tree]
     lines += ['c0 = Dataset("c0")', "@pipeline.task(compute=compute.container())",
@@ -222,35 +223,66 @@ def _large_pipeline(folder: Path, tree: int, chain: int) -> Path:
     return path
 
 
-def test_a_pipeline_split_over_several_workflows_runs_in_dag_order(
-    stubs: tuple[Stubs, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The emulator takes minutes for 1,000 tasks, so the limits shrink to split 150 tasks
-    the way 1,000 are (the conformance suite reads the 1,000-task stacks' order back)."""
+def _split_stack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, tree: int, chain: int
+) -> tuple[Any, Path, str]:
+    """A pipeline split over several workflows (the limits shrunk: the emulator needs minutes
+    for 1,000 tasks, and the conformance suite reads the 1,000-task stacks' order back), as
+    deployed, and a task whose step is in a workflow other than the first."""
     monkeypatch.setattr(glacier_gcp.workflow, "PACK_BUDGET", 30_000)
     monkeypatch.setattr(glacier_gcp.split, "MAX_INLINE_TASKS", 20)
-    state, url = stubs
-    state.seconds = 0.02
-    pipeline = load_pipeline(str(_large_pipeline(tmp_path, tree=109, chain=40)))
-    assert len(pipeline.tasks) == 150
+    pipeline = load_pipeline(str(_large_pipeline(tmp_path, tree=tree, chain=chain)))
     files = pipeline.compile(GCPCompiler("demo-project")).write(tmp_path / "big") / "gcp"
     definitions = sorted(files.glob("workflow*.yaml"))
     assert len(definitions) > 1
     path = _deployed_stack(files, tmp_path, url)
-    deployed = json.loads(path.read_text())["workflows"]
-    assert len(deployed) == len(definitions)
-    for name, text in deployed.items():
+    given = json.loads(path.read_text())
+    assert len(given["workflows"]) == len(definitions)
+    for name, text in given["workflows"].items():
         assert len(text.encode()) <= 128_000, f"workflow {name}: {len(text.encode()):,} bytes"
+    later = [n for n in given["workflows"] if n != given["main"]][-1]
+    deep = re.findall(re.escape(url) + r"/(\w+)", given["workflows"][later])
+    by_name = {t.name: t for t in pipeline.tasks}
+    deep = [t for t in deep if pipeline.downstream(by_name[t])]
+    assert deep, f"no task with downstream tasks runs in workflow {later}"
+    return pipeline, path, deep[0]
+
+
+def test_a_pipeline_split_over_several_workflows_runs_in_dag_order(
+    stubs: tuple[Stubs, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, url = stubs
+    state.seconds = 0.02
+    pipeline, path, deep = _split_stack(tmp_path, monkeypatch, url, tree=109, chain=40)
+    assert len(pipeline.tasks) == 150
+    state.answers[deep] = [(500, {"error": "OSError", "retryable": True}), (200, {})]
     outcome = _run(path)
     assert outcome.get("result", {}).get("status") == "succeeded", outcome
     runs = {task: (start, end) for task, start, end in state.calls}
-    assert len(state.calls) == len(runs) == 150
+    assert len(runs) == 150 and len(state.calls) == 151  # the deep task tried twice
+    assert [t for t, _, _ in state.calls].count(deep) == 2
     for task in pipeline.tasks:
         for up in pipeline.upstream(task, direct=True):
             assert runs[up.name][1] <= runs[task.name][0], (
                 f"{task.name} began before {up.name} ended"
             )
     assert runs["t1"][0] < runs["t2"][1] and runs["t2"][0] < runs["t1"][1], "siblings in series"
+
+
+def test_a_non_retryable_error_in_a_later_workflow_fails_the_run_once(
+    stubs: tuple[Stubs, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, url = stubs
+    state.seconds = 0.01
+    pipeline, path, deep = _split_stack(tmp_path, monkeypatch, url, tree=40, chain=60)
+    state.answers[deep] = [(500, {"error": "SchemaError", "retryable": False})]
+    outcome = _run(path)
+    assert outcome.get("error") and "result" not in outcome, outcome
+    called = [t for t, _, _ in state.calls]
+    assert called.count(deep) == 1
+    (task,) = [t for t in pipeline.tasks if t.name == deep]
+    later = {t.name for t in pipeline.downstream(task)}
+    assert later and not later & set(called), "tasks after the failed one ran"
 
 
 def test_the_plan_lists_every_workflow_of_a_large_pipeline(tmp_path: Path) -> None:

@@ -56,7 +56,7 @@ _LIST_PER_RUN = re.compile(
 )
 #: Google Cloud's limits, as it counts them.
 WORKFLOW_SOURCE_BYTES = 128_000
-PARALLEL_BRANCHES, PARALLEL_NESTING = 10, 2
+PARALLEL_BRANCHES, PARALLEL_NESTING, SWITCH_CONDITIONS = 10, 2, 50
 ENV_VALUE_BYTES = 32_768
 BUCKET_POLICY_PRINCIPALS = 1_500
 #: IAM: logical operators in one condition; bindings of one role and principal on a resource.
@@ -273,6 +273,10 @@ def _limit_facts(stack: GCPDeployed) -> Iterator[LimitFact]:
                 "workflows-parallel-branches", f"parallel {i + 1}", width, PARALLEL_BRANCHES
             )
         yield LimitFact("workflows-parallel-nesting", workflow.name, depth, PARALLEL_NESTING)
+        for where, count in gcp_workflow.switch_sizes(yaml.safe_load(source)):
+            yield LimitFact(
+                "workflows-switch-conditions", f"{workflow.name} {where}", count, SWITCH_CONDITIONS
+            )
     for task, r in stack.task_resources.items():
         for key, value in _function_env(r).items():
             yield LimitFact("env-value", f"{task} {key}", len(value.encode()), ENV_VALUE_BYTES)
@@ -318,6 +322,7 @@ class GCPAdapter:
         "workflows-definition",
         "workflows-parallel-branches",
         "workflows-parallel-nesting",
+        "workflows-switch-conditions",
         "env-value",
         "gcs-bucket-policy-principals",
         "iam-condition-operators",

@@ -111,6 +111,26 @@ def parallel_shape(document: dict[str, Any]) -> tuple[list[int], int]:
     return widths, max(depth(steps) for steps in roots)
 
 
+def switch_sizes(document: dict[str, Any]) -> list[tuple[str, int]]:
+    """(subworkflow and step, its conditions) for every ``switch`` step of ``document``."""
+    found: list[tuple[str, int]] = []
+
+    def visit(where: str, steps: list[dict[str, Any]]) -> None:
+        for step in steps:
+            ((name, body),) = step.items()
+            if "switch" in body:
+                found.append((f"{where}.{name}", len(body["switch"])))
+            for branch in (body.get("parallel") or {}).get("branches", ()):
+                for inner in branch.values():
+                    visit(where, inner["steps"])
+            if "steps" in body:
+                visit(where, body["steps"])
+
+    for sub, body in document.items():
+        visit(sub, body["steps"])
+    return found
+
+
 def expressions(document: Any) -> list[str]:
     """Every ``${...}`` expression Workflows evaluates in ``document``, in document order."""
     return list(_expressions(document))

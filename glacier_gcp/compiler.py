@@ -95,14 +95,16 @@ class GCPCompiler(Compiler):
         )
         gcp_spec = replace(spec, tasks=tasks, stages=stages)
         model = replace(build_model(gcp_spec, job.placement, self.options), spec=gcp_spec)
-        files = project_files(replace(model, spec=spec), dict(job.source.files))
-        files.update(render_program(model))
+        program = render_program(model)
+        workflows = sum(1 for f in program if f.startswith("workflow"))
+        files = project_files(replace(model, spec=spec), job.source, workflows)
+        files.update(program)
         files.update(remote.stack_files(model, files))
         cost, assumptions = monthly_cost(model)
         stack = Stack(
             provider="gcp",
             files=dict(sorted(files.items())),
-            resources=resources(model),
+            resources=resources(model, workflows),
             tasks=task_plans(model),
             datasets=dataset_plans(model),
             monthly_cost_usd=cost,
@@ -111,9 +113,10 @@ class GCPCompiler(Compiler):
         return StackBuild(stack=stack, warnings=model.warnings)
 
 
-def resources(model: GCPModel) -> tuple[ResolvedResource, ...]:
+def resources(model: GCPModel, workflows: int = 1) -> tuple[ResolvedResource, ...]:
     """The resources the stack creates (and the buckets it only looks up, as
-    ``existing_gcs_bucket``), for ``infra.resources`` and the plan."""
+    ``existing_gcs_bucket``), for ``infra.resources`` and the plan; ``workflows``: how many
+    workflows the DAG is spread over (the first runs it, the others run parts of it)."""
     found = [
         ResolvedResource("gcp", "gcs_bucket" if b.create else "existing_gcs_bucket",
                          b.explicit_name or b.logical, {
@@ -138,6 +141,9 @@ def resources(model: GCPModel) -> tuple[ResolvedResource, ...]:
     found.append(
         ResolvedResource("gcp", "workflow", name, {"tasks": [t.task.name for t in model.tasks]})
     )
+    for number in range(2, workflows + 1):
+        props = {"runs": f"parts of workflow {name} as its child executions"}
+        found.append(ResolvedResource("gcp", "workflow", f"{name}-{number}", props))
     if model.schedule:
         found.append(ResolvedResource("gcp", "service_account", model.accounts["scheduler"], {}))
         found.append(ResolvedResource("gcp", "scheduler_job", name, {"cron": model.schedule}))

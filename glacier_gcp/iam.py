@@ -2,7 +2,7 @@
 
 The grants come from :mod:`glacier.compilation.grants` (a task reads exactly its inputs'
 objects, writes and reads back exactly its outputs', lists only their keys). On GCS each
-task's service account gets, per bucket it touches, at most two bindings:
+task's service account gets, per bucket it touches, bindings of two roles:
 
 - ``roles/storage.objectViewer`` (get, list) for what it reads,
 - ``roles/storage.objectUser`` (get, list, create, delete: an overwrite deletes the old
@@ -16,6 +16,11 @@ and ``/x`` tail. Listing is evaluated on the bucket, not on objects, so a condit
 prefix the request lists instead (the ``storage.googleapis.com/objectListPrefix`` request
 attribute): a listing is allowed when it asks for a prefix inside the task's own keys, and
 never for the whole bucket (see ``docs/decisions/131-gcs-listing-and-conditions.md``).
+
+IAM takes at most 12 logical operators in one condition (a per-run clause spends one
+``&&``, joining clauses one ``||`` each), so a task with many keys in one bucket gets several
+bindings of the same role, each within that budget; IAM takes at most 20 such bindings for
+one role and principal.
 
 Clauses are plain data here; the deploy-time helper renders them into the CEL expression
 once the bucket's name is known.
@@ -32,6 +37,8 @@ from glacier.errors import CompilationError
 
 READ_ROLE = "roles/storage.objectViewer"
 WRITE_ROLE = "roles/storage.objectUser"
+#: Logical operators (``&&``, ``||``) IAM allows in one condition expression.
+MAX_CONDITION_OPERATORS = 12
 
 ClauseKind = Literal["object", "folder", "per_run", "list", "list_per_run"]
 
@@ -48,6 +55,11 @@ class Clause:
     kind: ClauseKind
     head: str
     tail: str = ""
+
+    @property
+    def operators(self) -> int:
+        """Logical operators the clause spends in the rendered expression."""
+        return 1 if self.kind in ("per_run", "list_per_run") else 0
 
     def glob(self) -> str:
         """The keys (or listed prefixes) the clause allows, as a glob."""
@@ -72,6 +84,8 @@ class Binding:
     role: str
     title: str
     clauses: tuple[Clause, ...]
+    #: 1, or the number of this binding among its role's on the bucket (see ``split``).
+    part: int = 1
 
     def describe(self) -> str:
         keys = ", ".join(c.glob() for c in self.clauses if not c.kind.startswith("list"))
@@ -114,10 +128,31 @@ def _bindings(grants: Sequence[Grant], mode: str, role: str, task: str) -> list[
         if g.mode == "list" and g.dataset in datasets:
             by_bucket.setdefault(g.container, []).append(_list_clause(g))
     verb = "reads its inputs" if mode == "read" else "writes its outputs"
-    return [
-        Binding(bucket, role, f"glacier {task} {verb}", tuple(dict.fromkeys(clauses)))
-        for bucket, clauses in sorted(by_bucket.items())
-    ]
+    found = []
+    for bucket, clauses in sorted(by_bucket.items()):
+        groups = split(tuple(dict.fromkeys(clauses)))
+        for n, group in enumerate(groups, start=1):
+            title = f"glacier {task} {verb}" + (
+                f" ({n} of {len(groups)})" if len(groups) > 1 else ""
+            )
+            found.append(Binding(bucket, role, title, group, n))
+    return found
+
+
+def split(clauses: tuple[Clause, ...]) -> list[tuple[Clause, ...]]:
+    """``clauses`` in consecutive groups whose expressions stay within
+    ``MAX_CONDITION_OPERATORS`` (an object's clause and its listing's stay together when
+    they fit)."""
+    groups: list[list[Clause]] = [[]]
+    spent = -1
+    for clause in clauses:
+        cost = clause.operators + 1  # its own, and the ``||`` joining it
+        if groups[-1] and spent + cost > MAX_CONDITION_OPERATORS:
+            groups.append([])
+            spent = -1
+        groups[-1].append(clause)
+        spent += cost
+    return [tuple(g) for g in groups]
 
 
 def task_bindings(
@@ -134,4 +169,12 @@ def task_bindings(
     return (*reads, *writes)
 
 
-__all__ = ["READ_ROLE", "WRITE_ROLE", "Binding", "Clause", "task_bindings"]
+__all__ = [
+    "MAX_CONDITION_OPERATORS",
+    "READ_ROLE",
+    "WRITE_ROLE",
+    "Binding",
+    "Clause",
+    "split",
+    "task_bindings",
+]

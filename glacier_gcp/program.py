@@ -19,10 +19,10 @@ from typing import Any
 
 from glacier.compilation.codegen import Ref, Section, assign, call, expr, import_, render_module
 from glacier.compilation.naming import AUTONAME_SUFFIX
-from glacier.errors import CompilationError
 from glacier_gcp import remote, yamltext
 from glacier_gcp import workflow as wf
 from glacier_gcp.buckets import BucketPlan
+from glacier_gcp.iam import Binding
 from glacier_gcp.model import GCPModel, TaskDeploy
 from glacier_gcp.schedule import scheduler_expression
 
@@ -82,6 +82,11 @@ def _environment(d: TaskDeploy) -> dict[str, Any]:
     return env
 
 
+def _access_name(d: TaskDeploy, verb: str, b: Binding) -> str:
+    name = f"{d.logical}-{verb}-{b.bucket.replace('_', '-')}"
+    return name if b.part == 1 else f"{name}.{b.part}"  # "." is in no variable
+
+
 def _task(model: GCPModel, d: TaskDeploy) -> Section:
     sa = Ref(f"{d.var}_sa")
     statements: list[ast.stmt] = [
@@ -91,7 +96,7 @@ def _task(model: GCPModel, d: TaskDeploy) -> Section:
     for b in d.bindings:
         verb = "read" if b.role.endswith("objectViewer") else "write"
         statements.append(expr(call(
-            "gi.bucket_access", Ref("ctx"), f"{d.logical}-{verb}-{b.bucket.replace('_', '-')}",
+            "gi.bucket_access", Ref("ctx"), _access_name(d, verb, b),
             bucket=Ref(b.bucket), role=b.role, account=sa, title=b.title,
             clauses=[c.as_data() for c in b.clauses],
         )))  # fmt: skip
@@ -165,45 +170,95 @@ def _targets(model: GCPModel) -> dict[str, wf.Target]:
     return found
 
 
-def workflow_yaml(model: GCPModel) -> tuple[str, bool]:
-    """``workflow.yaml``: the definition, its size checked as deployed (placeholders filled),
-    and whether it starts child executions of itself."""
-    document = wf.definition(model.spec, _targets(model))
-    text = yamltext.dump(document, wf.BANNER)
-    growth = 0
+def _growth(model: GCPModel) -> dict[str, int]:
+    """Per task, the bytes its step gains once deployed (its reference filled in, as long as
+    the longest project id and region name make it)."""
+    growth = {}
     for d in model.tasks:
         name = len(d.logical) + AUTONAME_SUFFIX
         if d.packaging == "function":  # https://<region>-<project>.cloudfunctions.net/<name>
-            growth += len("https://-.cloudfunctions.net/") + _REGION + _PROJECT + name
-            growth -= len(f"<<{d.var}_fn.url>>")
+            grown = len("https://-.cloudfunctions.net/") + _REGION + _PROJECT + name
+            growth[d.task.name] = grown - len(f"<<{d.var}_fn.url>>")
         else:  # projects/<project>/locations/<region>/jobs/<name>
-            growth += len("projects//locations//jobs/") + _PROJECT + _REGION + name
-            growth -= len(f"<<{d.var}_job.id>>")
-    deployed = len(text.encode()) + growth
-    if deployed > wf.MAX_SOURCE_BYTES:
-        msg = (
-            f"pipeline {model.spec.name!r}: its Workflows definition for {len(model.tasks)} tasks "
-            f"would be up to {deployed:,} bytes, over the {wf.MAX_SOURCE_BYTES:,} Workflows "
-            "accepts; split the pipeline into smaller pipelines (each compiles to its own workflow)"
+            grown = len("projects//locations//jobs/") + _PROJECT + _REGION + name
+            growth[d.task.name] = grown - len(f"<<{d.var}_job.id>>")
+    return growth
+
+
+def part_workflow_var(number: int) -> str:
+    """The program variable of the pipeline's ``number``-th workflow (2 and on: parts)."""
+    return f"workflow_part_{number}"
+
+
+def workflow_file(number: int) -> str:
+    """The file holding the ``number``-th workflow's definition."""
+    return WORKFLOW_FILE if number == 1 else f"workflow-{number}.yaml"
+
+
+def workflow_yamls(model: GCPModel) -> list[str]:
+    """``workflow.yaml`` (and ``workflow-<k>.yaml`` for a large pipeline's parts): the
+    definitions, each one's size checked as deployed (placeholders filled)."""
+    growth = _growth(model)
+    names = _NameRefs()
+    texts = []
+    for number, document in enumerate(
+        wf.definitions(model.spec, _targets(model), growth, names), 1
+    ):
+        text = yamltext.dump(document, wf.BANNER)
+        used = set(_PLACEHOLDER.findall(text))
+        deployed = (
+            len(text.encode())
+            + sum(
+                growth[d.task.name] * text.count(f"<<{d.var}_")
+                for d in model.tasks
+                if (f"{d.var}_fn", "url") in used or (f"{d.var}_job", "id") in used
+            )
+            + sum(wf.WORKFLOW_NAME for v, _ in used if v.startswith("workflow_part_"))
         )
-        raise CompilationError(msg)
-    return text, wf.uses_parts(document)
+        wf.check_size(model.spec.name, number, deployed)
+        texts.append(text)
+    return texts
+
+
+class _NameRefs(dict[int, str]):
+    """``k`` -> the placeholder of the ``k``-th workflow's name."""
+
+    def __missing__(self, number: int) -> str:
+        return f"<<{part_workflow_var(number)}.name>>"
 
 
 _PLACEHOLDER = re.compile(r'"<<([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)>>"')
 
 
-def _orchestration(model: GCPModel, text: str, children: bool) -> list[Section]:
-    name = model.spec.name
+def _definition(text: str, number: int) -> ast.expr:
     values = {f"{v}.{a}": Ref(v, a) for v, a in sorted(set(_PLACEHOLDER.findall(text)))}
-    definition = call("gc.workflow_definition", WORKFLOW_FILE, values)
+    return call("gc.workflow_definition", workflow_file(number), values)
+
+
+def _workflows(model: GCPModel, texts: list[str]) -> list[ast.stmt]:
+    """The pipeline's workflows, last first: each may start parts of those after it."""
+    name = model.spec.name
     invokers = [Ref(f"{d.var}_invoker") for d in model.tasks]
-    sections = [Section([
-        assign("definition", definition),
+    children = any(wf.RUN_EXECUTION in text for text in texts)
+    statements: list[ast.stmt] = []
+    for number in range(len(texts), 1, -1):
+        definition = _definition(texts[number - 1], number)
+        statements.append(assign(part_workflow_var(number), call(
+            "gc.workflow", Ref("ctx"), f"{name}-{number}", definition=definition,
+            account=Ref("workflow_sa"),
+        )))  # fmt: skip
+    statements += [
+        assign("definition", _definition(texts[0], 1)),
         assign("workflow", call("gc.workflow", Ref("ctx"), name, definition=Ref("definition"),
                                 account=Ref("workflow_sa"), after=invokers,
                                 starts_children=children or None)),
-    ])]  # fmt: skip
+    ]  # fmt: skip
+    return statements
+
+
+def _orchestration(model: GCPModel, texts: list[str]) -> list[Section]:
+    name = model.spec.name
+    sections = [Section(_workflows(model, texts))]
     if model.schedule:
         sections.append(Section([
             assign("scheduler_sa", call("gi.service_account", Ref("ctx"), model.accounts["scheduler"],
@@ -242,15 +297,17 @@ def render_program(model: GCPModel) -> dict[str, str]:
     """
     if not model.tasks:
         return {"__main__.py": render_module(DOCSTRING, [*_setup(model), _exports(model)], BANNER)}
-    text, children = workflow_yaml(model)
+    texts = workflow_yamls(model)
     sections = [
         *_setup(model),
         *remote.setup(model),
         *(_task(model, d) for d in model.tasks),
-        *_orchestration(model, text, children),
+        *_orchestration(model, texts),
         _exports(model),
     ]
-    return {"__main__.py": render_module(DOCSTRING, sections, BANNER), WORKFLOW_FILE: text}
+    files = {"__main__.py": render_module(DOCSTRING, sections, BANNER)}
+    files.update({workflow_file(n): text for n, text in enumerate(texts, 1)})
+    return files
 
 
-__all__ = ["WORKFLOW_FILE", "render_program", "services", "workflow_yaml"]
+__all__ = ["WORKFLOW_FILE", "render_program", "services", "workflow_file", "workflow_yamls"]

@@ -18,25 +18,37 @@ throttling, 5xx answers, broken connections and timeouts, and failed job executi
 
 Workflows allows 10 branches per ``parallel`` step and parallel steps nested 2 deep. A wider
 parallel part becomes parallel groups of at most 10 branches, and a part nested deeper runs
-as a child execution of the same workflow (``main`` with the argument ``part``: each
-execution has its own nesting budget), so every task still starts exactly when its upstream
-tasks are done (see ``docs/decisions/130-gcp-workflows-and-functions.md``). The run id is the
-execution's id (``GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID``), or ``run_id`` in its argument.
+as a child execution (``main`` with the arguments ``part`` and ``run_id``: each execution
+has its own nesting budget), so every task still starts exactly when its upstream tasks are
+done (see ``docs/decisions/130-gcp-workflows-and-functions.md``). A definition is at most
+128,000 bytes: :mod:`glacier_gcp.split` cuts a large plan into more parts and packs them into
+several workflows, the first one the pipeline's (see ``docs/decisions/134-gcp-workflows-at-any-size.md``).
+The run id is the execution's id (``GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID``), or ``run_id`` in
+its argument.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from glacier.compilation.planning import Node, Par, Seq, plan_dag
+from glacier.errors import CompilationError
 from glacier.ir import PipelineIR, TaskIR
+from glacier_gcp import yamltext
+from glacier_gcp.split import Fitted, Part, carve_all, pack, renumber, tasks_in
 
 MAX_BRANCHES = 10
 MAX_NESTING = 2
 #: Workflows refuses a definition over 128 KB.
 MAX_SOURCE_BYTES = 128_000
+#: What the packer fills a definition to (the rest: a margin for its own estimate).
+PACK_BUDGET = 120_000
+#: The longest workflow name (a part's argument ``workflow`` once deployed).
+WORKFLOW_NAME = 64
+#: How a part of the same workflow names it.
+THIS_WORKFLOW = '${sys.get_env("GOOGLE_CLOUD_WORKFLOW_ID")}'
 RETRY_INITIAL_DELAY = 5
 RETRY_MAX_DELAY = 300
 RETRY_MULTIPLIER = 2
@@ -69,15 +81,7 @@ class Target:
     retries: int
 
 
-@dataclass(frozen=True)
-class Part:
-    """A part of the plan run as a child execution of the same workflow (``part`` argument
-    ``number``): it starts with a fresh nesting budget."""
-
-    number: int
-
-
-def fit(node: Node[TaskIR], parts: list[Node[TaskIR]], depth: int = 0) -> Node[TaskIR] | Part:
+def fit(node: Node[TaskIR], parts: list[Fitted], depth: int = 0) -> Fitted:
     """``node`` within Workflows' limits, every task still starting exactly when its
     upstream tasks are done: a parallel part with more than ``MAX_BRANCHES`` branches becomes
     parallel groups of at most ``MAX_BRANCHES``, and a parallel part nested deeper than
@@ -108,11 +112,16 @@ def step_name(task: str) -> str:
 @dataclass
 class _Steps:
     targets: Mapping[str, Target]
+    #: Part number -> the workflow (placeholder of its name) that holds it, or THIS_WORKFLOW.
+    homes: Mapping[int, str] = field(default_factory=dict)
     parallels: int = 0
+    starts_parts: bool = False
 
-    def steps(self, node: Node[TaskIR] | Part) -> list[dict[str, Any]]:
+    def steps(self, node: Fitted) -> list[dict[str, Any]]:
         if isinstance(node, Part):
-            args = {"part": node.number, "run_id": "${run_id}"}
+            home = self.homes.get(node.number, "x" * WORKFLOW_NAME)
+            args = {"workflow": home, "part": node.number, "run_id": "${run_id}"}
+            self.starts_parts = True
             return [{f"run_part_{node.number}": {"call": "run_part", "args": args}}]
         if isinstance(node, Seq):
             return [s for item in node.items for s in self.steps(item)]
@@ -222,23 +231,25 @@ def retryable() -> dict[str, Any]:
 
 
 def run_part() -> dict[str, Any]:
-    """The subworkflow running a part of the DAG as a child execution of this workflow."""
+    """The subworkflow running a part of the DAG as a child execution of ``workflow`` (this
+    one or another of the pipeline's), waiting for it to finish."""
     call = {
         "call": RUN_EXECUTION,
         "args": {
-            "workflow_id": '${sys.get_env("GOOGLE_CLOUD_WORKFLOW_ID")}',
+            "workflow_id": "${workflow}",
             "argument": {"part": "${part}", "run_id": "${run_id}"},
         },
         "result": "execution",
     }
     return {
-        "params": ["part", "run_id"],
+        "params": ["workflow", "part", "run_id"],
         "steps": [{"run": call}, {"report": {"return": "${execution}"}}],
     }
 
 
-def _main(parts: int) -> dict[str, Any]:
-    """``main``: the run id, then the whole DAG, or (argument ``part``) one part of it."""
+def _main(parts: list[int], dag: bool) -> dict[str, Any]:
+    """``main``: the run id, then the whole DAG (``dag``), or (argument ``part``) one of
+    ``parts``."""
     run_id = (
         '${default(map.get(args, "run_id"), sys.get_env("GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID"))}'
     )
@@ -246,31 +257,25 @@ def _main(parts: int) -> dict[str, Any]:
     steps: list[dict[str, Any]] = [{"init": {"assign": assignments}}]
     if parts:
         assignments.append({"part": '${default(map.get(args, "part"), 0)}'})
-        for first in range(1, parts + 1, MAX_CONDITIONS):
-            numbers = range(first, min(first + MAX_CONDITIONS, parts + 1))
+        for first in range(0, len(parts), MAX_CONDITIONS):
+            numbers = parts[first : first + MAX_CONDITIONS]
             choices = [{"condition": f"${{part == {n}}}", "next": f"part_{n}_run"} for n in numbers]
-            steps.append({f"choose_part_{first}": {"switch": choices}})
-    steps.append({"run_dag": {"call": "dag", "args": {"run_id": "${run_id}"}}})
-    steps.append({"done": {"return": {"run_id": "${run_id}", "status": "succeeded"}}})
-    for n in range(1, parts + 1):
+            steps.append({f"choose_part_{numbers[0]}": {"switch": choices}})
+    if dag:
+        steps.append({"run_dag": {"call": "dag", "args": {"run_id": "${run_id}"}}})
+        steps.append({"done": {"return": {"run_id": "${run_id}", "status": "succeeded"}}})
+    else:
+        steps.append({"unknown_part": {"raise": '${"no part " + string(part) + " here"}'}})
+    for n in parts:
         steps.append(
             {f"part_{n}_run": {"call": f"part_{n}", "args": {"run_id": "${run_id}"}, "next": "end"}}
         )
     return {"params": ["args"], "steps": steps}
 
 
-def definition(spec: PipelineIR, targets: Mapping[str, Target]) -> dict[str, Any]:
-    """The workflow document: ``main``, ``dag`` (the DAG's steps), one subworkflow per part
-    run as a child execution, then the subworkflows that call tasks."""
-    parts: list[Node[TaskIR]] = []
-    plan = fit(plan_dag(spec.tasks), parts)
-    builder = _Steps(targets)
-    document: dict[str, Any] = {"main": _main(len(parts))}
-    document["dag"] = {"params": ["run_id"], "steps": builder.steps(plan)}
-    for n, part in enumerate(parts, start=1):
-        document[f"part_{n}"] = {"params": ["run_id"], "steps": builder.steps(part)}
-    if parts:
-        document["run_part"] = run_part()
+def _helpers(targets: Mapping[str, Target], parts: bool) -> dict[str, Any]:
+    """The subworkflows that start parts and call tasks, and the retry predicate."""
+    document: dict[str, Any] = {"run_part": run_part()} if parts else {}
     wait = max((t.timeout for t in targets.values() if t.kind == "job"), default=0)
     for kind in ("function", "job"):
         for retries in sorted({t.retries for t in targets.values() if t.kind == kind}):
@@ -279,6 +284,68 @@ def definition(spec: PipelineIR, targets: Mapping[str, Target]) -> dict[str, Any
             )
     document["retryable"] = retryable()
     return document
+
+
+def _size(key: str, body: list[dict[str, Any]], growth: Mapping[str, int], node: Fitted) -> int:
+    """Deployed bytes of one body: its YAML, plus what filling in its tasks' references adds."""
+    extra: list[int] = []
+    tasks_in(node, lambda t: extra.append(growth.get(t.name, 0)))
+    return len(yamltext.dump({key: {"params": ["run_id"], "steps": body}}).encode()) + sum(extra)
+
+
+def _dispatch(number: int) -> int:
+    """Bytes ``main`` spends to start part ``number`` (its switch condition and call)."""
+    alone = len(yamltext.dump({"main": _main([number], False)}).encode())
+    return alone - len(yamltext.dump({"main": _main([], False)}).encode())
+
+
+def definitions(
+    spec: PipelineIR,
+    targets: Mapping[str, Target],
+    growth: Mapping[str, int],
+    names: Mapping[int, str],
+) -> list[dict[str, Any]]:
+    """The workflow documents: the first holds ``main`` and ``dag`` (the DAG's steps), and
+    each holds its parts (run as child executions) and the subworkflows that call tasks.
+
+    ``growth``: per task, the bytes its references gain once deployed; ``names(k)``: the
+    placeholder of the ``k``-th workflow's name (k >= 2).
+    """
+    parts: list[Fitted] = []
+    plan, parts = renumber(carve_all(fit(plan_dag(spec.tasks), parts), parts), parts)
+    probe = _Steps(targets)
+    helpers = len(yamltext.dump(_helpers(targets, bool(parts))).encode())
+    main = len(yamltext.dump({"main": _main([], True)}).encode())
+    sizes = [
+        _size(f"part_{n}", probe.steps(p), growth, p) + _dispatch(n) for n, p in enumerate(parts, 1)
+    ]
+    first = main + _size("dag", probe.steps(plan), growth, plan)
+    homes = pack(sizes, first, helpers + len(BANNER) + 200, PACK_BUDGET)
+    count = max(homes, default=1)
+    documents: list[dict[str, Any]] = []
+    for k in range(1, count + 1):
+        mine = [n for n, home in enumerate(homes, 1) if home == k]
+        refs = {n: THIS_WORKFLOW if h == k else names[h] for n, h in enumerate(homes, 1)}
+        builder = _Steps(targets, refs)
+        document: dict[str, Any] = {"main": _main(mine, k == 1)}
+        if k == 1:
+            document["dag"] = {"params": ["run_id"], "steps": builder.steps(plan)}
+        for n in mine:
+            document[f"part_{n}"] = {"params": ["run_id"], "steps": builder.steps(parts[n - 1])}
+        document.update(_helpers(targets, builder.starts_parts))
+        documents.append(document)
+    return documents
+
+
+def check_size(pipeline: str, number: int, deployed: int) -> None:
+    """Refuse a definition over Workflows' limit (the packer's estimate was wrong)."""
+    if deployed > MAX_SOURCE_BYTES:
+        msg = (
+            f"pipeline {pipeline!r}: its Workflows definition {number} would be up to "
+            f"{deployed:,} bytes, over the {MAX_SOURCE_BYTES:,} Workflows accepts; this is a "
+            "Glacier bug, please report it (splitting the pipeline avoids it)"
+        )
+        raise CompilationError(msg)
 
 
 def uses_parts(document: Mapping[str, Any]) -> bool:
@@ -293,9 +360,9 @@ __all__ = [
     "MAX_NESTING",
     "MAX_SOURCE_BYTES",
     "RUN_JOB",
-    "Part",
     "Target",
-    "definition",
+    "check_size",
+    "definitions",
     "fit",
     "step_name",
     "uses_parts",

@@ -10,6 +10,7 @@ failing-then-succeeding task tried again, a task failing for good not retried.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import threading
 import time
@@ -23,7 +24,10 @@ import pytest
 from gcp_compile import PIPELINES, compile_ref
 from gcp_mocks import run_stack
 
+import glacier_gcp.split
+import glacier_gcp.workflow
 from glacier.loader import load_pipeline
+from glacier_gcp import GCPCompiler
 
 pytestmark = pytest.mark.slow
 
@@ -49,6 +53,7 @@ class Stubs:
     answers: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
     calls: list[tuple[str, float, float]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    seconds: float = STUB_SECONDS
 
     def answer(self, task: str) -> tuple[int, dict[str, Any]]:
         with self.lock:
@@ -71,7 +76,7 @@ def stubs() -> Iterator[tuple[Stubs, str]]:
             body = json.loads(self.rfile.read(length) or b"{}")
             assert body.get("run_id") == "execution-1", body
             task = self.path.strip("/")
-            time.sleep(STUB_SECONDS)
+            time.sleep(state.seconds)
             status, reply = state.answer(task)
             data = json.dumps(reply).encode()
             self.send_response(status)
@@ -93,12 +98,11 @@ def stubs() -> Iterator[tuple[Stubs, str]]:
         server.shutdown()
 
 
-def _deployed(name: str, tmp_path: Path, stub_url: str) -> tuple[Path, Any]:
-    """The sample's workflow as deployed (under the mocks), its task URLs pointing at stubs."""
-    infra = compile_ref(name)
-    run = run_stack(infra.write(tmp_path / name) / "gcp")
-    (workflow,) = run.of("gcp:workflows/workflow:Workflow")
-    text = workflow.inputs["sourceContents"]
+def _deployed_stack(stack: Path, tmp_path: Path, stub_url: str) -> Path:
+    """The stack's workflows as deployed (under the mocks), task URLs pointing at stubs, as
+    the harness takes them: ``{"main": name, "workflows": {name: definition}}``."""
+    run = run_stack(stack)
+    refs = {}
     for r in run.of("gcp:cloudfunctionsv2/function:Function") + run.of("gcp:cloudrunv2/job:Job"):
         if r.type.endswith("Function"):
             env, ref = r.inputs["serviceConfig"]["environmentVariables"], run.outputs(r)["url"]
@@ -106,9 +110,22 @@ def _deployed(name: str, tmp_path: Path, stub_url: str) -> tuple[Path, Any]:
             (container,) = r.inputs["template"]["template"]["containers"]
             env = {e["name"]: e["value"] for e in container["envs"] if "value" in e}
             ref = run.mocks.created[(r.type, r.name)][0]
-        text = text.replace(json.dumps(ref), json.dumps(f"{stub_url}/{env['GLACIER_TASK']}"))
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(text)
+        refs[json.dumps(ref)] = json.dumps(f"{stub_url}/{env['GLACIER_TASK']}")
+    pattern = re.compile("|".join(re.escape(ref) for ref in sorted(refs, key=len, reverse=True)))
+    workflows = {
+        run.outputs(w)["name"]: pattern.sub(lambda m: refs[m.group(0)], w.inputs["sourceContents"])
+        for w in run.of("gcp:workflows/workflow:Workflow")
+    }
+    (main,) = [name for name, text in workflows.items() if "\ndag:\n" in text]
+    path = tmp_path / f"{stack.parent.name}.json"
+    path.write_text(json.dumps({"main": main, "workflows": workflows}))
+    return path
+
+
+def _deployed(name: str, tmp_path: Path, stub_url: str) -> tuple[Path, Any]:
+    """The sample's workflows as deployed, with the pipeline."""
+    infra = compile_ref(name)
+    path = _deployed_stack(infra.write(tmp_path / name) / "gcp", tmp_path, stub_url)
     return path, load_pipeline(str(PIPELINES / f"{name}.py"))
 
 
@@ -179,3 +196,107 @@ def test_a_non_retryable_error_is_not_tried_again(stubs: tuple[Stubs, str], tmp_
     outcome = _run(path)
     assert outcome.get("error") and "result" not in outcome, outcome
     assert [task for task, _, _ in state.calls] == ["flaky"]
+
+
+def _large_pipeline(folder: Path, tree: int, chain: int) -> Path:
+    """A pipeline of ``tree + 1 + chain`` tasks: a binary tree (``t<i>`` reads its parent's
+    ``d<(i-1)//2>``, one retry each), ``gather`` reading every leaf (a wide fan-in), then a
+    chain."""
+    lines = [
+        "from glacier import Dataset, Pipeline, compute",
+        "from glacier.storage import ObjectStorage",
+        'pipeline = Pipeline(name="big")',
+        'd0 = Dataset("d0", storage=ObjectStorage())',
+    ]
+    for i in range(1, tree + 1):
+        lines += [f'd{i} = Dataset("d{i}")', "@pipeline.task(retries=1)",
+                  f"def t{i}(x: d{(i - 1) // 2}) -> d{i}:", "    return x"]  # fmt: skip
+    leaves = [i for i in range(1, tree + 1) if 2 * i + 1 > tree]
+    lines += ['c0 = Dataset("c0")', "@pipeline.task(compute=compute.container())",
+              f"def gather({', '.join(f'x{i}: d{i}' for i in leaves)}) -> c0:",
+              f"    return x{leaves[0]}"]  # fmt: skip
+    for i in range(1, chain + 1):
+        lines += [f'c{i} = Dataset("c{i}")', "@pipeline.task()",
+                  f"def c_{i}(x: c{i - 1}) -> c{i}:", "    return x"]  # fmt: skip
+    path = folder / "big_pipeline.py"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _split_stack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, tree: int, chain: int
+) -> tuple[Any, Path, str]:
+    """A pipeline split over several workflows (the limits shrunk: the emulator needs minutes
+    for 1,000 tasks, and the conformance suite reads the 1,000-task stacks' order back), as
+    deployed, and a task whose step is in a workflow other than the first."""
+    monkeypatch.setattr(glacier_gcp.workflow, "PACK_BUDGET", 30_000)
+    monkeypatch.setattr(glacier_gcp.split, "MAX_INLINE_TASKS", 20)
+    pipeline = load_pipeline(str(_large_pipeline(tmp_path, tree=tree, chain=chain)))
+    files = pipeline.compile(GCPCompiler("demo-project")).write(tmp_path / "big") / "gcp"
+    definitions = sorted(files.glob("workflow*.yaml"))
+    assert len(definitions) > 1
+    path = _deployed_stack(files, tmp_path, url)
+    given = json.loads(path.read_text())
+    assert len(given["workflows"]) == len(definitions)
+    for name, text in given["workflows"].items():
+        assert len(text.encode()) <= 128_000, f"workflow {name}: {len(text.encode()):,} bytes"
+    later = [n for n in given["workflows"] if n != given["main"]][-1]
+    deep = re.findall(re.escape(url) + r"/(\w+)", given["workflows"][later])
+    by_name = {t.name: t for t in pipeline.tasks}
+    deep = [t for t in deep if pipeline.downstream(by_name[t])]
+    assert deep, f"no task with downstream tasks runs in workflow {later}"
+    return pipeline, path, deep[0]
+
+
+def test_a_pipeline_split_over_several_workflows_runs_in_dag_order(
+    stubs: tuple[Stubs, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, url = stubs
+    state.seconds = 0.02
+    pipeline, path, deep = _split_stack(tmp_path, monkeypatch, url, tree=109, chain=40)
+    assert len(pipeline.tasks) == 150
+    state.answers[deep] = [(500, {"error": "OSError", "retryable": True}), (200, {})]
+    outcome = _run(path)
+    assert outcome.get("result", {}).get("status") == "succeeded", outcome
+    runs = {task: (start, end) for task, start, end in state.calls}
+    assert len(runs) == 150 and len(state.calls) == 151  # the deep task tried twice
+    assert [t for t, _, _ in state.calls].count(deep) == 2
+    for task in pipeline.tasks:
+        for up in pipeline.upstream(task, direct=True):
+            assert runs[up.name][1] <= runs[task.name][0], (
+                f"{task.name} began before {up.name} ended"
+            )
+    assert runs["t1"][0] < runs["t2"][1] and runs["t2"][0] < runs["t1"][1], "siblings in series"
+
+
+def test_a_non_retryable_error_in_a_later_workflow_fails_the_run_once(
+    stubs: tuple[Stubs, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, url = stubs
+    state.seconds = 0.01
+    pipeline, path, deep = _split_stack(tmp_path, monkeypatch, url, tree=40, chain=60)
+    state.answers[deep] = [(500, {"error": "SchemaError", "retryable": False})]
+    outcome = _run(path)
+    assert outcome.get("error") and "result" not in outcome, outcome
+    called = [t for t, _, _ in state.calls]
+    assert called.count(deep) == 1
+    (task,) = [t for t in pipeline.tasks if t.name == deep]
+    later = {t.name for t in pipeline.downstream(task)}
+    assert later and not later & set(called), "tasks after the failed one ran"
+
+
+def test_the_plan_lists_every_workflow_of_a_large_pipeline(tmp_path: Path) -> None:
+    pipeline = load_pipeline(str(_large_pipeline(tmp_path, tree=848, chain=151)))
+    infra = pipeline.compile(GCPCompiler("demo-project"))
+    files = infra.stacks["gcp"].files
+    definitions = sorted(f for f in files if f.startswith("workflow"))
+    assert len(definitions) > 1
+    workflows = [r.name for r in infra.resources if r.kind == "workflow"]
+    assert workflows == ["big", *(f"big-{n}" for n in range(2, len(definitions) + 1))]
+    assert sorted(definitions) == sorted(
+        ["workflow.yaml", *(f"workflow-{n}.yaml" for n in range(2, len(definitions) + 1))]
+    )
+    assert (
+        f"- {len(definitions) - 1} more workflow(s) (`workflow-2.yaml` and on)"
+        in files["README.md"]
+    )

@@ -56,21 +56,25 @@ _LIST_PER_RUN = re.compile(
 )
 #: Google Cloud's limits, as it counts them.
 WORKFLOW_SOURCE_BYTES = 128_000
-PARALLEL_BRANCHES, PARALLEL_NESTING = 10, 2
+PARALLEL_BRANCHES, PARALLEL_NESTING, SWITCH_CONDITIONS = 10, 2, 50
 ENV_VALUE_BYTES = 32_768
 BUCKET_POLICY_PRINCIPALS = 1_500
+#: IAM: logical operators in one condition; bindings of one role and principal on a resource.
+CONDITION_OPERATORS, CONDITIONAL_BINDINGS = 12, 20
+ISSUE_12_PRINCIPALS = (
+    "issue 12: every task's service account holds its own conditional bindings on the shared "
+    "work bucket (about two per task), so at 1,000 tasks that bucket's IAM policy names ~1,800 "
+    "principals, over the 1,500 GCS allows (sharding intermediate data over several buckets, "
+    "or one managed folder per dataset, is not built)"
+)
+ISSUE_12_FAN_IN = (
+    "issue 12: a task reading 500 per-run datasets in one bucket needs ~170 conditional "
+    "bindings of one role (12 logical operators per condition), over the 20 IAM allows for "
+    "one role and principal (a wide fan-in needs another grant shape, e.g. one managed folder "
+    "per dataset)"
+)
 #: type -> longest name Google Cloud accepts (auto-names: the logical name plus 8).
 NAME_LIMITS = {BUCKET: 63, FUNCTION: 49, JOB: 49, WORKFLOW: 64}
-ISSUE_12_SIZE = (
-    "issue 12: one workflow per pipeline; Workflows takes at most 128,000 bytes of definition, "
-    "which a 1,000-task pipeline exceeds (~600 KB), so the compiler refuses it (splitting a "
-    "pipeline over several workflows is not built)"
-)
-ISSUE_12_BUNDLE = (
-    "issue 12: the GCP stack does not use the core bundle assembly yet "
-    "(glacier.compilation.bundle), so a module of the user's project and the third-party "
-    "packages it imports never reach the cloud"
-)
 
 
 def _function_env(r: Recorded) -> dict[str, str]:
@@ -205,9 +209,18 @@ class GCPDeployed:
         return found
 
     @cached_property
-    def definition(self) -> dict[str, Any]:
-        (workflow,) = self.run.of(WORKFLOW)
-        return yaml.safe_load(workflow.inputs["sourceContents"])
+    def definitions(self) -> dict[str, dict[str, Any]]:
+        """Each deployed workflow's definition, by its name."""
+        return {
+            self.outputs(w)["name"]: yaml.safe_load(w.inputs["sourceContents"])
+            for w in self.run.of(WORKFLOW)
+        }
+
+    @cached_property
+    def main_workflow(self) -> str:
+        """The name of the workflow that runs the DAG (the others run its parts)."""
+        (main,) = [name for name, d in self.definitions.items() if "dag" in d]
+        return main
 
     def order(self) -> list[tuple[str, frozenset[str]]]:
         by_ref: dict[str, str] = {}
@@ -224,7 +237,7 @@ class GCPDeployed:
             assert ref in by_ref, f"a step calls {ref!r}, which no recorded function or job is"
             return by_ref[ref]
 
-        return gcp_workflow.finished_before(self.definition, task_of)
+        return gcp_workflow.finished_before(self.definitions, self.main_workflow, task_of)
 
     def task_env(self) -> dict[str, dict[str, str]]:
         return {
@@ -260,6 +273,10 @@ def _limit_facts(stack: GCPDeployed) -> Iterator[LimitFact]:
                 "workflows-parallel-branches", f"parallel {i + 1}", width, PARALLEL_BRANCHES
             )
         yield LimitFact("workflows-parallel-nesting", workflow.name, depth, PARALLEL_NESTING)
+        for where, count in gcp_workflow.switch_sizes(yaml.safe_load(source)):
+            yield LimitFact(
+                "workflows-switch-conditions", f"{workflow.name} {where}", count, SWITCH_CONDITIONS
+            )
     for task, r in stack.task_resources.items():
         for key, value in _function_env(r).items():
             yield LimitFact("env-value", f"{task} {key}", len(value.encode()), ENV_VALUE_BYTES)
@@ -268,6 +285,16 @@ def _limit_facts(stack: GCPDeployed) -> Iterator[LimitFact]:
         principals[member.inputs["bucket"]] = principals.get(member.inputs["bucket"], 0) + 1
     for bucket, count in principals.items():
         yield LimitFact("gcs-bucket-policy-principals", bucket, count, BUCKET_POLICY_PRINCIPALS)
+    same: dict[tuple[str, str, str], int] = {}
+    for b in stack.run.of(BUCKET_MEMBER):
+        key = (b.inputs["bucket"], b.inputs["role"], b.inputs["member"])
+        same[key] = same.get(key, 0) + 1
+        expression = (b.inputs.get("condition") or {}).get("expression", "")
+        operators = len(re.findall(r"&&|\|\|", expression))
+        yield LimitFact("iam-condition-operators", b.name, operators, CONDITION_OPERATORS)
+    for (bucket, role, member), count in same.items():
+        subject = f"{member} {role} on {bucket}"
+        yield LimitFact("iam-conditional-bindings", subject, count, CONDITIONAL_BINDINGS)
     for r in stack.run.mocks.resources:
         if r.type in NAME_LIMITS:
             length = len(stack.outputs(r)["name"])
@@ -295,8 +322,11 @@ class GCPAdapter:
         "workflows-definition",
         "workflows-parallel-branches",
         "workflows-parallel-nesting",
+        "workflows-switch-conditions",
         "env-value",
         "gcs-bucket-policy-principals",
+        "iam-condition-operators",
+        "iam-conditional-bindings",
         "resource-names",
     )
     optional_limits = frozenset({"workflows-parallel-branches"})
@@ -312,13 +342,17 @@ class GCPAdapter:
         return GCPDeployed(run_stack(stack_dir), stack_dir)
 
     def expressions(self, stack_dir: Path) -> list[str]:
-        return gcp_workflow.expressions(yaml.safe_load((stack_dir / "workflow.yaml").read_text()))
+        return [
+            e
+            for path in sorted(stack_dir.glob("workflow*.yaml"))
+            for e in gcp_workflow.expressions(yaml.safe_load(path.read_text()))
+        ]
 
     def known_gap(self, check: str, case: str) -> str | None:
-        if check == "bundle" and case == "project":
-            return ISSUE_12_BUNDLE
-        if case == "scale-1000":
-            return ISSUE_12_SIZE
+        if check == "gcs-bucket-policy-principals" and case == "scale-1000":
+            return ISSUE_12_PRINCIPALS
+        if check == "iam-conditional-bindings" and case == "scale-1000":
+            return ISSUE_12_FAN_IN
         return None
 
 

@@ -1,6 +1,6 @@
 """Reading a Cloud Workflows definition back: the order tasks run in, and its expressions.
 
-``finished_before`` walks ``main``'s steps: a list of steps runs in order, a ``parallel``
+``finished_before`` walks the DAG's steps: a list of steps runs in order, a ``parallel``
 step's branches each start after what ran before it and the step completes when every
 branch has; a step that calls a task (through the subworkflow it calls, recognised by the
 function URL or job name in its arguments) records what has finished before it starts. The
@@ -19,24 +19,47 @@ TaskOf = Callable[[dict[str, Any]], "str | None"]
 _EXPRESSION = re.compile(r"\$\{.*?\}")
 
 
-def finished_before(document: dict[str, Any], task_of: TaskOf) -> list[tuple[str, frozenset[str]]]:
-    """Per step of ``main`` that runs a task: (task, tasks finished before it starts)."""
+#: How a step names the workflow it runs in (a part of the same workflow).
+THIS_WORKFLOW = '${sys.get_env("GOOGLE_CLOUD_WORKFLOW_ID")}'
+
+
+def finished_before(
+    documents: dict[str, dict[str, Any]], main: str, task_of: TaskOf
+) -> list[tuple[str, frozenset[str]]]:
+    """Per step that runs a task, starting from ``dag`` in workflow ``main`` (``documents``:
+    each deployed workflow's definition by its name): (task, tasks finished before it
+    starts). A part is read from the workflow its step names, as its child execution would
+    run it (that workflow's ``main`` dispatching on the ``part`` argument)."""
     found: list[tuple[str, frozenset[str]]] = []
-    _walk(document["dag"]["steps"], frozenset(), _Reader(document, task_of), found)
+    reader = _Reader(documents, task_of)
+    _walk(documents[main]["dag"]["steps"], frozenset(), reader, found, main)
     return found
 
 
 class _Reader:
     """Maps a call step to its task, or to the part of the DAG it runs as a child execution."""
 
-    def __init__(self, document: dict[str, Any], task_of: TaskOf) -> None:
-        self.document, self.task_of = document, task_of
+    def __init__(self, documents: dict[str, dict[str, Any]], task_of: TaskOf) -> None:
+        self.documents, self.task_of = documents, task_of
 
-    def part(self, body: dict[str, Any]) -> list[dict[str, Any]] | None:
+    def part(self, body: dict[str, Any], here: str) -> tuple[list[dict[str, Any]], str] | None:
         if body.get("call") != "run_part":
             return None
-        steps: list[dict[str, Any]] = self.document[f"part_{body['args']['part']}"]["steps"]
-        return steps
+        args = body["args"]
+        home = here if args["workflow"] == THIS_WORKFLOW else args["workflow"]
+        document = self.documents[home]
+        number = args["part"]
+        dispatch = [
+            choice["next"]
+            for step in document["main"]["steps"]
+            for name, inner in step.items()
+            if name.startswith("choose_part_")
+            for choice in inner["switch"]
+            if choice["condition"] == f"${{part == {number}}}"
+        ]
+        assert dispatch == [f"part_{number}_run"], f"{home}: main does not start part {number}"
+        steps: list[dict[str, Any]] = document[f"part_{number}"]["steps"]
+        return steps, home
 
 
 def _walk(
@@ -44,6 +67,7 @@ def _walk(
     done: frozenset[str],
     reader: _Reader,
     found: list[tuple[str, frozenset[str]]],
+    here: str,
 ) -> frozenset[str]:
     for step in steps:
         ((name, body),) = step.items()
@@ -51,13 +75,13 @@ def _walk(
             raise AssertionError(f"step {name!r}: the reader does not follow jumps or switches")
         if "parallel" in body:
             branches = body["parallel"]["branches"]
-            ends = [_walk(b_body["steps"], done, reader, found)
+            ends = [_walk(b_body["steps"], done, reader, found, here)
                     for branch in branches for b_body in branch.values()]  # fmt: skip
             done = done.union(*ends)
         elif "steps" in body:
-            done = _walk(body["steps"], done, reader, found)
-        elif (part := reader.part(body)) is not None:
-            done = _walk(part, done, reader, found)
+            done = _walk(body["steps"], done, reader, found, here)
+        elif (part := reader.part(body, here)) is not None:
+            done = _walk(part[0], done, reader, found, part[1])
         elif "call" in body:
             task = reader.task_of(body.get("args") or {})
             if task is not None:
@@ -85,6 +109,26 @@ def parallel_shape(document: dict[str, Any]) -> tuple[list[int], int]:
 
     roots = [v["steps"] for k, v in document.items() if k == "dag" or k.startswith("part_")]
     return widths, max(depth(steps) for steps in roots)
+
+
+def switch_sizes(document: dict[str, Any]) -> list[tuple[str, int]]:
+    """(subworkflow and step, its conditions) for every ``switch`` step of ``document``."""
+    found: list[tuple[str, int]] = []
+
+    def visit(where: str, steps: list[dict[str, Any]]) -> None:
+        for step in steps:
+            ((name, body),) = step.items()
+            if "switch" in body:
+                found.append((f"{where}.{name}", len(body["switch"])))
+            for branch in (body.get("parallel") or {}).get("branches", ()):
+                for inner in branch.values():
+                    visit(where, inner["steps"])
+            if "steps" in body:
+                visit(where, body["steps"])
+
+    for sub, body in document.items():
+        visit(sub, body["steps"])
+    return found
 
 
 def expressions(document: Any) -> list[str]:

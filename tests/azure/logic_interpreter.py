@@ -11,6 +11,7 @@ HTTP calls go to a function the test supplies, ``http(method, uri, body) -> (sta
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -185,8 +186,6 @@ class Run:
 def execute(definition: Mapping[str, Any], http: Http, trigger_body: Any = None) -> Run:
     """Run ``definition`` once; a Terminate ends it (``run.failed`` says why)."""
     run = Run(http, trigger_body)
-    try:
+    with contextlib.suppress(Terminated):
         run.scope(definition["actions"])
-    except Terminated:
-        pass
     return run

@@ -126,7 +126,7 @@ def test_secrets_are_readable_by_exactly_the_tasks_naming_them(orders_run: Run) 
 def test_functions_and_jobs_run_the_shared_runtime_as_their_identity(orders_run: Run) -> None:
     apps = {r.name: r.inputs for r in orders_run.of("WebApp")}
     assert sorted(apps) == ["orders-enrich", "orders-validate"]
-    for name, app in apps.items():
+    for _name, app in apps.items():
         assert app["httpsOnly"] is True and app["kind"] == "functionapp,linux"
         config = app["functionAppConfig"]
         assert config["runtime"] == {"name": "python", "version": "3.12"}

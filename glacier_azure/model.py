@@ -168,7 +168,8 @@ def build_model(spec: PipelineIR, placement: Placement, options: ModelOptions) -
     on_azure = set(placement.datasets_on("azure"))
     _check_foreign_data(spec, placement, on_azure)
     check(LOGIC_APP, spec.name, f"pipeline {spec.name!r}", suffix=AUTONAME_SUFFIX)
-    namer = Namer(RESERVED)
+    # the program's child Logic Apps are logic_part_<n> (fewer than two per task)
+    namer = Namer(RESERVED | {f"logic_part_{n}" for n in range(1, 2 * len(spec.tasks) + 2)})
     placed = [t for t in spec.tasks if placement.tasks[t.name] == "azure"]
     functions = any(size_of(t).packaging == "function" for t in placed)
     accounts = plan_accounts(spec, sorted(on_azure), namer, functions=functions,

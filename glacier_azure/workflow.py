@@ -168,7 +168,7 @@ def job_actions(task: str, t: Target, after: dict[str, list[str]]) -> dict[str, 
     return {f"{name}_run": attempts, name: check}
 
 
-def _trigger(schedule: dict[str, Any] | None) -> dict[str, Any]:
+def trigger(schedule: dict[str, Any] | None) -> dict[str, Any]:
     if schedule is not None:
         recurrence = {**schedule, "timeZone": "<<time_zone>>"}
         return {"schedule": {"type": "Recurrence", "recurrence": recurrence}}
@@ -176,7 +176,7 @@ def _trigger(schedule: dict[str, Any] | None) -> dict[str, Any]:
     return {"manual": {"type": "Request", "kind": "Http", "inputs": {"schema": body}}}
 
 
-def _run_id(scheduled: bool) -> dict[str, Any]:
+def run_id_action(scheduled: bool) -> dict[str, Any]:
     own = "workflow()['run']['name']"
     value = f"@{{{own}}}" if scheduled else f"@{{coalesce(triggerBody()?['{RUN_ID}'], {own})}}"
     return {
@@ -196,45 +196,64 @@ def count_actions(actions: Mapping[str, Any]) -> int:
     return found
 
 
-def definition(spec: PipelineIR, targets: Mapping[str, Target],
-               schedule: dict[str, Any] | None) -> dict[str, Any]:  # fmt: skip
-    """The workflow definition: the trigger, ``run_id``, then each task's action(s)."""
-    actions: dict[str, Any] = {RUN_ID: _run_id(schedule is not None)}
+def check_names(spec: PipelineIR, targets: Mapping[str, Target]) -> None:
+    """Every action name a task gives fits Logic Apps' limit."""
     for task in spec.tasks:
-        if task.name not in targets:
-            continue
         longest = action_name(task.name, "_failed")
-        if len(longest) > MAX_ACTION_NAME:
+        if task.name in targets and len(longest) > MAX_ACTION_NAME:
             msg = (
                 f"task {task.name!r}: its Logic App action {longest!r} is {len(longest)} "
                 f"characters, over the {MAX_ACTION_NAME} Logic Apps allows; shorten the task name"
             )
             raise CompilationError(msg)
+
+
+def task_actions(task: str, t: Target, after: dict[str, list[str]]) -> dict[str, Any]:
+    """The action(s) running one task after ``after``; the last one is ``task_<name>``."""
+    if t.kind == "function":
+        return {action_name(task): function_action(task, t, after)}
+    return job_actions(task, t, after)
+
+
+def document(trigger: dict[str, Any], actions: dict[str, Any]) -> dict[str, Any]:
+    return {"$schema": SCHEMA, "contentVersion": "1.0.0.0", "parameters": {},
+            "triggers": trigger, "actions": actions, "outputs": {}}  # fmt: skip
+
+
+def definition(spec: PipelineIR, targets: Mapping[str, Target],
+               schedule: dict[str, Any] | None) -> dict[str, Any]:  # fmt: skip
+    """The workflow definition when the pipeline fits one Logic App: the trigger, ``run_id``,
+    then each task's action(s), ``runAfter`` its producers exactly. A CompilationError when it
+    does not fit (:mod:`glacier_azure.parts` splits it then)."""
+    check_names(spec, targets)
+    actions: dict[str, Any] = {RUN_ID: run_id_action(schedule is not None)}
+    for task in spec.tasks:
+        if task.name not in targets:
+            continue
         ups = [u for u in task.upstream if u in targets]
         after = {action_name(u): ["Succeeded"] for u in ups} or {RUN_ID: ["Succeeded"]}
-        t = targets[task.name]
-        if t.kind == "function":
-            actions[action_name(task.name)] = function_action(task.name, t, after)
-        else:
-            actions.update(job_actions(task.name, t, after))
+        actions.update(task_actions(task.name, targets[task.name], after))
     count = count_actions(actions)
     if count > MAX_ACTIONS:
         msg = (
             f"pipeline {spec.name!r}: its Logic App would have {count} actions (one per function "
-            f"task, seven per job task), over the {MAX_ACTIONS} Logic Apps allows in one "
-            "workflow; split the pipeline into smaller pipelines (each compiles to its own "
-            "Logic App)"
+            f"task, seven per job task), over the {MAX_ACTIONS} Logic Apps allows in one workflow"
         )
         raise CompilationError(msg)
-    return {"$schema": SCHEMA, "contentVersion": "1.0.0.0", "parameters": {},
-            "triggers": _trigger(schedule), "actions": actions, "outputs": {}}  # fmt: skip
+    return document(trigger(schedule), actions)
 
 
 __all__ = [
     "ARM_AUDIENCE",
     "MAX_ACTIONS",
+    "RUN_ID",
     "Target",
     "action_name",
+    "check_names",
     "count_actions",
     "definition",
+    "document",
+    "run_id_action",
+    "task_actions",
+    "trigger",
 ]

@@ -51,6 +51,7 @@ class Run:
 
     http: Http
     trigger_body: Any = None
+    children: Mapping[str, Any] = field(default_factory=dict)
     run_name: str = "08584000000000000000CU00"
     variables: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -162,6 +163,17 @@ class Run:
             left, right = test["equals"]
             branch = a["actions"] if self.value(left) == right else a["else"]["actions"]
             self.scope(branch)
+        elif kind == "Workflow":
+            child = self.children[a["inputs"]["host"]["workflow"]["id"]]
+            inner = Run(self.http, self.data(a["inputs"]["body"]), children=self.children)
+            inner.wave = self.wave
+            inner.scope(child["actions"])
+            self.calls += inner.calls
+            self.waves.update(inner.waves)
+            self.status.update({f"{name}/{k}": v for k, v in inner.status.items()})
+            ok = inner.status.get("done") == "Succeeded"
+        elif kind == "Response":
+            pass
         elif kind == "Terminate":
             self.failed = a["inputs"]["runError"]["message"]
             raise Terminated(self.failed)
@@ -183,9 +195,11 @@ class Run:
         return status < 300
 
 
-def execute(definition: Mapping[str, Any], http: Http, trigger_body: Any = None) -> Run:
-    """Run ``definition`` once; a Terminate ends it (``run.failed`` says why)."""
-    run = Run(http, trigger_body)
+def execute(definition: Mapping[str, Any], http: Http, trigger_body: Any = None,
+            children: Mapping[str, Any] | None = None) -> Run:  # fmt: skip
+    """Run ``definition`` once (``children``: child definitions by the id its ``Workflow``
+    actions name); a Terminate ends it (``run.failed`` says why)."""
+    run = Run(http, trigger_body, children=children or {})
     with contextlib.suppress(Terminated):
         run.scope(definition["actions"])
     return run

@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 from conftest import compile_ref
 from logic_interpreter import execute
+from logic_order import finished_before
 
 from glacier import Dataset, Pipeline, compute
 from glacier.errors import CompilationError
 from glacier.storage import ObjectStorage
+from glacier_azure.parts import definitions
 from glacier_azure.schedule import recurrence
-from glacier_azure.workflow import Target, definition
+from glacier_azure.workflow import Target, count_actions, definition
 
 
 def _definition(pipeline: Pipeline) -> dict[str, Any]:
@@ -208,3 +210,78 @@ def test_too_many_actions_for_one_logic_app_is_a_clear_error() -> None:
 def test_the_orders_definition_is_stable(orders_infra: Any) -> None:
     again = compile_ref("azure_orders").stacks["azure"].files
     assert again == orders_infra.stacks["azure"].files
+
+
+def _tree(n: int, job_every: int) -> Pipeline:
+    """A binary tree of ``n`` tasks (every ``job_every``-th a job), then ``gather`` reading
+    every leaf: the conformance suite's scale shape."""
+    p = Pipeline(name=f"tree{n}")
+    data = {0: Dataset("d0", storage=ObjectStorage())}
+    root = Dataset("root", storage=ObjectStorage())
+
+    def add(i: int, source: Any) -> None:
+        out = Dataset(f"d{i}", storage=ObjectStorage()) if i else data[0]
+        data[i] = out
+
+        def body(x: Any) -> Any:
+            return x
+
+        body.__annotations__ = {"x": source, "return": out}
+        kind = compute.container() if i % job_every == 0 else compute.serverless(timeout=60)
+        p.task(compute=kind, name=f"t{i}")(body)
+
+    add(0, root)
+    for i in range(1, n):
+        add(i, data[(i - 1) // 2])
+    leaves = [i for i in range(n) if 2 * i + 1 >= n]
+
+    scope: dict[str, Any] = {}
+    exec(f"def gather({', '.join(f'x{i}' for i in leaves)}):\n    return x{leaves[0]}\n", scope)
+    gather = scope["gather"]
+    gather.__annotations__ = {f"x{i}": data[i] for i in leaves}
+    gather.__annotations__["return"] = Dataset("all", storage=ObjectStorage())
+    p.task(compute=compute.container(), name="gather")(gather)
+    return p
+
+
+def _split(pipeline: Pipeline) -> tuple[dict[str, Any], dict[str, Any]]:
+    spec = pipeline.spec()
+    targets = {
+        t.name: Target("job" if t.compute.type == "container" else "function", t.name, 60,
+                       t.retries, 1.0, 2048)
+        for t in spec.tasks
+    }  # fmt: skip
+    main, children = definitions(spec, targets, None)
+    main, children = json.loads(json.dumps(main)), json.loads(json.dumps(children))
+    return main, {f"<<logic_part_{n}.id>>": c for n, c in enumerate(children, start=1)}
+
+
+def _ancestors(pipeline: Pipeline) -> dict[str, frozenset[str]]:
+    found: dict[str, frozenset[str]] = {}
+    for task in pipeline.tasks:
+        parents = [u.name for u in pipeline.upstream(task, direct=True)]
+        found[task.name] = frozenset(parents).union(*(found[u] for u in parents))
+    return found
+
+
+@pytest.mark.parametrize(("size", "job_every"), [(1000, 1), (1000, 3), (600, 1000)])
+def test_a_large_pipeline_is_split_over_nested_logic_apps_in_exact_order(
+    size: int, job_every: int
+) -> None:
+    pipeline = _tree(size, job_every)
+    main, children = _split(pipeline)
+    assert children, "a pipeline this large needs child Logic Apps"
+    for doc in [main, *children.values()]:
+        assert count_actions(doc["actions"]) <= 500
+        assert len(json.dumps(doc).encode()) < 4_000_000  # ARM's request limit
+    order = finished_before(main, children)
+    assert sorted(t for t, _ in order) == sorted(t.name for t in pipeline.tasks)
+    assert dict(order) == _ancestors(pipeline)  # producers first, nothing else waited for
+    run = execute(main, _ok, children=children)
+    assert run.failed is None and run.status[next(iter(main["actions"]))] == "Succeeded"
+    started = [b["task"] if "task" in b else b["containers"][0]["args"][1]
+               for _, _, b in run.calls if b and ("task" in b or "containers" in b)]  # fmt: skip
+    assert sorted(started) == sorted(t.name for t in pipeline.tasks)
+    position = {t: i for i, t in enumerate(started)}
+    for task, ancestors in _ancestors(pipeline).items():
+        assert all(position[a] < position[task] for a in ancestors), task

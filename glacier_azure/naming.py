@@ -99,8 +99,12 @@ def short_name(rule: NameRule, *parts: str) -> str:
 
 def secret_name(name: str) -> str:
     """The Key Vault secret of ``glacier.Secret(name)``: every character Key Vault refuses in
-    a secret name (anything but letters, digits and '-') becomes '-'."""
-    return re.sub(r"[^A-Za-z0-9-]", "-", name)
+    a secret name (anything but letters, digits and '-') becomes '-'; a name over Key Vault's
+    127 characters keeps its start and a hash of the whole."""
+    cleaned = re.sub(r"[^A-Za-z0-9-]", "-", name)
+    if len(cleaned) <= 127:
+        return cleaned
+    return f"{cleaned[: 127 - _HASH - 1]}-{hashlib.sha256(name.encode()).hexdigest()[:_HASH]}"
 
 
 __all__ = [

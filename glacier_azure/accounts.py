@@ -4,8 +4,10 @@ Versioning is a property of a whole account on Azure, so datasets are grouped by
 **data** account (created when a stored dataset keeps versions) has blob versioning on and a
 lifecycle rule deleting versions ``noncurrent_days`` after they were replaced; the **work**
 account (always created) keeps no versions and holds the ``work`` container (each run's
-ephemeral data under ``runs/``, deleted after a few days), the ``deployments`` container (the
-function packages) and the containers of stored datasets that asked for no versions. A
+ephemeral data under ``runs/``, deleted after a few days) and the containers of stored
+datasets that asked for no versions (``deployments`` is kept free for packages). Function
+packages and the Functions host's state live in an account of their own (see the stack's
+``glacier_compute.function_host``), so a function's host access reaches no data. A
 ``BlobStorage(account=...)`` names an account of its own (created, or with ``create=False``
 only looked up). Every account the stack creates allows HTTPS only, TLS 1.2 at least, no
 public blob access and no shared keys (identities only); tiers and retention come from the
@@ -122,9 +124,9 @@ def _rule(name: str, actions: dict[str, Any], prefixes: list[str] | None = None)
 
 
 def plan_accounts(spec: PipelineIR, on_azure: Sequence[str], namer: Namer, *,
-                  noncurrent_days: int, expiry_days: int, functions: bool) -> list[AccountPlan]:  # fmt: skip
+                  noncurrent_days: int, expiry_days: int) -> list[AccountPlan]:  # fmt: skip
     """The stack's accounts: data (when a stored dataset keeps versions), named ones, and
-    work (always: ephemeral data and function packages)."""
+    work (always: ephemeral data)."""
     groups: dict[str, dict[str, list[DatasetIR]]] = {"work": {WORK_CONTAINER: []}}
     settings: dict[str, set[tuple[bool, bool]]] = {}
     for ds in spec.datasets:
@@ -143,8 +145,6 @@ def plan_accounts(spec: PipelineIR, on_azure: Sequence[str], namer: Namer, *,
             raise CompilationError(msg)
         groups.setdefault(account, {}).setdefault(container, []).append(ds)
         settings.setdefault(account, set()).add((versioning, create))
-    if functions:
-        groups["work"].setdefault(DEPLOYMENTS_CONTAINER, [])
     plans = []
     for key in sorted(groups, key=lambda k: (k not in ("data", "work"), k)):
         plans.append(_account(spec, key, groups[key], settings.get(key, set()), namer,

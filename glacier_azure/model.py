@@ -171,8 +171,7 @@ def build_model(spec: PipelineIR, placement: Placement, options: ModelOptions) -
     # the program's child Logic Apps are logic_part_<n> (fewer than two per task)
     namer = Namer(RESERVED | {f"logic_part_{n}" for n in range(1, 2 * len(spec.tasks) + 2)})
     placed = [t for t in spec.tasks if placement.tasks[t.name] == "azure"]
-    functions = any(size_of(t).packaging == "function" for t in placed)
-    accounts = plan_accounts(spec, sorted(on_azure), namer, functions=functions,
+    accounts = plan_accounts(spec, sorted(on_azure), namer,
                              noncurrent_days=options.noncurrent_days,
                              expiry_days=options.intermediate_expiry_days)  # fmt: skip
     by_dataset = {d: c.var for a in accounts for c in a.containers for d in c.datasets}

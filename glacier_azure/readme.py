@@ -13,7 +13,12 @@ def _deploys(model: AzureModel) -> list[str]:
         f"- {len(model.accounts)} storage account(s): HTTPS only, TLS 1.2, no public blob access, "
         "no shared keys (Entra ID identities only); the data account keeps blob versions "
         f"(noncurrent ones deleted after {o.noncurrent_days} days); the work account keeps each "
-        f"run's intermediate data (`work/runs/`) for {o.intermediate_expiry_days} days.",
+        f"run's intermediate data (`work/runs/`) for {o.intermediate_expiry_days} days"
+        + (
+            "; one more account holds the Functions host's state and packages (no data)."
+            if model.functions
+            else "."
+        ),
         f"- {len(model.tasks)} task(s), each with its own user-assigned managed identity allowed "
         "to read exactly its inputs and write exactly its outputs (role assignments on one "
         "container each, narrowed by ABAC conditions on blob paths): "

@@ -65,7 +65,6 @@ work_account = ai.storage_account(
         },
     ],
 )
-work_deployments_container = ai.container(ctx, 'work-deployments', account=work_account, container_name='deployments')
 work_work_container = ai.container(ctx, 'work-work', account=work_account, container_name='work')
 named_examplesalesdrop_account = ai.existing_account(ctx, 'examplesalesdrop', 'examplesalesdrop')
 examplesalesdrop_landing_container = ai.existing_container(ctx, account=named_examplesalesdrop_account, container_name='landing')

@@ -201,6 +201,8 @@ def _exports(model: AzureModel) -> Section:
                                                 for a in model.accounts})),
         expr(call("pulumi.export", "resource_group", Ref("ctx", "resource_group"))),
     ]  # fmt: skip
+    if model.secrets:
+        exports.append(expr(call("pulumi.export", "vault", Ref("vault", "name"))))
     if model.tasks:
         exports.append(expr(call("pulumi.export", "workflow", Ref("workflow", "name"))))
     return Section(exports)

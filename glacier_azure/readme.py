@@ -9,8 +9,9 @@ from glacier_azure.schedule import DEFAULT_TIME_ZONE
 
 def _deploys(model: AzureModel) -> list[str]:
     o = model.options
+    created = [a for a in model.accounts if a.create]
     lines = [
-        f"- {len(model.accounts)} storage account(s): HTTPS only, TLS 1.2, no public blob access, "
+        f"- {len(created)} storage account(s): HTTPS only, TLS 1.2, no public blob access, "
         "no shared keys (Entra ID identities only); the data account keeps blob versions "
         f"(noncurrent ones deleted after {o.noncurrent_days} days); the work account keeps each "
         f"run's intermediate data (`work/runs/`) for {o.intermediate_expiry_days} days"
@@ -27,6 +28,10 @@ def _deploys(model: AzureModel) -> list[str]:
         "- One Logic App (`workflow.json`) running the DAG with retries, as its own identity "
         "(allowed to start exactly these jobs and call exactly these functions).",
     ]
+    existing = sorted(a.explicit_name or "" for a in model.accounts if not a.create)
+    if existing:
+        lines.append(f"- Access to the existing account(s) {', '.join(existing)} (looked up in "
+                     "`glacier:<account>-resource-group`, default the stack's group; never changed).")  # fmt: skip
     if model.schedule:
         lines.append(f"- Its Recurrence trigger runs it on `{model.schedule}` (time zone "
                      f"`glacier:timeZone`, a Windows time zone name, default `{DEFAULT_TIME_ZONE}`).")  # fmt: skip
@@ -48,11 +53,11 @@ def _run(model: AzureModel) -> list[str]:
         '?api-version=2019-05-01"',
         "```",
         "",
-        "A run's id is the Logic App run's name; every task receives it. "
+        "A run's id is the Logic App run's name; every task receives it."
         + (
             ""
             if model.schedule
-            else 'Send `{"run_id": "<id>"}` to the trigger\'s callback '
+            else ' Send `{"run_id": "<id>"}` to the trigger\'s callback '
             "URL to resume a run whose intermediate data still exists."
         ),
     ]
@@ -98,7 +103,7 @@ def readme(model: AzureModel) -> str:
             "overwrites it):",
             "",
             "```",
-            *(f"az keyvault secret set --vault-name <vault> --name {kv} --value <value>"
+            *(f"az keyvault secret set --vault-name $(pulumi stack output vault) --name {kv} --value <value>"
               for _, kv in model.secrets.values()),
             "```",
             "",

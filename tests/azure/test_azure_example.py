@@ -55,6 +55,11 @@ def test_example_stack_runs_under_the_mocks(tmp_path: Path) -> None:
         "run_id", "task_clean", "task_rank", "task_rank_run", "task_summarise",
         "task_summarise_run",
     ]  # fmt: skip
+    readme = (tmp_path / "azure" / "README.md").read_text(encoding="utf-8")
+    for heading in ("Prerequisites", "Configure", "Deploy", "Run", "Tear down"):
+        assert f"\n## {heading}\n" in readme, heading
+    used = set(re.findall(r"pulumi stack output (\w+)", readme))
+    assert used == {"vault", "resource_group", "workflow"} and used <= set(run.exports)
     assert workflow.inputs["definition"]["triggers"]["schedule"]["recurrence"]["schedule"] == {
         "hours": [4], "minutes": [30]}  # fmt: skip
 

@@ -273,4 +273,5 @@ pulumi.export(
     },
 )
 pulumi.export('resource_group', ctx.resource_group)
+pulumi.export('vault', vault.name)
 pulumi.export('workflow', workflow.name)

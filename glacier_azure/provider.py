@@ -47,7 +47,7 @@ class AzureProvider:
 
     name = "azure"
     package = "glacier_azure"
-    runtime = "glacier_azure.runtime:app"
+    runtime = "glacier_azure.function_app:app"
     schemes = ("az", "azure", "abfs", "abfss")
     storage_class = "glacier_azure.storage.BlobStorage"
     egress = EGRESS

@@ -143,6 +143,7 @@ def test_functions_and_jobs_run_the_shared_runtime_as_their_identity(orders_run:
         "valid": f"abfss://work@{orders_run.exports['accounts']['work']}.dfs.core.windows.net/runs/{{run_id}}/valid.parquet",
     }
     assert env["MODE"] == "prod" and env["GLACIER_MANIFEST"] == "manifest.json"
+    assert env["GLACIER_HTTP_AUTH_LEVEL"] == "anonymous"  # App Service authentication guards it
     auth = {r.name: r.inputs for r in orders_run.of("WebAppAuthSettingsV2")}
     aad = auth["orders-validate-auth"]["identityProviders"]["azureActiveDirectory"]
     assert aad["validation"]["defaultAuthorizationPolicy"]["allowedPrincipals"]["identities"] == [

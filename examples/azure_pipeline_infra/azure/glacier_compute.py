@@ -73,6 +73,8 @@ def function(
         "AzureWebJobsStorage__credential": "managedidentity",
         "AzureWebJobsStorage__clientId": identity.client_id,
         "AZURE_CLIENT_ID": identity.client_id,
+        # App Service authentication admits only the workflow's identity: no function key
+        "GLACIER_HTTP_AUTH_LEVEL": "anonymous",
         **environment,
         **(secrets or {}),
     }

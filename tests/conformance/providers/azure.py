@@ -10,7 +10,6 @@ accounts); grants are read back from each role assignment's scope and ABAC condi
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import sys
@@ -20,6 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import glacier_azure
 from glacier.compilation import Compiler
 from glacier_azure import AzureCompiler
 from glacier_azure.naming import secret_name
@@ -245,7 +245,7 @@ class AzureAdapter:
         return found
 
     def known_gap(self, check: str, case: str) -> str | None:
-        if check == "bundle" and importlib.util.find_spec("glacier_azure.runtime") is None:
+        if check == "bundle" and not (Path(glacier_azure.__file__).parent / "runtime.py").exists():
             return RUNTIME_PENDING
         return None
 

@@ -47,7 +47,7 @@ class AzureProvider:
 
     name = "azure"
     package = "glacier_azure"
-    runtime = "glacier_azure.function_app:app"
+    runtime = "glacier_azure.runtime:respond"  # function_app.py's HTTP function calls it
     schemes = ("az", "azure", "abfs", "abfss")
     storage_class = "glacier_azure.storage.BlobStorage"
     egress = EGRESS

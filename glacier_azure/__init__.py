@@ -1,35 +1,24 @@
-"""Glacier's Azure provider package: Blob Storage and Functions / Container Apps compute.
+"""Glacier's Azure provider: Blob Storage, Functions and Container Apps compute, and the Azure
+compiler (a Logic App running the DAG, per-task managed identities, Key Vault).
 
-``BlobStorage``, ``AzureFunction`` and ``ContainerApp`` are real, validated declarations:
-pipelines use them as storage and compute, and ``LocalExecutor(storage="remote")`` reads and
-writes their ``az://`` URLs. Compiling to Azure is not built in this Glacier version:
-``AzureCompiler(...)`` and ``--target azure`` say so in one clear error.
+Importing this package never imports pulumi or an Azure SDK: the same package runs inside
+Azure Functions and Container Apps jobs (``glacier_azure.runtime``), where neither is needed.
+The compiler generates Pulumi program *text*; only the generated program imports pulumi.
 """
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
-
-from glacier.compilation.registry import no_compiler_class
+from glacier_azure.compiler import AzureCompiler
+from glacier_azure.compute import AzureFunction, ContainerApp
 from glacier_azure.hints import check_storage_hints
 from glacier_azure.provider import AzureProvider
+from glacier_azure.storage import BlobStorage
 
-
-def _not_built(what: str) -> NoReturn:
-    raise no_compiler_class(
-        what, "Azure", "glacier_azure", "BlobStorage, AzureFunction and ContainerApp"
-    )
-
-
-class AzureCompiler:
-    """The Azure compiler's public name; not built in this version (see the module docstring)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        _not_built("AzureCompiler(...)")
-
-    @classmethod
-    def from_env(cls) -> AzureCompiler:
-        _not_built("AzureCompiler.from_env()")
-
-
-__all__ = ["AzureCompiler", "AzureProvider", "check_storage_hints"]
+__all__ = [
+    "AzureCompiler",
+    "AzureFunction",
+    "AzureProvider",
+    "BlobStorage",
+    "ContainerApp",
+    "check_storage_hints",
+]

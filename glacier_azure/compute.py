@@ -2,8 +2,9 @@
 service.
 
 Local runs accept them (they describe where a task runs in the cloud, not how it runs on a
-laptop). Compiling to Azure is not built in this Glacier version: a pipeline using them needs
-a compiler with an ``azure`` provider, and otherwise is a CompilationError naming the task.
+laptop). The Azure compiler deploys an ``AzureFunction`` task as a Function App on the Flex
+Consumption plan and a ``ContainerApp`` task as a Container Apps job; compiling them for
+another provider only is a CompilationError naming the task.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class AzureFunction(ComputeResource):
     provider: ClassVar[str | None] = "azure"
 
     memory: Literal[512, 2048, 4096] = 2048  # MiB
-    timeout: int = 600  # seconds
+    timeout: int = 120  # seconds: a Logic App waits at most 120 s for a function
     env: dict[str, EnvValue] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -1,20 +1,21 @@
 """What Glacier's core knows of Azure: the object registered as the ``azure`` provider.
 
-Blob Storage is usable in local and remote runs today; compiling to Azure is not built in
-this version, so :meth:`AzureProvider.compiler` says so (``compiles`` is False).
+Everything here is declared data (see :class:`glacier.compilation.provider.Provider`); the
+compiler itself is imported only when asked for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
-from glacier.compilation.provider import Price, no_compiler
+from glacier.compilation.provider import Price
 from glacier_azure.naming import NAME_RULES
 
 if TYPE_CHECKING:
     from glacier.ir import ResourceIR
+    from glacier_azure.compiler import AzureCompiler
 
 #: Internet egress out of Azure (Microsoft's network, North America and Europe), first paid
 #: tier (after the free 100 GB, up to 10 TB a month).
@@ -25,12 +26,24 @@ EGRESS = Price(
     source="https://azure.microsoft.com/pricing/details/bandwidth/",
 )
 
+#: Hard limits the compiler holds tasks and definitions to.
+LIMITS: Mapping[str, int] = MappingProxyType(
+    {
+        "function_memory_mb": 4096,
+        "function_timeout_seconds": 120,  # what a Logic App waits for one HTTP call
+        "orchestrator_actions": 500,
+        "orchestrator_action_name_chars": 80,
+        "storage_account_name_chars": 24,
+    }
+)
+
 #: Storage option keys that already name the account (or the local emulator's).
 _ACCOUNT_KEYS = frozenset({"account_name", "azure_storage_account_name", "azure_account_name"})
 
 
 class AzureProvider:
-    """Glacier's Azure provider: Blob Storage; Functions and Container Apps declarations."""
+    """Glacier's Azure provider: Blob Storage, Functions (Flex Consumption), Container Apps
+    jobs, Logic Apps."""
 
     name = "azure"
     package = "glacier_azure"
@@ -39,14 +52,18 @@ class AzureProvider:
     storage_class = "glacier_azure.storage.BlobStorage"
     egress = EGRESS
     name_rules = MappingProxyType(NAME_RULES)
-    limits: Mapping[str, int] = MappingProxyType({})  # declared with the compiler
-    compiles = False
+    limits = LIMITS
+    compiles = True
 
-    def compiler(self, region: str | None = None) -> NoReturn:
-        """Compiling to Azure is not built in this version: a one-line error saying so."""
-        from glacier.compilation.registry import built_providers
+    def compiler(self, region: str | None = None) -> AzureCompiler:
+        """An AzureCompiler for ``region`` (a location), else configured from the environment
+        (AZURE_LOCATION, AZURE_RESOURCE_GROUP)."""
+        from glacier_azure.compiler import AzureCompiler
 
-        raise no_compiler(self.name, self.package, built_providers())
+        compiler = AzureCompiler.from_env()
+        if region is None:
+            return compiler
+        return AzureCompiler(location=region, resource_group=compiler.resource_group)
 
     def location(self, storage: ResourceIR, key: str) -> str:
         """``az://<container>/<key>`` (the account travels in the storage options)."""
@@ -72,4 +89,4 @@ class AzureProvider:
         return "<AzureProvider>"
 
 
-__all__ = ["EGRESS", "AzureProvider"]
+__all__ = ["EGRESS", "LIMITS", "AzureProvider"]

@@ -37,18 +37,6 @@ def test_compile_writes_the_stack(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert f"deploy: follow {readme} (prerequisites first), then cd" in out
 
 
-@pytest.mark.parametrize("target", ["azure"])
-def test_unbuilt_provider_is_one_line_saying_so(
-    target: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["compile", REF, "--target", target]) == 1
-    assert capsys.readouterr().err == (
-        f"error: provider {target!r} is not built yet in this Glacier version "
-        f"(glacier_{target} declares its storage and compute, usable in local and remote runs, "
-        "but has no compiler); use a built provider: aws, gcp\n"
-    )
-
-
 def test_multi_needs_a_default(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", REF, "--target", "multi"]) == 1
     assert "--target multi needs --default PROVIDER" in capsys.readouterr().err

@@ -59,24 +59,6 @@ def test_registry_is_read_only_and_loads_aws_through_its_entry_point() -> None:
         registry["x"] = provider  # type: ignore[index]
 
 
-@pytest.mark.parametrize("name", ["azure"])
-def test_declaration_only_provider_loads_but_does_not_compile(name: str) -> None:
-    """glacier_azure declares storage (schemes, name rules, prices) without a
-    compiler: they load, and asking for their compiler says so (`pip install` cannot help)."""
-    provider = get_provider(name)
-    assert provider.name == name and provider.package == f"glacier_{name}"
-    assert not provider.compiles and provider.schemes
-    with pytest.raises(ProviderNotInstalledError) as caught:
-        provider.compiler()
-    message = str(caught.value)
-    assert message == (
-        f"provider {name!r} is not built yet in this Glacier version (glacier_{name} declares "
-        "its storage and compute, usable in local and remote runs, but has no compiler); use "
-        "a built provider: aws, gcp"
-    )
-    assert "pip install" not in message and "\n" not in message
-
-
 def test_missing_provider_names_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
     builtins = {
         **registry_module.BUILTIN_PROVIDERS,

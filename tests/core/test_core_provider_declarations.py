@@ -1,7 +1,7 @@
 """The GCP and Azure provider packages' storage and compute declarations.
 
 The declarations are real (validated on creation, provider-bound, located by remote runs:
-tests/executor/test_executor_remote.py); Azure's compiler is not built in this version.
+tests/executor/test_executor_remote.py).
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from __future__ import annotations
 import pytest
 
 from glacier import Dataset, Pipeline
-from glacier.errors import CompilationError, DefinitionError
-from glacier_azure import AzureCompiler
+from glacier.errors import DefinitionError
 from glacier_azure.compute import AzureFunction, ContainerApp
 from glacier_azure.storage import BlobStorage
 from glacier_gcp.compute import CloudFunction, CloudRun
@@ -87,16 +86,3 @@ def test_a_pipeline_declares_them_and_runs_locally(tmp_path) -> None:  # type: i
     result = p.run(inputs={"raw": pl.DataFrame({"x": [1, 2]})}, root=str(tmp_path))
     assert result["out"].collect()["doubled"].to_list() == [2, 4]
     assert p.spec().dataset("out").storage.provider == "azure"  # type: ignore[union-attr]
-
-
-@pytest.mark.parametrize(("compiler", "name"), [(AzureCompiler, "Azure")])
-def test_unbuilt_compilers_say_so_on_creation(compiler: type, name: str) -> None:
-    with pytest.raises(
-        CompilationError,
-        match=rf"^{compiler.__name__}\(\.\.\.\): compiling to {name} is not built in this "
-        r"Glacier version .* compile with a built provider: glacier_aws.AWSCompiler, "
-        r"glacier_gcp.GCPCompiler$",
-    ):
-        compiler(project="p", region="us-central1")
-    with pytest.raises(CompilationError, match=rf"{compiler.__name__}.from_env\(\)"):
-        compiler.from_env()

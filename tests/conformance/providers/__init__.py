@@ -10,7 +10,7 @@ import importlib
 
 from ..adapter import ProviderAdapter
 
-PROVIDERS: tuple[str, ...] = ("aws", "gcp")
+PROVIDERS: tuple[str, ...] = ("aws", "gcp", "azure")
 
 
 def load(name: str) -> ProviderAdapter:

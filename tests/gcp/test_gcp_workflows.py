@@ -54,6 +54,20 @@ class Stubs:
     calls: list[tuple[str, float, float]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     seconds: float = STUB_SECONDS
+    #: Tasks whose stubs each wait (up to 10 s) until all of them have started: siblings that
+    #: really run in parallel all start, while ones run in series show up as a 10 s wait.
+    together: list[set[str]] = field(default_factory=list)
+    arrived: set[str] = field(default_factory=set)
+    met: threading.Condition = field(default_factory=threading.Condition)
+
+    def meet(self, task: str) -> None:
+        group = next((g for g in self.together if task in g), None)
+        if group is None:
+            return
+        with self.met:
+            self.arrived.add(task)
+            self.met.notify_all()
+            self.met.wait_for(lambda: group <= self.arrived, timeout=10)
 
     def answer(self, task: str) -> tuple[int, dict[str, Any]]:
         with self.lock:
@@ -76,6 +90,7 @@ def stubs() -> Iterator[tuple[Stubs, str]]:
             body = json.loads(self.rfile.read(length) or b"{}")
             assert body.get("run_id") == "execution-1", body
             task = self.path.strip("/")
+            state.meet(task)
             time.sleep(state.seconds)
             status, reply = state.answer(task)
             data = json.dumps(reply).encode()
@@ -155,6 +170,7 @@ def test_tasks_run_after_their_producers_and_branches_in_parallel(
     stubs: tuple[Stubs, str], tmp_path: Path
 ) -> None:
     state, url = stubs
+    state.together = [{"audit", "clean_events", "user_profile"}, {"sessionize", "daily_counts"}]
     path, pipeline = _deployed("conformance_features", tmp_path, url)
     outcome = _run(path)
     assert outcome.get("result", {}).get("status") == "succeeded", outcome
@@ -253,6 +269,7 @@ def test_a_pipeline_split_over_several_workflows_runs_in_dag_order(
 ) -> None:
     state, url = stubs
     state.seconds = 0.02
+    state.together = [{"t1", "t2"}]
     pipeline, path, deep = _split_stack(tmp_path, monkeypatch, url, tree=109, chain=40)
     assert len(pipeline.tasks) == 150
     state.answers[deep] = [(500, {"error": "OSError", "retryable": True}), (200, {})]

@@ -61,3 +61,21 @@ def land_ephemeral(rows: raw) -> handed:
 @passing.task(compute=CloudFunction(), name="score")
 def score_ephemeral(rows: handed) -> scored:
     return rows
+
+
+forward = Pipeline(name="forward", schedule="0 3 * * *")
+fresh = Dataset("fresh", storage=GCS("forward-fresh"))
+staged = Dataset("staged", storage=S3("forward-staged"))
+loaded = Dataset("loaded", storage=S3("forward-loaded"))
+
+
+@forward.task(compute=CloudFunction())
+def prepare(rows: fresh) -> staged:
+    """On GCP, first: writes S3 through its federated role."""
+    return rows.filter(pl.col("amount") > 0)
+
+
+@forward.task(compute=Lambda())
+def load(rows: staged) -> loaded:
+    """On AWS, after GCP's workflow hands off."""
+    return rows.with_columns(pl.col("amount").alias("loaded"))

@@ -79,3 +79,12 @@ def prepare(rows: fresh) -> staged:
 def load(rows: staged) -> loaded:
     """On AWS, after GCP's workflow hands off."""
     return rows.with_columns(pl.col("amount").alias("loaded"))
+
+
+backward = Pipeline(name="backward")
+
+
+@backward.task(compute=Lambda(), name="land")
+def land_from_gcs(rows: fresh) -> loaded:
+    """On AWS, reading GCS: needs the AWS -> GCP federation, not built."""
+    return rows

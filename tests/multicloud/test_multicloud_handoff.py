@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -24,6 +23,7 @@ from mc_mocks import UNIQUE_ID, run_aws, run_linked
 from moto.server import ThreadedMotoServer
 
 from glacier.compilation import Infrastructure, MultiCloudCompiler
+from glacier.errors import CompilationError
 from glacier_aws import AWSCompiler
 from glacier_gcp import GCPCompiler
 
@@ -234,5 +234,15 @@ def test_the_relay_refuses_without_its_configuration() -> None:
         start_next({"run_id": "r"}, env={"GLACIER_HANDOFF": "aws"})
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(pytest.main([__file__]))
+def test_an_aws_task_reaching_gcs_is_refused_naming_the_missing_federation() -> None:
+    compiler = MultiCloudCompiler(
+        providers={"aws": AWSCompiler(region="us-east-1"), "gcp": GCPCompiler("demo-project")},
+        default_provider="gcp",
+    )
+    with pytest.raises(
+        CompilationError,
+        match=r"task 'land' \(aws\) reads dataset 'fresh', placed on 'gcp'; .* \(an AWS task "
+        r"reaching GCS needs a workload identity pool with an AWS provider in the GCP project, "
+        r"not built yet: see docs/decisions/165-aws-tasks-reaching-gcs.md\)",
+    ):
+        mc_handoff.backward.compile(compiler)

@@ -17,8 +17,9 @@ from typing import Any
 from glacier.compilation.codegen import Ref, Section, assign, call
 from glacier.compilation.handoff import AUTOMATIC, next_provider
 from glacier.compilation.infrastructure import ResolvedResource
-from glacier.compilation.naming import check
+from glacier.compilation.naming import check, kebab
 from glacier.compilation.resolve import Placement
+from glacier.errors import CompilationError
 from glacier.ir import PipelineIR
 from glacier_gcp.naming import SERVICE_ACCOUNT, account_id
 from glacier_gcp.relay import HANDOFF_ENV, TARGET_ENV
@@ -55,7 +56,7 @@ def section(model: Any) -> list[Section]:
     """The relay: its service account, its role in AWS, the function and its invoker."""
     if model.handoff is None:
         return []
-    name = f"{model.spec.name.replace('_', '-')}-handoff"
+    name = function_name(model.spec.name)
     statements: list[ast.stmt] = []
     if not model.functions:  # the bundle's source is uploaded for functions only
         statements += [
@@ -89,7 +90,7 @@ def resources(model: Any) -> list[ResolvedResource]:
     """The relay's function and account, and its role in AWS, for the plan."""
     if model.handoff is None:
         return []
-    name, to = f"{model.spec.name.replace('_', '-')}-handoff", model.handoff
+    name, to = function_name(model.spec.name), model.handoff
     props = {"starts": f"the {to} stack's orchestrator, after the workflow's tasks"}
     return [
         ResolvedResource("gcp", "cloud_function", name, props),
@@ -119,7 +120,30 @@ def linked(model: Any, spec: PipelineIR, placement: Placement) -> Any:
     if target is None or ("gcp", target) not in AUTOMATIC:
         return model
     relay = check(SERVICE_ACCOUNT, account_id(spec.name, "relay"), f"pipeline {spec.name!r}")
+    name = function_name(spec.name)
+    for d in model.tasks:
+        if d.account == relay or d.logical == name:
+            msg = (
+                f"task {d.task.name!r}: its cloud resources are named like the hand-off relay's "
+                f"({d.account!r}, {d.logical!r}); rename the task"
+            )
+            raise CompilationError(msg)
     return replace(model, handoff=target, accounts={**model.accounts, "relay": relay})
 
 
-__all__ = ["URL", "invokers", "linked", "requirement", "resources", "section", "step", "with_step"]
+def function_name(pipeline: str) -> str:
+    """The relay function's logical name."""
+    return f"{kebab(pipeline)}-handoff"
+
+
+__all__ = [
+    "URL",
+    "function_name",
+    "invokers",
+    "linked",
+    "requirement",
+    "resources",
+    "section",
+    "step",
+    "with_step",
+]

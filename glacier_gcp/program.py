@@ -42,7 +42,7 @@ def services(model: GCPModel) -> list[str]:
     found = {"iam.googleapis.com", "storage.googleapis.com"}
     if model.tasks:
         found |= {"workflows.googleapis.com", "workflowexecutions.googleapis.com"}
-    if model.functions:
+    if model.functions or model.handoff:  # the hand-off relay is a function too
         found |= {"cloudfunctions.googleapis.com", "cloudbuild.googleapis.com",
                   "run.googleapis.com", "artifactregistry.googleapis.com"}  # fmt: skip
     if model.jobs:

@@ -246,3 +246,23 @@ def test_an_aws_task_reaching_gcs_is_refused_naming_the_missing_federation() -> 
         r"not built yet: see docs/decisions/165-aws-tasks-reaching-gcs.md\)",
     ):
         mc_handoff.backward.compile(compiler)
+
+
+def test_a_stack_of_jobs_still_deploys_the_relay_as_a_function() -> None:
+    compiler = MultiCloudCompiler(
+        providers={"aws": AWSCompiler(region="us-east-1"), "gcp": GCPCompiler("demo-project")},
+        default_provider="gcp",
+    )
+    program = mc_handoff.in_jobs.compile(compiler).stacks["gcp"].files["__main__.py"]
+    assert "cloudfunctions.googleapis.com" in program
+    assert program.index("source = gc.function_source(") < program.index("relay_fn = gc.function(")
+
+
+def test_a_task_named_like_the_relay_is_refused() -> None:
+    compiler = MultiCloudCompiler(
+        providers={"aws": AWSCompiler(region="us-east-1"), "gcp": GCPCompiler("demo-project")},
+        default_provider="gcp",
+    )
+    with pytest.raises(CompilationError, match=r"task 'handoff': its cloud resources are named "
+                       r"like the hand-off relay's .*; rename the task"):  # fmt: skip
+        mc_handoff.clash.compile(compiler)

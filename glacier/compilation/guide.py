@@ -57,8 +57,10 @@ def _order(m: MultiLayout) -> list[str]:
     starts = dict(m.automatic)
     for i, p in enumerate(m.deploy, 1):
         reads = sorted(needs.get(p, ()))
-        outputs = f"`{BUCKETS_OUTPUT}` and `region`" + (
-            " and `state_machine_arn`" if p in starts else ""
+        outputs = (
+            f"`{BUCKETS_OUTPUT}`, `region` and `state_machine_arn`"
+            if p in starts
+            else f"`{BUCKETS_OUTPUT}` and `region`"
         )
         why = (
             f"reads the {outputs} outputs of {', '.join(reads)} through a "
@@ -92,6 +94,13 @@ def _config(m: MultiLayout) -> list[str]:
                 f"for {p} and for {', '.join(reaches)} (it creates each task's federated "
                 "role there)."
             )
+        for up, down in m.automatic:
+            if up == p:
+                lines.append(
+                    f"  It hands runs off to {down}: deploy it with credentials for {down} too "
+                    "(it creates the relay's federated role there, allowed only to start "
+                    f"{down}'s orchestrator)."
+                )
     return [*lines, ""]
 
 

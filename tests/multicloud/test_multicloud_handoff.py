@@ -63,7 +63,8 @@ def test_the_workflow_hands_off_after_its_last_task(infra: Infrastructure) -> No
     assert "\nboto3==" in infra.stacks["gcp"].files["app/requirements.txt"]
     text = infra.readme()
     assert "1. `cd aws && pulumi stack init <env> && pulumi up`: reads no other stack." in text
-    assert "`state_machine_arn` outputs of aws" in text
+    assert "reads the `buckets`, `region` and `state_machine_arn` outputs of aws" in text
+    assert "  It hands runs off to aws: deploy it with credentials for aws too" in text
     assert "1. `cd gcp && $(pulumi stack output start_run)`\n2. `aws` starts by itself" in text
 
 

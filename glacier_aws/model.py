@@ -242,6 +242,11 @@ def _check_foreign_data(spec: PipelineIR, placement: Placement, on_aws: set[str]
             "data stored on AWS: give the dataset S3(...) storage, or run the task on the "
             "dataset's provider"
         )
+        if any(p.endswith("placed on 'gcp'") for p in problems):
+            msg += (
+                " (an AWS task reaching GCS needs a workload identity pool with an AWS provider "
+                "in the GCP project, not built yet: see docs/decisions/165-aws-tasks-reaching-gcs.md)"
+            )
         raise CompilationError(msg)
 
 

@@ -16,7 +16,7 @@ from glacier.compilation.base import CompileInput, Compiler, StackBuild
 from glacier.compilation.infrastructure import DatasetPlan, ResolvedResource, Stack, TaskPlan
 from glacier.compilation.projection import upstream_on
 from glacier.errors import CompilationError
-from glacier_gcp import remote
+from glacier_gcp import handoff, remote
 from glacier_gcp.cost import monthly_cost
 from glacier_gcp.model import GCPModel, ModelOptions, build_model
 from glacier_gcp.program import render_program
@@ -95,11 +95,15 @@ class GCPCompiler(Compiler):
         )
         gcp_spec = replace(spec, tasks=tasks, stages=stages)
         model = replace(build_model(gcp_spec, job.placement, self.options), spec=gcp_spec)
+        model = handoff.linked(model, job.spec, job.placement)
         program = render_program(model)
         workflows = sum(1 for f in program if f.startswith("workflow"))
         files = project_files(replace(model, spec=spec), job.source, workflows)
         files.update(program)
         files.update(remote.stack_files(model, files))
+        files["app/requirements.txt"] = handoff.requirement(
+            model.handoff, files["app/requirements.txt"]
+        )
         cost, assumptions = monthly_cost(model)
         stack = Stack(
             provider="gcp",
@@ -147,6 +151,7 @@ def resources(model: GCPModel, workflows: int = 1) -> tuple[ResolvedResource, ..
     if model.schedule:
         found.append(ResolvedResource("gcp", "service_account", model.accounts["scheduler"], {}))
         found.append(ResolvedResource("gcp", "scheduler_job", name, {"cron": model.schedule}))
+    found += handoff.resources(model)
     return tuple(found)
 
 

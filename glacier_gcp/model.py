@@ -85,6 +85,7 @@ class GCPModel:
     schedule: str | None
     accounts: dict[str, str]  # the orchestrator's own accounts: "workflow"/"scheduler" -> id
     warnings: tuple[CompilationWarning, ...]
+    handoff: str | None = None  # the provider whose orchestrator the workflow starts last
 
     @property
     def functions(self) -> tuple[TaskDeploy, ...]:

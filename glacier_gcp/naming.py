@@ -74,7 +74,8 @@ NAME_RULES = {
 #: Names the generated program itself uses (modules, shared objects).
 RESERVED = frozenset(
     {"pulumi", "gcp", "gi", "gc", "glacier_bundle", "ctx", "apis", "source", "image", "workflow",
-     "workflow_sa", "scheduler", "scheduler_sa", "repository", "json", "os", "xc", "aws_peer"}
+     "workflow_sa", "scheduler", "scheduler_sa", "repository", "json", "os", "xc", "aws_peer",
+     "relay"}
 )  # fmt: skip
 
 _HASH = 6

@@ -19,7 +19,7 @@ from typing import Any
 
 from glacier.compilation.codegen import Ref, Section, assign, call, expr, import_, render_module
 from glacier.compilation.naming import AUTONAME_SUFFIX
-from glacier_gcp import remote, yamltext
+from glacier_gcp import handoff, remote, yamltext
 from glacier_gcp import workflow as wf
 from glacier_gcp.buckets import BucketPlan
 from glacier_gcp.iam import Binding
@@ -42,7 +42,7 @@ def services(model: GCPModel) -> list[str]:
     found = {"iam.googleapis.com", "storage.googleapis.com"}
     if model.tasks:
         found |= {"workflows.googleapis.com", "workflowexecutions.googleapis.com"}
-    if model.functions:
+    if model.functions or model.handoff:  # the hand-off relay is a function too
         found |= {"cloudfunctions.googleapis.com", "cloudbuild.googleapis.com",
                   "run.googleapis.com", "artifactregistry.googleapis.com"}  # fmt: skip
     if model.jobs:
@@ -201,9 +201,8 @@ def workflow_yamls(model: GCPModel) -> list[str]:
     growth = _growth(model)
     names = _NameRefs()
     texts = []
-    for number, document in enumerate(
-        wf.definitions(model.spec, _targets(model), growth, names), 1
-    ):
+    documents = wf.definitions(model.spec, _targets(model), growth, names)
+    for number, document in enumerate(handoff.with_step(model.handoff, documents), 1):
         text = yamltext.dump(document, wf.BANNER)
         used = set(_PLACEHOLDER.findall(text))
         deployed = (
@@ -238,7 +237,7 @@ def _definition(text: str, number: int) -> ast.expr:
 def _workflows(model: GCPModel, texts: list[str]) -> list[ast.stmt]:
     """The pipeline's workflows, last first: each may start parts of those after it."""
     name = model.spec.name
-    invokers = [Ref(f"{d.var}_invoker") for d in model.tasks]
+    invokers = [Ref(f"{d.var}_invoker") for d in model.tasks] + handoff.invokers(model)
     children = any(wf.RUN_EXECUTION in text for text in texts)
     statements: list[ast.stmt] = []
     for number in range(len(texts), 1, -1):
@@ -302,6 +301,7 @@ def render_program(model: GCPModel) -> dict[str, str]:
         *_setup(model),
         *remote.setup(model),
         *(_task(model, d) for d in model.tasks),
+        *handoff.section(model),
         *_orchestration(model, texts),
         _exports(model),
     ]

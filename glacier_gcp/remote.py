@@ -27,7 +27,8 @@ REQUIREMENT = "pulumi-aws>=6,<7\n"
 
 
 def reaches_out(model: GCPModel) -> bool:
-    return any(d.remote for d in model.tasks)
+    """Whether the stack reads the AWS stack: a task's data, or the hand-off's target."""
+    return any(d.remote for d in model.tasks) or model.handoff == "aws"
 
 
 def setup(model: GCPModel) -> list[Section]:

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from glacier.redact import redact
 from glacier.runtime.adapter import ConfigurationError, execute, retryable
 from glacier_gcp.federation import web_identity
+from glacier_gcp.relay import is_relay, start_next
 
 #: How much of an error's message the HTTP answer carries (the log line has all of it).
 MESSAGE_CHARS = 2000
@@ -54,6 +55,8 @@ def _event(request: Any) -> Any:
 def handler(request: Request) -> tuple[dict[str, Any], int]:
     """Cloud Functions entry point: ``(report, 200)`` or ``(failure, 500)``."""
     try:
+        if is_relay():  # the hand-off relay: start the next provider's orchestrator
+            return start_next(_event(request)), 200
         web_identity()  # data on another cloud: its credentials, from this task's identity
         return execute(None, _event(request)), 200
     except Exception as exc:  # logged by execute; the answer says whether to retry

@@ -28,6 +28,7 @@ class MultiLayout:
     accesses: Sequence[RemoteAccess]
     scheduled: str | None
     summary: str
+    automatic: Sequence[tuple[str, str]] = ()  # hops the upstream stack's relay starts
 
 
 def _stacks(m: MultiLayout) -> list[str]:
@@ -51,10 +52,18 @@ def _order(m: MultiLayout) -> list[str]:
     needs: dict[str, set[str]] = {}
     for a in m.accesses:
         needs.setdefault(a.task_provider, set()).add(a.provider)
+    for up, down in m.automatic:
+        needs.setdefault(up, set()).add(down)
+    starts = dict(m.automatic)
     for i, p in enumerate(m.deploy, 1):
         reads = sorted(needs.get(p, ()))
+        outputs = (
+            f"`{BUCKETS_OUTPUT}`, `region` and `state_machine_arn`"
+            if p in starts
+            else f"`{BUCKETS_OUTPUT}` and `region`"
+        )
         why = (
-            f"reads the `{BUCKETS_OUTPUT}` and `region` outputs of {', '.join(reads)} through a "
+            f"reads the {outputs} outputs of {', '.join(reads)} through a "
             "StackReference, so those go first"
             if reads
             else "reads no other stack"
@@ -85,6 +94,13 @@ def _config(m: MultiLayout) -> list[str]:
                 f"for {p} and for {', '.join(reaches)} (it creates each task's federated "
                 "role there)."
             )
+        for up, down in m.automatic:
+            if up == p:
+                lines.append(
+                    f"  It hands runs off to {down}: deploy it with credentials for {down} too "
+                    "(it creates the relay's federated role there, allowed only to start "
+                    f"{down}'s orchestrator)."
+                )
     return [*lines, ""]
 
 
@@ -121,7 +137,15 @@ def _run(m: MultiLayout) -> list[str]:
         "the previous run succeeded):"
     )
     lines.append("")
+    started = {down: up for up, down in m.automatic}
     for i, p in enumerate(m.runs, 1):
+        if p in started:
+            lines.append(
+                f"{i}. `{p}` starts by itself: the last step of `{started[p]}`'s orchestrator, "
+                "after its tasks, calls a relay function whose federated role may only start "
+                f"`{p}`'s state machine, with the same run id (execution name = run id)"
+            )
+            continue
         lines.append(f"{i}. `cd {p} && $(pulumi stack output start_run)`")
     if m.scheduled:
         lines += ["", f"Only `{m.scheduled}` keeps the pipeline's schedule; it starts the first "

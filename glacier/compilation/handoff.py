@@ -15,6 +15,8 @@ execution per provider cannot respect both edges, and compiling says so
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from glacier.compilation.resolve import Placement
 from glacier.errors import CompilationError
 from glacier.ir import PipelineIR
@@ -59,4 +61,24 @@ def run_order(spec: PipelineIR, placement: Placement) -> list[str]:
     return order
 
 
-__all__ = ["run_order"]
+#: Hand-offs a provider's stack makes itself: (from, to). The upstream stack creates a relay
+#: with a federated role allowed only to start the downstream orchestrator; any other
+#: hop is started by hand (or the operator's scheduler), as the guide says.
+AUTOMATIC = {("gcp", "aws")}
+
+
+def next_provider(spec: PipelineIR, placement: Placement, provider: str) -> str | None:
+    """The provider whose orchestrator runs right after ``provider``'s (None: it runs last,
+    or has no tasks)."""
+    runs = run_order(spec, placement)
+    if provider not in runs or runs[-1] == provider:
+        return None
+    return runs[runs.index(provider) + 1]
+
+
+def automatic_hops(runs: list[str]) -> list[tuple[str, str]]:
+    """The hops of ``runs`` the upstream stack hands off by itself."""
+    return [(a, b) for a, b in pairwise(runs) if (a, b) in AUTOMATIC]
+
+
+__all__ = ["AUTOMATIC", "automatic_hops", "next_provider", "run_order"]

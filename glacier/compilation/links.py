@@ -119,12 +119,18 @@ def peers(accesses: Iterable[RemoteAccess]) -> dict[str, set[str]]:
     return found
 
 
-def deploy_order(stacks: Collection[str], accesses: Iterable[RemoteAccess]) -> list[str]:
+def deploy_order(
+    stacks: Collection[str],
+    accesses: Iterable[RemoteAccess],
+    reads: Iterable[tuple[str, str]] = (),
+) -> list[str]:
     """The order of ``pulumi up``: a data stack before every stack whose tasks reach into it
     (they read its exported bucket names); ties by name. Two stacks reaching into each other
     is a CompilationError naming them and the way out."""
     needs: dict[str, set[str]] = {s: set() for s in stacks}
     needs |= {s: set(p) for s, p in peers(accesses).items()}
+    for reader, read in reads:  # (stack, a stack whose outputs it reads)
+        needs.setdefault(reader, set()).add(read)
     order: list[str] = []
     while len(order) < len(needs):
         ready = sorted(s for s in needs if s not in order and needs[s] <= set(order))

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from glacier.compilation.base import CompileInput, Compiler, StackBuild
 from glacier.compilation.guide import MultiLayout, multi_readme
-from glacier.compilation.handoff import run_order
+from glacier.compilation.handoff import automatic_hops, run_order
 from glacier.compilation.infrastructure import (
     CompilationWarning,
     CrossCloudTransfer,
@@ -89,7 +89,8 @@ class MultiCloudCompiler(Compiler):
             reaches = _reaches(name)
             if reaches is not None:
                 accesses_from(spec, placement, name, reaches)
-        deploy = deploy_order(used, accesses)
+        hops = automatic_hops(runs)
+        deploy = deploy_order(used, accesses, hops)
         unscheduled = replace(job, spec=replace(spec, schedule=None))
         stacks: dict[str, Stack] = {}
         warnings: list[CrossCloudTransfer | CompilationWarning] = []
@@ -110,7 +111,9 @@ class MultiCloudCompiler(Compiler):
             transfer_cost_assumptions=cost.assumptions,
         )
         scheduled = runs[0] if runs and spec.schedule else None
-        layout = MultiLayout(spec.name, stacks, deploy, runs, accesses, scheduled, infra.summary())
+        layout = MultiLayout(
+            spec.name, stacks, deploy, runs, accesses, scheduled, infra.summary(), hops
+        )
         infra.guide = multi_readme(layout)
         return infra
 

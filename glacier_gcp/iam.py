@@ -39,6 +39,10 @@ READ_ROLE = "roles/storage.objectViewer"
 WRITE_ROLE = "roles/storage.objectUser"
 #: Logical operators (``&&``, ``||``) IAM allows in one condition expression.
 MAX_CONDITION_OPERATORS = 12
+#: Bindings of one role and principal on one resource that differ only in their condition.
+MAX_CONDITIONAL_BINDINGS = 20
+#: Principals (each occurrence counts) one bucket's IAM policy may name.
+MAX_POLICY_PRINCIPALS = 1_500
 
 ClauseKind = Literal["object", "folder", "per_run", "list", "list_per_run"]
 
@@ -139,6 +143,12 @@ def _bindings(grants: Sequence[Grant], mode: str, role: str, task: str) -> list[
     return found
 
 
+def count_bindings(grants: Sequence[Grant], mode: Literal["read", "write"]) -> int:
+    """How many bindings of ``mode``'s role one task's ``grants`` in one bucket take."""
+    role = READ_ROLE if mode == "read" else WRITE_ROLE
+    return len(_bindings(grants, mode, role, ""))
+
+
 def split(clauses: tuple[Clause, ...]) -> list[tuple[Clause, ...]]:
     """``clauses`` in consecutive groups whose expressions stay within
     ``MAX_CONDITION_OPERATORS`` (an object's clause and its listing's stay together when
@@ -170,11 +180,14 @@ def task_bindings(
 
 
 __all__ = [
+    "MAX_CONDITIONAL_BINDINGS",
     "MAX_CONDITION_OPERATORS",
+    "MAX_POLICY_PRINCIPALS",
     "READ_ROLE",
     "WRITE_ROLE",
     "Binding",
     "Clause",
+    "count_bindings",
     "split",
     "task_bindings",
 ]

@@ -20,7 +20,8 @@ never for the whole bucket (see ``docs/decisions/131-gcs-listing-and-conditions.
 IAM takes at most 12 logical operators in one condition (a per-run clause spends one
 ``&&``, joining clauses one ``||`` each), so a task with many keys in one bucket gets several
 bindings of the same role, each within that budget; IAM takes at most 20 such bindings for
-one role and principal.
+one role and principal, which :mod:`glacier_gcp.shards` keeps to by spreading run data over
+work buckets.
 
 Clauses are plain data here; the deploy-time helper renders them into the CEL expression
 once the bucket's name is known.

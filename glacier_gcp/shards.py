@@ -1,16 +1,19 @@
 """Which work bucket holds each run's intermediate dataset, so every bucket policy deploys.
 
 Each task reaches a dataset through conditional bindings of its own service account on the
-bucket holding it (:mod:`glacier_gcp.iam`). Two IAM limits bound one bucket's policy:
+bucket holding it (:mod:`glacier_gcp.iam`). IAM bounds one bucket's policy:
 
-- at most 1,500 principals, each occurrence counted: about two per task on one shared
-  bucket, so ~750 tasks fill it;
+- at most 1,500 principals, each occurrence counted (about two per task on one shared
+  bucket), and fewer when the bindings carry conditions: Google advises at most 100
+  conditional bindings in one policy, beyond which it may exceed the policy's size limit;
 - at most 20 bindings of one role and principal that differ only in their condition: a task
   reading many per-run datasets (three per binding, within 12 logical operators) fills them
   at about 60 inputs.
 
 The intermediate datasets are therefore packed, in the pipeline's order, into as few work
-buckets as keep both counts within bounds; the first is the pipeline's ``work`` bucket (it
+buckets as keep each within 100 conditional bindings and every task within 20 per role; a
+dataset whose own readers need more than 100 gets a bucket of its own (up to the hard 1,500).
+The first is the pipeline's ``work`` bucket (it
 also holds the function sources), the others ``work-2``, ``work-3``... Grants do not change:
 each task still reaches exactly its keys, now spread over the buckets that hold them.
 Buckets the user names (``GCS(bucket=...)``) cannot be split: a policy over the limits there
@@ -36,9 +39,9 @@ from glacier_gcp.iam import (
     count_bindings,
 )
 
-#: Principal occurrences the stack's own bindings may take in one work bucket's policy: GCS
-#: allows 1,500; the rest stays free for people and tools granted access outside the stack.
-WORK_BUCKET_PRINCIPALS = 1_000
+#: Conditional bindings one work bucket's policy is packed to: the most Google advises (more
+#: may exceed the policy's size limit before its 1,500 principals).
+WORK_BUCKET_BINDINGS = 100
 
 Use = tuple[str, Literal["read", "write"]]  # (task, mode)
 
@@ -56,10 +59,11 @@ class _Shard:
         """Each affected task's binding count if ``uses`` joined this bucket."""
         return {u: count_bindings([*self.grants.get(u, ()), *g], u[1]) for u, g in uses.items()}
 
-    def fits(self, counts: Mapping[Use, int]) -> bool:
+    def fits(self, counts: Mapping[Use, int], budget: int = WORK_BUCKET_BINDINGS) -> bool:
+        """Whether the bucket stays within ``budget`` bindings, each task within 20 a role."""
         added = sum(n - self.counts.get(u, 0) for u, n in counts.items())
         within = all(n <= MAX_CONDITIONAL_BINDINGS for n in counts.values())
-        return within and self.principals + added <= WORK_BUCKET_PRINCIPALS
+        return within and self.principals + added <= budget
 
     def add(self, dataset: str, uses: Mapping[Use, list[Grant]], counts: Mapping[Use, int]) -> None:
         self.datasets.append(dataset)
@@ -72,8 +76,9 @@ class _Shard:
 def _uses(ds: DatasetIR, tasks: Sequence[TaskIR]) -> dict[Use, list[Grant]]:
     """Each task's grants on ``ds`` (its producer's write, its readers' read and list)."""
     found: dict[Use, list[Grant]] = {}
+    modes: tuple[Literal["read", "write"], ...] = ("read", "write")
     for t in tasks:
-        for mode, names in (("read", t.input_datasets), ("write", t.outputs)):
+        for mode, names in zip(modes, (t.input_datasets, t.outputs), strict=True):
             if ds.name in names:
                 key = ephemeral_key(ds)
                 found[(t.name, mode)] = list(dataset_grants(ds.name, "work", key, ds.format, mode))
@@ -91,12 +96,11 @@ def shard_ephemeral(
         if not shards[-1].fits(counts) and shards[-1].datasets:
             shards.append(_Shard())
             counts = shards[-1].counts_with(uses)
-        if not shards[-1].fits(counts):
+        if not shards[-1].fits(counts, MAX_POLICY_PRINCIPALS):
             msg = (
                 f"dataset {ds.name!r} is used by {len(uses)} tasks, whose bindings alone would "
                 f"name {sum(counts.values())} principals in one bucket policy, over the "
-                f"{WORK_BUCKET_PRINCIPALS} a Glacier work bucket keeps within; split its readers "
-                "or give the dataset storage"
+                f"{MAX_POLICY_PRINCIPALS} GCS allows; split its readers"
             )
             raise CompilationError(msg)
         shards[-1].add(ds.name, uses, counts)
@@ -131,4 +135,4 @@ def check_policies(bindings: Iterable[tuple[str, Binding]], names: Mapping[str, 
             raise CompilationError(msg)
 
 
-__all__ = ["WORK_BUCKET_PRINCIPALS", "check_policies", "shard_ephemeral"]
+__all__ = ["WORK_BUCKET_BINDINGS", "check_policies", "shard_ephemeral"]

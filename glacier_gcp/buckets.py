@@ -169,10 +169,16 @@ def data_buckets(
 
 
 def work_bucket(
-    spec: PipelineIR, ephemeral: Sequence[str], expiry_days: int, namer: Namer, region: str
+    spec: PipelineIR,
+    ephemeral: Sequence[str],
+    expiry_days: int,
+    namer: Namer,
+    region: str,
+    shard: int = 1,
 ) -> BucketPlan:
-    """The intermediate bucket: per-run folders expiring after ``expiry_days``, artifacts."""
-    logical = kebab(spec.name, "work")
+    """An intermediate bucket: per-run folders expiring after ``expiry_days``; the first
+    (``shard`` 1) also holds the artifacts (see :mod:`glacier_gcp.shards` for the others)."""
+    logical = kebab(spec.name, "work" if shard == 1 else f"work{shard}")
     fix = "shorten or rename the pipeline"
     check(GCS_BUCKET, logical, f"pipeline {spec.name!r}", suffix=AUTONAME_SUFFIX, fix=fix)
     rules = (
@@ -183,7 +189,7 @@ def work_bucket(
         {"action": {"type": "AbortIncompleteMultipartUpload"}, "condition": {"age": 1}},
     )
     return BucketPlan(
-        var=namer.take("work_bucket"),
+        var=namer.take("work_bucket" if shard == 1 else f"work{shard}_bucket"),
         logical=logical,
         explicit_name=None,
         location=region,

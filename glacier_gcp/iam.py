@@ -20,7 +20,8 @@ never for the whole bucket (see ``docs/decisions/131-gcs-listing-and-conditions.
 IAM takes at most 12 logical operators in one condition (a per-run clause spends one
 ``&&``, joining clauses one ``||`` each), so a task with many keys in one bucket gets several
 bindings of the same role, each within that budget; IAM takes at most 20 such bindings for
-one role and principal.
+one role and principal, which :mod:`glacier_gcp.shards` keeps to by spreading run data over
+work buckets.
 
 Clauses are plain data here; the deploy-time helper renders them into the CEL expression
 once the bucket's name is known.
@@ -39,6 +40,10 @@ READ_ROLE = "roles/storage.objectViewer"
 WRITE_ROLE = "roles/storage.objectUser"
 #: Logical operators (``&&``, ``||``) IAM allows in one condition expression.
 MAX_CONDITION_OPERATORS = 12
+#: Bindings of one role and principal on one resource that differ only in their condition.
+MAX_CONDITIONAL_BINDINGS = 20
+#: Principals (each occurrence counts) one bucket's IAM policy may name.
+MAX_POLICY_PRINCIPALS = 1_500
 
 ClauseKind = Literal["object", "folder", "per_run", "list", "list_per_run"]
 
@@ -139,6 +144,12 @@ def _bindings(grants: Sequence[Grant], mode: str, role: str, task: str) -> list[
     return found
 
 
+def count_bindings(grants: Sequence[Grant], mode: Literal["read", "write"]) -> int:
+    """How many bindings of ``mode``'s role one task's ``grants`` in one bucket take."""
+    role = READ_ROLE if mode == "read" else WRITE_ROLE
+    return len(_bindings(grants, mode, role, ""))
+
+
 def split(clauses: tuple[Clause, ...]) -> list[tuple[Clause, ...]]:
     """``clauses`` in consecutive groups whose expressions stay within
     ``MAX_CONDITION_OPERATORS`` (an object's clause and its listing's stay together when
@@ -170,11 +181,14 @@ def task_bindings(
 
 
 __all__ = [
+    "MAX_CONDITIONAL_BINDINGS",
     "MAX_CONDITION_OPERATORS",
+    "MAX_POLICY_PRINCIPALS",
     "READ_ROLE",
     "WRITE_ROLE",
     "Binding",
     "Clause",
+    "count_bindings",
     "split",
     "task_bindings",
 ]

@@ -32,6 +32,7 @@ from glacier_gcp.naming import (
 )
 from glacier_gcp.packaging import Packaging, Size, size_of, split_env
 from glacier_gcp.provider import GCPProvider
+from glacier_gcp.shards import check_policies, shard_ephemeral
 
 #: Cloud Run and Cloud Functions refuse an environment variable value over 32 KiB.
 MAX_ENV_VALUE_BYTES = 32768
@@ -224,10 +225,14 @@ def build_model(spec: PipelineIR, placement: Placement, options: ModelOptions) -
     check(WORKFLOW, spec.name, f"pipeline {spec.name!r}", suffix=AUTONAME_SUFFIX)
     namer = Namer(RESERVED)
     datasets = [d.name for d in spec.datasets if d.name in on_gcp]
-    ephemeral = [d.name for d in spec.datasets if d.name in on_gcp and d.storage is None]
+    ephemeral = [d for d in spec.datasets if d.name in on_gcp and d.storage is None]
+    gcp_tasks = [t for t in spec.tasks if placement.tasks[t.name] == "gcp"]
     buckets = [
         *data_buckets(spec, datasets, namer, options.region, options.noncurrent_days),
-        work_bucket(spec, ephemeral, options.intermediate_expiry_days, namer, options.region),
+        *(
+            work_bucket(spec, group, options.intermediate_expiry_days, namer, options.region, n)
+            for n, group in enumerate(shard_ephemeral(ephemeral, gcp_tasks), start=1)
+        ),
     ]
     gcp_spec = replace(spec, datasets=tuple(d for d in spec.datasets if d.name in on_gcp))
     locations = _locations(gcp_spec, buckets)
@@ -251,6 +256,8 @@ def build_model(spec: PipelineIR, placement: Placement, options: ModelOptions) -
             [o for o in d.task.outputs if o in d.locations], d.locations, formats))
         for d in deploys
     ]  # fmt: skip
+    names = {b.var: b.explicit_name or b.logical for b in buckets}
+    check_policies(((d.task.name, b) for d in deploys for b in d.bindings), names)
     warnings = [
         CompilationWarning(f"task {d.task.name!r}", d.size.reason)
         for d in deploys

@@ -61,18 +61,6 @@ ENV_VALUE_BYTES = 32_768
 BUCKET_POLICY_PRINCIPALS = 1_500
 #: IAM: logical operators in one condition; bindings of one role and principal on a resource.
 CONDITION_OPERATORS, CONDITIONAL_BINDINGS = 12, 20
-ISSUE_12_PRINCIPALS = (
-    "issue 12: every task's service account holds its own conditional bindings on the shared "
-    "work bucket (about two per task), so at 1,000 tasks that bucket's IAM policy names ~1,800 "
-    "principals, over the 1,500 GCS allows (sharding intermediate data over several buckets, "
-    "or one managed folder per dataset, is not built)"
-)
-ISSUE_12_FAN_IN = (
-    "issue 12: a task reading 500 per-run datasets in one bucket needs ~170 conditional "
-    "bindings of one role (12 logical operators per condition), over the 20 IAM allows for "
-    "one role and principal (a wide fan-in needs another grant shape, e.g. one managed folder "
-    "per dataset)"
-)
 #: type -> longest name Google Cloud accepts (auto-names: the logical name plus 8).
 NAME_LIMITS = {BUCKET: 63, FUNCTION: 49, JOB: 49, WORKFLOW: 64}
 
@@ -349,10 +337,6 @@ class GCPAdapter:
         ]
 
     def known_gap(self, check: str, case: str) -> str | None:
-        if check == "gcs-bucket-policy-principals" and case == "scale-1000":
-            return ISSUE_12_PRINCIPALS
-        if check == "iam-conditional-bindings" and case == "scale-1000":
-            return ISSUE_12_FAN_IN
         return None
 
 

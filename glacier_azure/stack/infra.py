@@ -174,15 +174,17 @@ def existing_container(ctx: Context, *, account: Account, container_name: str) -
                                           container_name))  # fmt: skip
 
 
+def location(box: Container, key: str) -> pulumi.Output[str]:
+    """A blob's URL as the runtime reads it: ``abfss://<container>@<account>.dfs.core.windows.net/<key>``
+    (the account in the URL: one task may touch several accounts)."""
+    return pulumi.Output.concat("abfss://", box.name, "@", box.account.name,
+                                ".dfs.core.windows.net/", key)  # fmt: skip
+
+
 def locations(datasets: Mapping[str, Sequence[Any]]) -> pulumi.Output[str]:
-    """``GLACIER_LOCATIONS``: JSON {dataset: "abfss://<container>@<account>.dfs.core.windows.net/<key>"}."""
+    """``GLACIER_LOCATIONS``: JSON {dataset: :func:`location`}."""
     return pulumi.Output.json_dumps(
-        {
-            name: pulumi.Output.concat(
-                "abfss://", box.name, "@", box.account.name, ".dfs.core.windows.net/", key
-            )
-            for name, (box, key) in datasets.items()
-        }
+        {name: location(box, key) for name, (box, key) in datasets.items()}
     )
 
 

@@ -106,7 +106,8 @@ def _task(model: AzureModel, d: TaskDeploy) -> Section:
         secrets = {env: call("ac.key_vault_reference", Ref("vault"), model.secrets[name][1])
                    for env, name in sorted(d.secrets.items())}  # fmt: skip
         statements.append(assign(f"{d.var}_fn", call(
-            "ac.function", Ref("ctx"), d.logical, task=d.task.name, host=Ref("host"), identity=ident,
+            "ac.function", Ref("ctx"), d.logical, task=d.task.name,
+            host_base=account_base(model.spec.name, "f"), identity=ident,
             caller=Ref("workflow_identity"), package=Ref("package"), memory=d.size.memory,
             timeout=d.size.timeout, environment=_environment(d), secrets=secrets or None,
             after=Ref(f"{d.var}_access"))))  # fmt: skip
@@ -150,8 +151,6 @@ def _setup(model: AzureModel) -> list[Section]:
         assign("workflow_identity", call("ai.identity", Ref("ctx"), f"{name}-workflow-identity"))
     ]
     if model.functions:
-        shared.append(assign("host", call("ac.function_host", Ref("ctx"), "functions",
-                                          base=account_base(name, "f"))))  # fmt: skip
         shared.append(assign("package", call("glacier_bundle.build_function_package", "app")))
     if model.jobs:
         shared.append(assign("environment", call("ac.environment", Ref("ctx"), f"{name}-jobs")))

@@ -16,7 +16,7 @@ def _deploys(model: AzureModel) -> list[str]:
         f"(noncurrent ones deleted after {o.noncurrent_days} days); the work account keeps each "
         f"run's intermediate data (`work/runs/`) for {o.intermediate_expiry_days} days"
         + (
-            "; one more account holds the Functions host's state and packages (no data)."
+            "; each function has one more account of its own for its host state and package (no data)."
             if model.functions
             else "."
         ),

@@ -64,12 +64,15 @@ def context(pipeline: str, *, location: str, resource_group: str | None = None) 
                    client.object_id, tags)  # fmt: skip
 
 
-def unique_name(ctx: Context, base: str) -> pulumi.Output[str]:
-    """``base`` and a stable suffix of the subscription, resource group and base: the same
-    stack always gets the same name, two subscriptions (or groups) never the same one."""
+def unique_name(ctx: Context, base: str, key: str = "") -> pulumi.Output[str]:
+    """``base`` and a stable suffix of the subscription, resource group, base (and ``key``,
+    for several names on one base): the same stack always gets the same name, two
+    subscriptions (or groups) never the same one."""
+    salt = f"/{key}" if key else ""
     return pulumi.Output.all(ctx.subscription_id, ctx.resource_group).apply(
         lambda found: (
-            base + hashlib.sha256(f"{found[0]}/{found[1]}/{base}".encode()).hexdigest()[:SUFFIX]
+            base
+            + hashlib.sha256(f"{found[0]}/{found[1]}/{base}{salt}".encode()).hexdigest()[:SUFFIX]
         )
     )
 
@@ -91,7 +94,7 @@ def storage_account(
     name: str,
     *,
     base: str | None = None,
-    account_name: str | None = None,
+    account_name: Any = None,
     versioning: bool,
     rules: Sequence[Mapping[str, Any]] = (),
     noncurrent_days: int = 30,

@@ -42,7 +42,9 @@ def test_each_function_has_blob_data_owner_on_its_own_host_account_only(orders_r
         (app,) = [r for r in orders_run.of("WebApp") if r.name == f"orders-{task}"]
         storage = app.inputs["functionAppConfig"]["deployment"]["storage"]
         assert storage["value"].startswith(f"https://{account}.blob.core.windows.net/")
-        (package,) = [b for b in orders_run.of("storage:Blob") if b.name == f"orders-{task}-package"]
+        (package,) = [
+            b for b in orders_run.of("storage:Blob") if b.name == f"orders-{task}-package"
+        ]
         assert package.inputs["accountName"] == account
     assert len(set(hosts.values())) == 2  # no function reaches another's host state or package
     owners = {r.inputs["principalId"] for r in orders_run.of("RoleAssignment")

@@ -137,8 +137,10 @@ def test_a_job_is_polled_until_it_ends_and_retried_when_it_fails() -> None:
     def http(method: str, uri: str, body: Any) -> tuple[int, Any]:
         if uri.endswith("/start?api-version=2024-03-01"):
             starts.append(uri)
-            return 202, {"id": f"/subscriptions/s/jobs/c/executions/x{len(starts)}",
-                         "name": f"x{len(starts)}"}
+            return 202, {
+                "id": f"/subscriptions/s/jobs/c/executions/x{len(starts)}",
+                "name": f"x{len(starts)}",
+            }
         if "/executions/" in uri:
             assert method == "GET" and uri.endswith(f"x{len(starts)}?api-version=2024-03-01")
             return 200, {"properties": {"status": next(states)}}

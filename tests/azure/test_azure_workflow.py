@@ -18,7 +18,6 @@ from glacier_azure.parts import definitions
 from glacier_azure.schedule import recurrence
 from glacier_azure.workflow import Target, count_actions, definition
 
-
 OUTCOMES = "https://work.blob.core.windows.net/work"
 
 

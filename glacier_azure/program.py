@@ -63,7 +63,7 @@ def _work_container(model: AzureModel) -> str:
     return next(c.var for c in model.work.containers if c.name == WORK_CONTAINER)
 
 
-def _outcome_access(model: AzureModel, d: TaskDeploy, identity: Ref) -> ast.expr:
+def _outcome_access(model: AzureModel, d: TaskDeploy, identity: Ref) -> ast.Call:
     """A job's identity writes exactly its own outcome object (decision 145)."""
     return call("ai.blob_access", Ref("ctx"), f"{d.logical}-outcome",
                 container=Ref(_work_container(model)), role=CONTRIBUTOR, identity=identity,

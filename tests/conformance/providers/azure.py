@@ -152,7 +152,14 @@ class AzureDeployed:
         }
         return {secret_name(n): n for n in names}
 
+    def _check_own_hosts(self) -> None:
+        """No two functions share a Functions host account (its Owner reaches the others')."""
+        hosts = [_env(r).get("AzureWebJobsStorage__accountName") for r in self.run.of("WebApp")]
+        shared = sorted({h for h in hosts if hosts.count(h) > 1})
+        assert not shared, f"Functions host accounts {shared} serve more than one function"
+
     def identities(self) -> list[Identity]:
+        self._check_own_hosts()
         secret_names = self._secret_names()
         found = []
         for ident in self.run.of("UserAssignedIdentity"):

@@ -6,7 +6,7 @@ lifecycle rule deleting versions ``noncurrent_days`` after they were replaced; t
 account (always created) keeps no versions and holds the ``work`` container (each run's
 ephemeral data under ``runs/``, deleted after a few days) and the containers of stored
 datasets that asked for no versions (``deployments`` is kept free for packages). Function
-packages and the Functions host's state live in an account of their own (see the stack's
+packages and the Functions host's state live in one account per function (see the stack's
 ``glacier_compute.function_host``), so a function's host access reaches no data. A
 ``BlobStorage(account=...)`` names an account of its own (created, or with ``create=False``
 only looked up). Every account the stack creates allows HTTPS only, TLS 1.2 at least, no

@@ -22,7 +22,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from glacier.compilation.grants import Grant, task_grants
+from glacier.compilation.layout import RUN_ID_PLACEHOLDER
 from glacier.errors import CompilationError
+from glacier_azure.runtime import outcome_key
 
 READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"  # Storage Blob Data Reader
 CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"  # Storage Blob Data Contributor
@@ -122,6 +124,15 @@ def _assignments(grants: Sequence[Grant], mode: str, role: str, task: str) -> li
     return found
 
 
+def outcome_condition(task: str | None) -> str:
+    """The condition of a job's outcome access (decision 145): ``task``'s identity writes only
+    ``runs/*/_outcomes/<task>.json``; the Logic App's (``None``) reads only what is under
+    ``runs/*/_outcomes/``. Neither may list."""
+    pattern = outcome_key(task or "*").replace(RUN_ID_PLACEHOLDER, "*")
+    key = pattern if task else pattern.removesuffix(".json")
+    return condition(CONTRIBUTOR if task else READER, [f"{PATH} StringLike '{key}'"], [])
+
+
 def task_assignments(
     task: str,
     inputs: Sequence[str],
@@ -141,6 +152,7 @@ __all__ = [
     "READER",
     "Assignment",
     "condition",
+    "outcome_condition",
     "path_clause",
     "prefix_clause",
     "task_assignments",

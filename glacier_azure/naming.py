@@ -66,7 +66,8 @@ NAME_RULES = {
 #: Names the generated program itself uses (modules, shared objects).
 RESERVED = frozenset(
     {"pulumi", "ai", "ac", "glacier_bundle", "ctx", "image", "registry", "environment",
-     "workflow", "workflow_identity", "definition", "vault", "host", "package", "json", "os",
+     "workflow", "workflow_identity", "workflow_outcomes", "definition", "vault", "host",
+     "package", "json", "os",
      "time_zone"}
 )  # fmt: skip
 

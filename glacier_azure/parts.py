@@ -1,7 +1,7 @@
 """A pipeline too large for one Logic App, split over nested Logic Apps without losing order.
 
 A Consumption Logic App holds at most 500 actions (nested ones included); a function task
-takes one, a job task seven, so a few hundred tasks need more than one. The DAG is planned
+takes one, a job task nine, so a few hundred tasks need more than one. The DAG is planned
 into sequences and parallel parts (:func:`glacier.compilation.planning.plan_dag`, exact for
 series-parallel DAGs: no task waits for a task it does not depend on); the largest parts of
 the plan move into child Logic Apps, each run by one ``Workflow`` action of its parent (which
@@ -32,8 +32,9 @@ from glacier_azure.workflow import (
     trigger,
 )
 
-#: Actions a job task takes (attempts, start, wait, delay, status, check, failure).
-JOB_ACTIONS = 7
+#: Actions a job task takes (attempts, start, wait, delay, status, outcome, verdict, check,
+#: failure).
+JOB_ACTIONS = 9
 #: What a child spends besides its tasks: ``run_id`` and its ``Response``; a parent: ``run_id``.
 CHILD_BUDGET, PARENT_BUDGET = MAX_ACTIONS - 2, MAX_ACTIONS - 1
 _CHILD_TRIGGER = {"manual": {"type": "Request", "kind": "Http", "inputs": {"schema": {

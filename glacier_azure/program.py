@@ -18,11 +18,12 @@ import re
 from typing import Any
 
 from glacier.compilation.codegen import Ref, Section, assign, call, expr, import_, render_module
-from glacier_azure.accounts import AccountPlan
-from glacier_azure.iam import READER
+from glacier_azure.accounts import WORK_CONTAINER, AccountPlan
+from glacier_azure.iam import CONTRIBUTOR, READER, outcome_condition
 from glacier_azure.model import AzureModel, TaskDeploy
 from glacier_azure.naming import account_base
 from glacier_azure.parts import definitions
+from glacier_azure.runtime import outcome_key
 from glacier_azure.schedule import DEFAULT_TIME_ZONE, recurrence
 from glacier_azure.workflow import Target
 
@@ -57,6 +58,19 @@ def _account(model: AzureModel, a: AccountPlan) -> list[ast.stmt]:
     return statements
 
 
+def _work_container(model: AzureModel) -> str:
+    """The variable of the work container (each run's ephemeral data and job outcomes)."""
+    return next(c.var for c in model.work.containers if c.name == WORK_CONTAINER)
+
+
+def _outcome_access(model: AzureModel, d: TaskDeploy, identity: Ref) -> ast.Call:
+    """A job's identity writes exactly its own outcome object (decision 145)."""
+    return call("ai.blob_access", Ref("ctx"), f"{d.logical}-outcome",
+                container=Ref(_work_container(model)), role=CONTRIBUTOR, identity=identity,
+                description=f"glacier {d.task.name} writes its outcome",
+                condition=outcome_condition(d.task.name))  # fmt: skip
+
+
 def _environment(d: TaskDeploy) -> dict[str, Any]:
     env: dict[str, Any] = {
         "GLACIER_TASK": d.task.name,
@@ -85,12 +99,15 @@ def _task(model: AzureModel, d: TaskDeploy) -> Section:
         if name in d.secrets.values():
             after.append(call("ai.secret_access", Ref("ctx"), f"{d.logical}-{kv_name}",
                               secret=Ref(var), identity=ident))  # fmt: skip
+    if d.packaging == "job":
+        after.append(_outcome_access(model, d, ident))
     statements.append(assign(f"{d.var}_access", after))
     if d.packaging == "function":
         secrets = {env: call("ac.key_vault_reference", Ref("vault"), model.secrets[name][1])
                    for env, name in sorted(d.secrets.items())}  # fmt: skip
         statements.append(assign(f"{d.var}_fn", call(
-            "ac.function", Ref("ctx"), d.logical, task=d.task.name, host=Ref("host"), identity=ident,
+            "ac.function", Ref("ctx"), d.logical, task=d.task.name,
+            host_base=account_base(model.spec.name, "f"), identity=ident,
             caller=Ref("workflow_identity"), package=Ref("package"), memory=d.size.memory,
             timeout=d.size.timeout, environment=_environment(d), secrets=secrets or None,
             after=Ref(f"{d.var}_access"))))  # fmt: skip
@@ -99,12 +116,14 @@ def _task(model: AzureModel, d: TaskDeploy) -> Section:
                              "secrets/", model.secrets[name][1])
                    for env, name in sorted(d.secrets.items())}  # fmt: skip
         image = d.size.image or Ref("image")
+        outcome = call("ai.location", Ref(_work_container(model)), outcome_key(d.task.name))
         statements += [
             assign(f"{d.var}_job", call(
                 "ac.job", Ref("ctx"), d.logical, task=d.task.name, environment=Ref("environment"),
                 identity=ident, image=image, registry=None if d.size.image else Ref("registry"),
                 cpu=d.size.cpu, memory=d.size.memory, timeout=d.size.timeout,
-                variables=_environment(d), secrets=secrets or None, after=Ref(f"{d.var}_access"))),
+                variables={**_environment(d), "GLACIER_OUTCOME": outcome}, secrets=secrets or None,
+                after=Ref(f"{d.var}_access"))),
             assign(f"{d.var}_run", call("ac.job_runner", Ref("ctx"), f"{d.logical}-runner",
                                         job=Ref(f"{d.var}_job"), caller=Ref("workflow_identity"))),
         ]  # fmt: skip
@@ -132,11 +151,14 @@ def _setup(model: AzureModel) -> list[Section]:
         assign("workflow_identity", call("ai.identity", Ref("ctx"), f"{name}-workflow-identity"))
     ]
     if model.functions:
-        shared.append(assign("host", call("ac.function_host", Ref("ctx"), "functions",
-                                          base=account_base(name, "f"))))  # fmt: skip
         shared.append(assign("package", call("glacier_bundle.build_function_package", "app")))
     if model.jobs:
         shared.append(assign("environment", call("ac.environment", Ref("ctx"), f"{name}-jobs")))
+        shared.append(assign("workflow_outcomes", call(
+            "ai.blob_access", Ref("ctx"), f"{name}-read-outcomes",
+            container=Ref(_work_container(model)), role=READER, identity=Ref("workflow_identity"),
+            description="the pipeline's Logic App reads its jobs' outcomes",
+            condition=outcome_condition(None))))  # fmt: skip
     if any(not d.size.image for d in model.jobs):
         shared.append(assign("registry", call("ac.registry", Ref("ctx"), "images")))
         shared.append(assign("image", call("ac.container_image", Ref("ctx"), f"{name}-tasks",
@@ -152,9 +174,10 @@ def part_file(n: int) -> str:
 def workflow_files(model: AzureModel) -> dict[str, str]:
     """``workflow.json`` (and one ``workflow-part-<n>.json`` per child Logic App when the
     pipeline needs more than one): the definitions with their deploy-time placeholders."""
+    outcomes = f"<<{model.work.var}.blob_endpoint>>{WORK_CONTAINER}"
     targets = {
         d.task.name: Target(d.packaging, d.var, d.size.timeout, d.task.retries, d.size.cpu,
-                               d.size.memory)
+                            d.size.memory, outcomes if d.packaging == "job" else "")
         for d in model.tasks
     }  # fmt: skip
     schedule = recurrence(model.schedule) if model.schedule else None
@@ -177,7 +200,8 @@ def _values(text: str) -> dict[str, Any]:
 
 def _orchestration(model: AzureModel, files: dict[str, str]) -> Section:
     name = model.spec.name
-    runners = [Ref(f"{d.var}_run") for d in model.jobs] or None
+    runners = [*(Ref(f"{d.var}_run") for d in model.jobs),
+               *([Ref("workflow_outcomes")] if model.jobs else [])] or None  # fmt: skip
     statements: list[ast.stmt] = []
     for n in range(len(files) - 1, 0, -1):  # a child may run children numbered after it
         definition = call("ac.workflow_definition", part_file(n), _values(files[part_file(n)]))

@@ -16,7 +16,7 @@ def _deploys(model: AzureModel) -> list[str]:
         f"(noncurrent ones deleted after {o.noncurrent_days} days); the work account keeps each "
         f"run's intermediate data (`work/runs/`) for {o.intermediate_expiry_days} days"
         + (
-            "; one more account holds the Functions host's state and packages (no data)."
+            "; each function has one more account of its own for its host state and package (no data)."
             if model.functions
             else "."
         ),
@@ -24,9 +24,20 @@ def _deploys(model: AzureModel) -> list[str]:
         "to read exactly its inputs and write exactly its outputs (role assignments on one "
         "container each, narrowed by ABAC conditions on blob paths): "
         f"{len(model.functions)} Function App(s) (Flex Consumption, callable only by the Logic "
-        f"App's identity) and {len(model.jobs)} Container Apps job(s).",
+        f"App's identity) and {len(model.jobs)} Container Apps job(s)"
+        + (
+            ", each writing only its own outcome (`work/runs/<run id>/_outcomes/<task>.json`)."
+            if model.jobs
+            else "."
+        ),
         "- One Logic App (`workflow.json`) running the DAG with retries, as its own identity "
-        "(allowed to start exactly these jobs and call exactly these functions).",
+        "(allowed to start exactly these jobs, call exactly these functions"
+        + (
+            " and read the jobs' outcomes); a failed job is started again only when its outcome "
+            "does not say the failure is permanent."
+            if model.jobs
+            else ")."
+        ),
     ]
     existing = sorted(a.explicit_name or "" for a in model.accounts if not a.create)
     if existing:

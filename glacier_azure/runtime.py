@@ -3,8 +3,12 @@
 Both run the shared runtime (:func:`glacier.runtime.adapter.execute`, whose module docstring
 lists the ``GLACIER_*`` variables) and add what Azure needs:
 
-- **Storage through the managed identity.** Locations are ``az://<container>/<key>``; Polars'
-  cloud IO reaches the account ``GLACIER_STORAGE_ACCOUNT`` names with a token for the task's
+- **Storage through the managed identity.** The compiled stack gives every location (and
+  ``GLACIER_OUTCOME``) as ``abfss://<container>@<account>.dfs.core.windows.net/<key>``: the
+  account is in the URL, so one task may read and write several accounts (an existing
+  ``BlobStorage(account=...)`` beside the stack's own); ``az://<container>/<key>`` with the
+  account in ``GLACIER_STORAGE_ACCOUNT`` works too (emulators, hand-made environments).
+  Polars' cloud IO reaches the account with a token for the task's
   user-assigned identity, whose client id is in ``AZURE_CLIENT_ID`` (Functions and Container
   Apps give the process ``IDENTITY_ENDPOINT`` and ``IDENTITY_HEADER``, which Polars' Azure
   client reads). No account key is used. ``GLACIER_STORAGE_OPTIONS`` may add or override

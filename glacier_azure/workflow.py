@@ -15,8 +15,10 @@ run's own name) for every task.
 - A **job** task starts a Container Apps job execution through ARM (audience
   ``https://management.azure.com/``), with the run id in its arguments, then polls the
   execution every 30 s until it ends (the start call returns at once); an attempt loop tries
-  a failed execution again up to ``retries`` times; a final check fails the run when the job
-  never succeeded.
+  a failed execution again up to ``retries`` times unless the job's outcome object (written
+  by the runtime at ``runs/<run id>/_outcomes/<task>.json`` in the work container, read with
+  the workflow's identity) names this execution and says it is not retryable; a final check
+  fails the run when the job never succeeded.
 
 Placeholders ``"<<var.attr>>"`` are filled by the program at deploy time (host names, ids,
 the image, a job's environment).
@@ -29,8 +31,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from glacier.compilation.layout import RUN_ID_PLACEHOLDER
 from glacier.errors import CompilationError
 from glacier.ir import PipelineIR
+from glacier_azure.runtime import outcome_key
 
 SCHEMA = (
     "https://schema.management.azure.com/providers/Microsoft.Logic/schemas/2016-06-01/"
@@ -38,6 +42,9 @@ SCHEMA = (
 )
 ARM = "https://management.azure.com"
 ARM_AUDIENCE = "https://management.azure.com/"
+STORAGE_AUDIENCE = "https://storage.azure.com/"
+#: The Blob service version the outcome read asks for (bearer tokens need 2017-11-09 or later).
+BLOB_API = "2021-08-06"
 JOBS_API = "2024-03-01"
 #: Logic Apps limits (Consumption): actions per workflow, an action name's length, the
 #: iterations of one Until loop, the retries of one retry policy.
@@ -63,6 +70,8 @@ class Target:
     retries: int
     cpu: float = 0.0
     memory: int = 0
+    #: a job's outcome container URL, ``https://<account>.blob.core.windows.net/<container>``
+    outcome: str = ""
 
 
 def action_name(task: str, suffix: str = "") -> str:
@@ -145,14 +154,20 @@ def job_actions(task: str, t: Target, after: dict[str, list[str]]) -> dict[str, 
         },
         "runAfter": {f"{name}_start": ["Succeeded"]},
     }  # fmt: skip
+    outcome, verdict = outcome_actions(task, t)
     attempts = {
         "type": "Until",
-        "expression": f"@equals({status}, 'Succeeded')",
+        "expression": f"@or(equals({status}, 'Succeeded'), equals(outputs('{name}_verdict'), true))",
         "limit": {"count": t.retries + 1, "timeout": f"PT{wait_seconds * (t.retries + 1)}S"},
-        "actions": {f"{name}_start": start, f"{name}_wait": wait},
+        "actions": {f"{name}_start": start, f"{name}_wait": wait, f"{name}_outcome": outcome,
+                    f"{name}_verdict": verdict},
         "runAfter": after,
-    }
-    message = f"task {task}: its job execution did not succeed after {t.retries + 1} attempt(s)"
+    }  # fmt: skip
+    message = (
+        f"task {task}: its job execution did not succeed (at most {t.retries + 1} attempt(s), "
+        f"fewer after a failure its outcome object says is not retryable; see "
+        f"{outcome_key(task)} in the work container)"
+    )
     check = {
         "type": "If",
         "expression": {"and": [{"equals": [f"@{status}", "Succeeded"]}]},
@@ -166,6 +181,42 @@ def job_actions(task: str, t: Target, after: dict[str, list[str]]) -> dict[str, 
         "runAfter": {f"{name}_run": ["Succeeded"]},
     }  # fmt: skip
     return {f"{name}_run": attempts, name: check}
+
+
+def outcome_actions(task: str, t: Target) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The read of a job attempt's outcome object and the verdict: true when the attempt ended
+    Failed and its outcome names this execution and says ``"retryable":false``.
+
+    The verdict matches the outcome's compact JSON text (as the runtime writes it) instead of
+    parsing it: a missing blob (killed, out of memory, the image did not start, the outcome
+    could not be written), an error body or a non-JSON body then reads as retryable instead of
+    failing the expression, and so the loop, and an earlier attempt's outcome (another
+    execution name) never stops a later one. A value inside a JSON string has its quotes
+    escaped, so the message cannot fake either field.
+    """
+    name = action_name(task)
+    key = outcome_key(task).replace(RUN_ID_PLACEHOLDER, f"@{{variables('{RUN_ID}')}}")
+    read = {
+        "type": "Http",
+        "inputs": {
+            "method": "GET",
+            "uri": f"{t.outcome}/{key}",
+            "headers": {"x-ms-version": BLOB_API},
+            "authentication": _msi("<<workflow_identity.id>>", STORAGE_AUDIENCE),
+            "retryPolicy": _retry(2),
+        },
+        "runAfter": {f"{name}_wait": ["Succeeded"]},
+    }
+    text = f"string(body('{name}_outcome'))"
+    execution = f"concat('\"execution\":\"', body('{name}_start')?['name'], '\"')"
+    test = (
+        f"@and(equals(body('{name}_status')?['properties']?['status'], 'Failed'), "
+        f"equals(outputs('{name}_outcome')?['statusCode'], 200), "
+        f"contains({text}, {execution}), contains({text}, '\"retryable\":false'))"
+    )
+    # after the read whatever its status: the iteration (and the loop) then ends Succeeded
+    after = {f"{name}_outcome": ["Succeeded", "Failed", "Skipped", "TimedOut"]}
+    return read, {"type": "Compose", "inputs": test, "runAfter": after}
 
 
 def trigger(schedule: dict[str, Any] | None) -> dict[str, Any]:
@@ -237,7 +288,7 @@ def definition(spec: PipelineIR, targets: Mapping[str, Target],
     if count > MAX_ACTIONS:
         msg = (
             f"pipeline {spec.name!r}: its Logic App would have {count} actions (one per function "
-            f"task, seven per job task), over the {MAX_ACTIONS} Logic Apps allows in one workflow"
+            f"task, nine per job task), over the {MAX_ACTIONS} Logic Apps allows in one workflow"
         )
         raise CompilationError(msg)
     return document(trigger(schedule), actions)
@@ -247,12 +298,14 @@ __all__ = [
     "ARM_AUDIENCE",
     "MAX_ACTIONS",
     "RUN_ID",
+    "STORAGE_AUDIENCE",
     "Target",
     "action_name",
     "check_names",
     "count_actions",
     "definition",
     "document",
+    "outcome_actions",
     "run_id_action",
     "task_actions",
     "trigger",

@@ -7,12 +7,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import shutil
 import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from email.utils import formatdate
@@ -45,11 +46,11 @@ def _wait_for_port(port: int, seconds: float = 30.0) -> None:
     raise RuntimeError(f"Azurite did not start listening on port {port} within {seconds}s")
 
 
-def create_container(endpoint: str, name: str) -> None:
+def create_container(endpoint: str, name: str, account: str = ACCOUNT) -> None:
     """PUT a container with Shared Key auth (no Azure SDK needed for one call)."""
     date, version, ctype = formatdate(usegmt=True), "2021-08-06", "application/octet-stream"
     headers = f"x-ms-date:{date}\nx-ms-version:{version}"
-    resource = f"/{ACCOUNT}/{ACCOUNT}/{name}\nrestype:container"
+    resource = f"/{account}/{account}/{name}\nrestype:container"
     to_sign = "\n".join(["PUT", "", "", "", "", ctype, "", "", "", "", "", "", headers, resource])
     digest = hmac.new(base64.b64decode(KEY), to_sign.encode(), hashlib.sha256).digest()
     request = urllib.request.Request(
@@ -60,7 +61,7 @@ def create_container(endpoint: str, name: str) -> None:
             "Content-Type": ctype,
             "x-ms-date": date,
             "x-ms-version": version,
-            "Authorization": f"SharedKey {ACCOUNT}:{base64.b64encode(digest).decode()}",
+            "Authorization": f"SharedKey {account}:{base64.b64encode(digest).decode()}",
         },
     )
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -68,19 +69,36 @@ def create_container(endpoint: str, name: str) -> None:
 
 
 @contextmanager
-def azurite(containers: tuple[str, ...]) -> Iterator[dict[str, str]]:
+def azurite(containers: tuple[str, ...],
+            accounts: Mapping[str, Iterable[str]] | None = None) -> Iterator[dict[str, str]]:  # fmt: skip
     """Azurite (blob, in memory) with ``containers``; the Polars storage options reaching it
-    (the account comes from ``GLACIER_STORAGE_ACCOUNT``, as in the cloud)."""
+    (the account comes from ``GLACIER_STORAGE_ACCOUNT``, as in the cloud).
+
+    With ``accounts`` ({account: containers}) Azurite serves those accounts instead (each
+    with the well-known development key) and the options are the emulator's: a URL naming
+    its account (``abfss://<container>@<account>.dfs.core.windows.net/<key>``) reaches it
+    when ``AZURITE_BLOB_STORAGE_URL`` (in the options as ``blob_url``) is in the environment.
+    """
     port = free_port()
     binary = ROOT / "node_modules" / ".bin" / "azurite-blob"
+    env = dict(os.environ)
+    if accounts:
+        env["AZURITE_ACCOUNTS"] = ";".join(f"{a}:{KEY}" for a in sorted(accounts))
     proc = subprocess.Popen(
         [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--inMemoryPersistence",
          "--skipApiVersionCheck", "--loose"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
     )  # fmt: skip
     try:
         _wait_for_port(port)
+        if accounts:
+            for account, names in accounts.items():
+                for name in sorted(set(names)):
+                    create_container(f"http://127.0.0.1:{port}/{account}", name, account)
+            yield {"use_emulator": "true", "blob_url": f"http://127.0.0.1:{port}"}
+            return
         endpoint = f"http://127.0.0.1:{port}/{ACCOUNT}"
         for name in containers:
             create_container(endpoint, name)

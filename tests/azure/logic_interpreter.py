@@ -3,7 +3,8 @@
 It runs a definition's control flow the way Logic Apps does: every action whose ``runAfter``
 is satisfied starts in the same wave (siblings run in parallel), ``Until`` loops repeat their
 actions until their expression holds or their count runs out, ``If`` picks a branch,
-``Terminate`` ends the run, an ``Http`` action is retried by its ``retryPolicy`` on 408, 429
+``Terminate`` ends the run, ``Compose`` evaluates its inputs, an action whose ``runAfter``
+names statuses besides Succeeded runs after a failure, an ``Http`` action is retried by its ``retryPolicy`` on 408, 429
 and 5xx answers. Expressions are parsed (functions, string literals, numbers, ``?['key']``
 and ``['key']`` accessors): an expression the interpreter cannot read fails the test.
 HTTP calls go to a function the test supplies, ``http(method, uri, body) -> (status, body)``.
@@ -12,6 +13,7 @@ HTTP calls go to a function the test supplies, ``http(method, uri, body) -> (sta
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -55,6 +57,7 @@ class Run:
     run_name: str = "08584000000000000000CU00"
     variables: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
+    responses: dict[str, Any] = field(default_factory=dict)  # outputs(): status and body
     status: dict[str, str] = field(default_factory=dict)
     waves: dict[str, int] = field(default_factory=dict)
     calls: list[tuple[str, str, Any]] = field(default_factory=list)
@@ -83,6 +86,8 @@ class Run:
             result: Any = tok[1:-1].replace("''", "'")
         elif kind == "num":
             result = int(tok)
+        elif tok in ("true", "false"):
+            result = tok == "true"
         else:
             assert kind == "name", f"unexpected {tok!r}"
             assert p.token()[1] == "(", f"{tok} must be called"
@@ -106,6 +111,11 @@ class Run:
     def _call(self, name: str, args: list[Any]) -> Any:
         functions: dict[str, Callable[..., Any]] = {
             "equals": lambda a, b: a == b,
+            "and": lambda *a: all(a),
+            "or": lambda *a: any(a),
+            "concat": lambda *a: "".join(str(x) for x in a),
+            "string": lambda a: a if isinstance(a, str) else json.dumps(a, separators=(",", ":")),
+            "outputs": lambda n: self.responses.get(n),
             "contains": lambda a, b: b in a,
             "createArray": lambda *a: list(a),
             "coalesce": lambda *a: next((x for x in a if x is not None), None),
@@ -172,6 +182,8 @@ class Run:
             self.waves.update(inner.waves)
             self.status.update({f"{name}/{k}": v for k, v in inner.status.items()})
             ok = inner.status.get("done") == "Succeeded"
+        elif kind == "Compose":
+            self.responses[name] = self.data(a["inputs"])
         elif kind == "Response":
             pass
         elif kind == "Terminate":
@@ -192,6 +204,7 @@ class Run:
             if status < 300 or not (status in RETRIED or status >= 500):
                 break
         self.outputs[name] = body
+        self.responses[name] = {"statusCode": status, "body": body}
         return status < 300
 
 

@@ -20,7 +20,8 @@ def _task(action: Mapping[str, Any]) -> str | None:
         return str(task) if task is not None else None
     if action["type"] == "Until":
         for inner in action["actions"].values():
-            body = inner.get("inputs", {}).get("body") or {}
+            inputs = inner.get("inputs")  # a Compose's inputs are an expression
+            body = (inputs.get("body") if isinstance(inputs, dict) else None) or {}
             for container in body.get("containers", ()):
                 args = container["args"]
                 return str(args[args.index("--task") + 1])

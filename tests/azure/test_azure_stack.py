@@ -36,7 +36,7 @@ def _principal(run: Run, task: str) -> str:
 
 def test_every_account_is_locked_down_and_named_deterministically(orders_run: Run) -> None:
     accounts = {r.name: r.inputs for r in orders_run.of("StorageAccount")}
-    assert sorted(accounts) == ["data", "functions", "work"]
+    assert sorted(accounts) == ["data", "orders-enrich-storage", "orders-validate-storage", "work"]
     for name, inputs in accounts.items():
         assert inputs["enableHttpsTrafficOnly"] is True, name
         assert inputs["minimumTlsVersion"] == "TLS1_2", name

@@ -18,6 +18,8 @@ from glacier_azure.parts import definitions
 from glacier_azure.schedule import recurrence
 from glacier_azure.workflow import Target, count_actions, definition
 
+OUTCOMES = "https://work.blob.core.windows.net/work"
+
 
 def _definition(pipeline: Pipeline) -> dict[str, Any]:
     """The definition of ``pipeline`` (its container tasks as jobs, the others as functions),
@@ -25,7 +27,7 @@ def _definition(pipeline: Pipeline) -> dict[str, Any]:
     spec = pipeline.spec()
     targets = {
         t.name: Target("job" if t.compute.type == "container" else "function", t.name, 60,
-                       t.retries, 1.0, 2048)
+                       t.retries, 1.0, 2048, OUTCOMES)
         for t in spec.tasks
     }  # fmt: skip
     document = definition(spec, targets, None)
@@ -64,8 +66,10 @@ def _diamond(a_retries: int = 0, c_retries: int = 0) -> Pipeline:
 
 
 def _ok(method: str, uri: str, body: Any) -> tuple[int, Any]:
+    if uri.startswith(OUTCOMES):
+        return 404, "<Error><Code>BlobNotFound</Code></Error>"
     if uri.endswith("/start?api-version=2024-03-01"):
-        return 202, {"id": "/subscriptions/s/jobs/j/executions/x1"}
+        return 202, {"id": "/subscriptions/s/jobs/j/executions/x1", "name": "x1"}
     if "/executions/" in uri:
         return 200, {"properties": {"status": "Succeeded"}}
     return 200, {"task": body["task"]}
@@ -132,7 +136,10 @@ def test_a_job_is_polled_until_it_ends_and_retried_when_it_fails() -> None:
     def http(method: str, uri: str, body: Any) -> tuple[int, Any]:
         if uri.endswith("/start?api-version=2024-03-01"):
             starts.append(uri)
-            return 202, {"id": f"/subscriptions/s/jobs/c/executions/x{len(starts)}"}
+            return 202, {
+                "id": f"/subscriptions/s/jobs/c/executions/x{len(starts)}",
+                "name": f"x{len(starts)}",
+            }
         if "/executions/" in uri:
             assert method == "GET" and uri.endswith(f"x{len(starts)}?api-version=2024-03-01")
             return 200, {"properties": {"status": next(states)}}
@@ -157,7 +164,7 @@ def test_a_failed_job_is_started_again_within_its_retries() -> None:
     def http(method: str, uri: str, body: Any) -> tuple[int, Any]:
         if uri.endswith("/start?api-version=2024-03-01"):
             starts.append(uri)
-            return 202, {"id": f"/x/executions/x{len(starts)}"}
+            return 202, {"id": f"/x/executions/x{len(starts)}", "name": f"x{len(starts)}"}
         if "/executions/" in uri:
             return 200, {"properties": {"status": next(states)}}
         return _ok(method, uri, body)
@@ -202,7 +209,7 @@ def test_too_many_actions_for_one_logic_app_is_a_clear_error() -> None:
         out = Dataset(f"o{i}", storage=ObjectStorage())
         body.__annotations__ = {"x": src, "return": out}
         p.task(compute=compute.container(), name=f"t{i}")(body)
-    with pytest.raises(CompilationError, match=r"561 actions .* over the 500 Logic Apps allows"):
+    with pytest.raises(CompilationError, match=r"721 actions .* over the 500 Logic Apps allows"):
         _definition(p)
 
 
@@ -248,7 +255,7 @@ def _split(pipeline: Pipeline) -> tuple[dict[str, Any], dict[str, Any]]:
     spec = pipeline.spec()
     targets = {
         t.name: Target("job" if t.compute.type == "container" else "function", t.name, 60,
-                       t.retries, 1.0, 2048)
+                       t.retries, 1.0, 2048, OUTCOMES)
         for t in spec.tasks
     }  # fmt: skip
     main, children = definitions(spec, targets, None)

@@ -73,9 +73,17 @@ vault = ai.vault(ctx, 'sales-vault', base='glsalesk')
 secret_sales_fx = ai.secret(ctx, 'secret-sales-fx', vault=vault, secret_name='sales-fx')
 
 workflow_identity = ai.identity(ctx, 'sales-workflow-identity')
-host = ac.function_host(ctx, 'functions', base='glsalesf')
 package = glacier_bundle.build_function_package('app')
 environment = ac.environment(ctx, 'sales-jobs')
+workflow_outcomes = ai.blob_access(
+    ctx,
+    'sales-read-outcomes',
+    container=work_work_container,
+    role='2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',
+    identity=workflow_identity,
+    description="the pipeline's Logic App reads its jobs' outcomes",
+    condition="((!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND NOT SubOperationMatches{'Blob.List'})) OR (@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path] StringLike 'runs/*/_outcomes/*')) AND (!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND SubOperationMatches{'Blob.List'}))",
+)
 registry = ac.registry(ctx, 'images')
 image = ac.container_image(ctx, 'sales-tasks', registry=registry, context='app')
 
@@ -104,7 +112,7 @@ clean_fn = ac.function(
     ctx,
     'sales-clean',
     task='clean',
-    host=host,
+    host_base='glsalesf',
     identity=clean_id,
     caller=workflow_identity,
     package=package,
@@ -154,6 +162,15 @@ summarise_access = [
         condition="((!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND NOT SubOperationMatches{'Blob.List'}) AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write'}) AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'}) AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action'}) AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/move/action'})) OR (@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path] StringEquals 'by_store.parquet')) AND (!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND SubOperationMatches{'Blob.List'}))",
     ),
     ai.secret_access(ctx, 'sales-summarise-sales-fx', secret=secret_sales_fx, identity=summarise_id),
+    ai.blob_access(
+        ctx,
+        'sales-summarise-outcome',
+        container=work_work_container,
+        role='ba92f5b4-2d11-453d-a403-e96b0029c9fe',
+        identity=summarise_id,
+        description='glacier summarise writes its outcome',
+        condition="((!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND NOT SubOperationMatches{'Blob.List'}) AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write'}) AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'}) AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action'}) AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/move/action'})) OR (@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path] StringLike 'runs/*/_outcomes/summarise.json')) AND (!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND SubOperationMatches{'Blob.List'}))",
+    ),
 ]
 summarise_job = ac.job(
     ctx,
@@ -178,6 +195,7 @@ summarise_job = ac.job(
         ),
         'GLACIER_STORAGE_OPTIONS': ai.storage_options(summarise_id),
         'CURRENCY': 'EUR',
+        'GLACIER_OUTCOME': ai.location(work_work_container, 'runs/{run_id}/_outcomes/summarise.json'),
     },
     secrets={'FX_KEY': pulumi.Output.concat(vault.properties.vault_uri, 'secrets/', 'sales-fx')},
     after=summarise_access,
@@ -204,6 +222,15 @@ rank_access = [
         description='glacier rank writes its outputs',
         condition="((!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND NOT SubOperationMatches{'Blob.List'}) AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write'}) AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'}) AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action'}) AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/move/action'})) OR (@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path] StringEquals 'ranking.parquet')) AND (!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND SubOperationMatches{'Blob.List'}))",
     ),
+    ai.blob_access(
+        ctx,
+        'sales-rank-outcome',
+        container=work_work_container,
+        role='ba92f5b4-2d11-453d-a403-e96b0029c9fe',
+        identity=rank_id,
+        description='glacier rank writes its outcome',
+        condition="((!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND NOT SubOperationMatches{'Blob.List'}) AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write'}) AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'}) AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action'}) AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/move/action'})) OR (@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path] StringLike 'runs/*/_outcomes/rank.json')) AND (!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND SubOperationMatches{'Blob.List'}))",
+    ),
 ]
 rank_job = ac.job(
     ctx,
@@ -226,6 +253,7 @@ rank_job = ac.job(
             },
         ),
         'GLACIER_STORAGE_OPTIONS': ai.storage_options(rank_id),
+        'GLACIER_OUTCOME': ai.location(work_work_container, 'runs/{run_id}/_outcomes/rank.json'),
     },
     after=rank_access,
 )
@@ -243,6 +271,7 @@ definition = ac.workflow_definition(
         'summarise_job.id': summarise_job.id,
         'summarise_job.image': summarise_job.image,
         'time_zone': ac.time_zone('UTC'),
+        'work_account.blob_endpoint': work_account.blob_endpoint,
         'workflow_identity.id': workflow_identity.id,
     },
 )
@@ -251,7 +280,7 @@ workflow = ac.workflow(
     'sales',
     definition=definition,
     identity=workflow_identity,
-    after=[summarise_run, rank_run],
+    after=[summarise_run, rank_run, workflow_outcomes],
 )
 
 pulumi.export(

@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from glacier.compilation.codegen import Ref, Section, assign, call, expr, import_, render_module
+from glacier_azure import remote
 from glacier_azure.accounts import AccountPlan
 from glacier_azure.iam import READER
 from glacier_azure.model import AzureModel, TaskDeploy
@@ -67,7 +68,7 @@ def _environment(d: TaskDeploy) -> dict[str, Any]:
         "GLACIER_STORAGE_OPTIONS": call("ai.storage_options", Ref(f"{d.var}_id")),
     }
     env.update(d.env)
-    return env
+    return remote.environment(d, env)
 
 
 def _task(model: AzureModel, d: TaskDeploy) -> Section:
@@ -75,6 +76,7 @@ def _task(model: AzureModel, d: TaskDeploy) -> Section:
     statements: list[ast.stmt] = [
         assign(f"{d.var}_id", call("ai.identity", Ref("ctx"), f"{d.logical}-identity"))
     ]
+    statements += remote.statements(d)
     after = []
     for a in d.assignments:
         verb = "read" if a.role == READER else "write"
@@ -119,6 +121,7 @@ def _setup(model: AzureModel) -> list[Section]:
         Section([assign("ctx", call("ai.context", name, location=options.location,
                                     resource_group=options.resource_group))]),
         Section([s for a in model.accounts for s in _account(model, a)]),
+        *remote.setup(model),
     ]  # fmt: skip
     if model.secrets:
         sections.append(Section([

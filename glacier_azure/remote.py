@@ -87,6 +87,7 @@ def environment(d: TaskDeploy, env: dict[str, Any]) -> dict[str, Any]:
     merged["GLACIER_LOCATIONS"] = call(
         "xc.locations", env["GLACIER_LOCATIONS"], Ref(f"{d.var}_remote", "locations")
     )
+    merged["AZURE_CLIENT_ID"] = Ref(f"{d.var}_id", "client_id")  # whose token to ask for
     merged["AWS_ROLE_ARN"] = Ref(f"{d.var}_remote", "role.arn")
     merged["AWS_REGION"] = Ref(f"{d.var}_remote", "region")
     merged["GLACIER_WEB_IDENTITY"] = "azure"

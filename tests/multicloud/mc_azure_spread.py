@@ -35,19 +35,26 @@ def summarise(rows: cleaned) -> totals:
     return rows.group_by("store").agg(pl.col("amount").sum()).sort("store")
 
 
-staged = Dataset("staged", storage=S3("team-staging", region="us-east-1"))
+staged = Dataset("staged", storage=GCS("team-staging", location="us-central1"))
+shared = Dataset("shared", storage=S3("team-shared", region="us-east-1"))
 scores = Dataset("scores", storage=BlobStorage("team-scores"))
 tri = Pipeline(name="tri")
 
 
 @tri.task(compute=CloudFunction())
 def stage(rows: orders) -> staged:
-    """Runs on GCP, reads and writes S3."""
+    """Runs on GCP, reads S3, writes GCS."""
     return rows.filter(pl.col("amount") > 0)
 
 
+@tri.task(compute=CloudFunction())
+def share(rows: staged) -> shared:
+    """Runs on GCP, writes S3 for the Azure task."""
+    return rows.with_columns(pl.col("amount") * 2)
+
+
 @tri.task(compute=ContainerApp())
-def score(rows: staged) -> scores:
+def score(rows: shared) -> scores:
     """Runs on Azure (a Container Apps job), reads S3, writes Blob storage."""
     return rows.group_by("store").agg(pl.col("amount").sum()).sort("store")
 

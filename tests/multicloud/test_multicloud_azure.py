@@ -65,15 +65,15 @@ def test_all_three_clouds_each_crossing_priced_by_the_side_data_leaves() -> None
              for t in infra.warnings if isinstance(t, CrossCloudTransfer)]  # fmt: skip
     assert found == [
         ("orders", "aws", "gcp", 0.09),
-        ("staged", "gcp", "aws", 0.12),
-        ("staged", "aws", "azure", 0.09),
+        ("shared", "gcp", "aws", 0.12),
+        ("shared", "aws", "azure", 0.09),
     ]
     text = infra.readme()
     assert "1. `cd aws && pulumi stack init <env> && pulumi up`: reads no other stack." in text
     (role,) = [
         r for r in infra.resources if r.kind == "federated_role" and r.name == "tri-score-aws"
     ]
-    assert dict(role.properties) == {"task": "score", "created_by": "azure", "datasets": ["staged"]}
+    assert dict(role.properties) == {"task": "score", "created_by": "azure", "datasets": ["shared"]}
 
 
 def test_an_azure_task_reaching_gcs_is_refused_naming_the_missing_federation() -> None:

@@ -208,6 +208,7 @@ def _exports(model: AzureModel) -> Section:
         exports.append(expr(call("pulumi.export", "vault", Ref("vault", "name"))))
     if model.tasks:
         exports.append(expr(call("pulumi.export", "workflow", Ref("workflow", "name"))))
+    exports += remote.start_run(model)
     return Section(exports)
 
 

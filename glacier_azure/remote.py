@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from glacier.compilation.codegen import Ref, Section, assign, call, import_
+from glacier.compilation.codegen import Ref, Section, assign, call, expr, import_
 from glacier_azure.model import AzureModel, TaskDeploy
 
 #: The deploy-time helpers the stack imports: (file in the stack, package, path inside it).
@@ -28,6 +28,21 @@ HELPERS = (
 )
 #: What the stack installs besides its own requirements when a task reaches AWS.
 REQUIREMENT = "pulumi-aws>=6,<7\n"
+
+
+#: The Logic App management API version the start command uses.
+LOGIC_API = "2019-05-01"
+
+
+def start_run(model: AzureModel) -> list[ast.stmt]:
+    """The ``start_run`` output every stack of a multi-cloud pipeline exports: the command
+    that fires the Logic App's trigger (``cd azure && $(pulumi stack output start_run)``)."""
+    if not model.tasks:
+        return []
+    trigger = "schedule" if model.schedule else "manual"
+    command = call("pulumi.Output.concat", "az rest --method post --url https://management.azure.com",
+                   Ref("workflow", "id"), f"/triggers/{trigger}/run?api-version={LOGIC_API}")  # fmt: skip
+    return [expr(call("pulumi.export", "start_run", command))]
 
 
 def reaches_out(model: AzureModel) -> bool:
@@ -62,7 +77,40 @@ def stack_files(model: AzureModel, files: Mapping[str, str]) -> dict[str, str]:
         return {}
     found = {dest: _read(package, path) for dest, package, path in HELPERS}
     found["requirements.txt"] = files["requirements.txt"] + REQUIREMENT
+    found["README.md"] = files["README.md"] + readme(model)
     return found
+
+
+def readme(model: AzureModel) -> str:
+    """The README's section on the tasks' access to AWS data: what it creates, what to set."""
+    name = model.spec.name
+    tasks = ", ".join(f"`{d.task.name}`" for d in model.tasks if d.remote)
+    return "\n".join([
+        "## Reaching AWS data",
+        "",
+        f"Task(s) {tasks} read or write data kept in the pipeline's AWS stack. This stack reads "
+        f"that stack's `buckets` and `region` outputs (`<org>/{name}-aws/<this stack's name>`, "
+        "or `glacier:peer.aws`) and creates there, with your AWS credentials (deploy with both "
+        "clouds' credentials, after the AWS stack):",
+        "",
+        "- an IAM OpenID Connect provider for your tenant's Entra ID issuer "
+        "(`https://sts.windows.net/<tenant>/`; `glacier:entraTokenVersion 2` for "
+        "`https://login.microsoftonline.com/<tenant>/v2.0`), unless `glacier:awsOidcProvider` "
+        "names an existing one (an account holds one provider per issuer);",
+        "- per task, an IAM role only that task's managed identity may assume (the token's "
+        "`sub` is its principal id, its `aud` the audience below), allowed exactly what the "
+        "task reads and writes.",
+        "",
+        "The task asks its identity for a token for the audience `glacier:awsAudience` "
+        f"(default `api://glacier-{name}-aws`): register an application with that application "
+        "ID URI in the tenant first:",
+        "",
+        "```",
+        f"az ad app create --display-name glacier-{name}-aws --identifier-uris api://glacier-{name}-aws",
+        "pulumi config set glacier:awsAudience <its application ID URI>   # if not the default",
+        "```",
+        "",
+    ])  # fmt: skip
 
 
 def statements(d: TaskDeploy) -> list[ast.stmt]:

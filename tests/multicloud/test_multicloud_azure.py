@@ -99,6 +99,8 @@ def test_the_azure_stack_carries_the_federation_helpers(infra: Infrastructure) -
     assert files["Pulumi.yaml"].startswith("name: azspread-azure\n")
     assert "pulumi-aws>=6,<7" in files["requirements.txt"]
     assert {"glacier_aws_federation.py", "glacier_aws_entra.py"} <= set(files)
+    assert "az ad app create --display-name glacier-azspread-aws --identifier-uris " \
+        "api://glacier-azspread-aws" in files["README.md"]  # fmt: skip
     (clean,) = [t for t in infra.stacks["azure"].tasks if t.task == "clean"]
     assert clean.permissions[-2:] == (
         "federated role on aws (trusts only this task's identity): read orders objects orders.parquet",
@@ -121,6 +123,19 @@ def test_the_azure_stack_reads_the_aws_exports_by_reference(runs: tuple[Any, Any
     assert aws.exports["buckets"]["orders"] == "legacy-orders"
     (reference,) = mocks.references
     assert reference.name == "organization/azspread-aws/test"
+
+
+@pytest.mark.slow
+def test_the_azure_stack_exports_the_command_the_hand_off_starts(
+    infra: Infrastructure, runs: tuple[Any, Any, Any]
+) -> None:
+    _, azure, _ = runs
+    (workflow,) = azure.of("logic:Workflow")
+    assert azure.exports["start_run"] == (
+        "az rest --method post --url https://management.azure.com"
+        f"{azure.outputs(workflow)['id']}/triggers/schedule/run?api-version=2019-05-01"
+    )
+    assert "1. `cd azure && $(pulumi stack output start_run)`" in infra.readme()
 
 
 @pytest.mark.slow

@@ -68,6 +68,10 @@ def test_all_three_clouds_each_crossing_priced_by_the_side_data_leaves() -> None
         ("shared", "gcp", "aws", 0.12),
         ("shared", "aws", "azure", 0.09),
     ]
+    assert [str(t) for t in infra.warnings if isinstance(t, CrossCloudTransfer)][1:] == [
+        "shared: share (gcp) -> shared storage (aws), est. $0.12/GB egress",
+        "shared: shared storage (aws) -> score (azure), est. $0.09/GB egress",
+    ]  # the reader reads the storage: the writer runs on a third cloud
     text = infra.readme()
     assert "1. `cd aws && pulumi stack init <env> && pulumi up`: reads no other stack." in text
     (role,) = [

@@ -77,3 +77,12 @@ toblob = Pipeline(name="toblob")
 def keep(rows: orders) -> archive:
     """An AWS task writing Blob storage: no federation from AWS to Azure is built."""
     return rows
+
+
+gcpblob = Pipeline(name="gcpblob")
+
+
+@gcpblob.task(compute=CloudFunction())
+def mirror(rows: orders) -> archive:
+    """A GCP task writing Blob storage: no federation from GCP to Azure is built."""
+    return rows

@@ -98,6 +98,16 @@ def test_an_aws_task_reaching_blob_storage_is_refused() -> None:
         mc_azure_spread.toblob.compile(_two())
 
 
+def test_a_gcp_task_reaching_blob_storage_is_refused_naming_the_missing_federation() -> None:
+    with pytest.raises(
+        CompilationError,
+        match=r"task 'mirror' \(gcp\) writes dataset 'archive', stored on 'azure'; a gcp task "
+        r"can reach data on aws only \(no workload identity federation from gcp to azure is "
+        r"built yet\)",
+    ):
+        mc_azure_spread.gcpblob.compile(_three())
+
+
 def test_the_azure_stack_carries_the_federation_helpers(infra: Infrastructure) -> None:
     files = infra.stacks["azure"].files
     assert files["Pulumi.yaml"].startswith("name: azspread-azure\n")

@@ -33,7 +33,7 @@ import polars as pl
 import pytest
 from mc_azure_mocks import run_azure_linked
 from mc_mocks import _load, run_aws, run_linked
-from test_multicloud_runtime import CREDENTIALS, Request, clouds  # noqa: F401 (a fixture)
+from test_multicloud_runtime import CREDENTIALS, Request, _Metadata, clouds  # noqa: F401 (a fixture)
 
 from glacier.compilation import MultiCloudCompiler, resolve
 from glacier.compilation.handoff import run_order
@@ -123,6 +123,7 @@ def test_a_pipeline_over_three_clouds_runs_in_orchestration_order_as_it_runs_loc
 ) -> None:
     import gcsfs
 
+    monkeypatch.setattr(_Metadata, "audiences", [])  # its own record: the other test's is kept
     root, envs, order = _deployed(tmp_path / "stacks")
     assert order == ["stage", "share", "score"]
     urls = {ds: _az(u) for _, env in envs.values()
@@ -167,6 +168,7 @@ def test_a_pipeline_over_three_clouds_runs_in_orchestration_order_as_it_runs_loc
                 token_file = Path(os.environ["AWS_WEB_IDENTITY_TOKEN_FILE"])
                 assert token_file.parent == tmp_path and token_file.read_text() == TOKEN
                 assert os.environ["AWS_ROLE_ARN"].endswith(":role/tri-score-aws-1a2b3c4")
+        assert _Metadata.audiences == ["sts.amazonaws.com"] * 2  # stage and share reach S3
         assert _Identity.asked == [{"resource": "api://glacier-tri-aws", "api-version": "2019-08-01",
                                     "client_id": "client-tri-score-identity"}]  # fmt: skip
         scores = pl.read_parquet(urls["scores"], storage_options={**blob,

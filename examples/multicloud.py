@@ -1,14 +1,17 @@
-"""Example: one pipeline over two clouds: legacy orders stay in S3, processing runs on GCP.
+"""Example: one pipeline over three clouds: legacy orders stay in S3, processing runs on GCP,
+the published report lives in Azure.
 
     glacier plan examples/multicloud.py --target multi --default gcp
     glacier compile examples/multicloud.py --target multi --default gcp --out examples/multicloud_infra
 
-The orders bucket already exists in AWS (``S3(..., create=False)``); every task runs on Google
-Cloud (generic compute goes to the default provider, ``CloudFunction`` asks for it), and the
-results live in GCS. The one task that reads S3 gets an AWS role trusting only its service
-account: no AWS key is stored anywhere. ``infra/README.md`` says in which order to deploy
-the two stacks, how they find each other and how to start a run; the plan prints the
-cross-provider transfer and what it costs a month for the ``expected_gb`` hint below.
+The orders bucket already exists in AWS (``S3(..., create=False)``); the processing runs on
+Google Cloud (generic compute goes to the default provider, ``CloudFunction`` asks for it)
+and keeps its results in GCS, except the ranking, shared in S3 with the legacy tools; an
+Azure function publishes it to Blob storage. Each task that reads or writes S3 from another
+cloud gets an AWS role trusting only its own identity (a Google service account, an Azure
+managed identity): no AWS key is stored anywhere. ``infra/README.md`` says in which order to
+deploy the three stacks, how they find each other and how to start a run; the plan prints
+each cross-provider transfer and what it costs a month for the ``expected_gb`` hints below.
 The generated stacks are checked in under ``examples/multicloud_infra/`` (the vendored
 Glacier packages in ``*/app/`` are left out of git).
 """
@@ -20,6 +23,8 @@ import polars as pl
 from glacier import Dataset, Pipeline, compute
 from glacier.storage import ObjectStorage
 from glacier_aws.storage import S3
+from glacier_azure.compute import AzureFunction
+from glacier_azure.storage import BlobStorage
 from glacier_gcp.compute import CloudFunction
 
 orders = Dataset(
@@ -31,10 +36,16 @@ orders = Dataset(
 )
 valid = Dataset("valid")  # ephemeral: the GCP stack's intermediate bucket
 by_store = Dataset("by_store", storage=ObjectStorage(), description="Revenue per store")
-ranking = Dataset("ranking", storage=ObjectStorage())
+ranking = Dataset(
+    "ranking",
+    storage=S3("example-shared-ranking", region="us-east-1"),
+    description="Stores by revenue, shared with the legacy tools",
+    metadata={"expected_gb": 0.01},
+)
+report = Dataset("report", storage=BlobStorage("reports"), description="The published ranking")
 
 pipeline = Pipeline(
-    name="legacy_sales", schedule="0 5 * * *", description="S3 orders, GCP analytics"
+    name="legacy_sales", schedule="0 5 * * *", description="S3 orders, GCP analytics, Azure report"
 )
 
 
@@ -54,3 +65,9 @@ def summarise(rows: valid) -> by_store:
 def rank(totals: by_store) -> ranking:
     """Stores by revenue, best first."""
     return totals.sort("revenue", descending=True)
+
+
+@pipeline.task(compute=AzureFunction(memory=2048))
+def publish(ranked: ranking) -> report:
+    """The ten best stores, for the team working in Azure."""
+    return ranked.head(10)

@@ -18,6 +18,7 @@ from glacier.compilation.infrastructure import DatasetPlan, ResolvedResource, St
 from glacier.compilation.naming import check
 from glacier.compilation.projection import upstream_on
 from glacier.errors import CompilationError
+from glacier_azure import remote
 from glacier_azure.cost import monthly_cost
 from glacier_azure.model import AzureModel, ModelOptions, build_model
 from glacier_azure.naming import RESOURCE_GROUP
@@ -95,6 +96,7 @@ class AzureCompiler(Compiler):
         model = replace(build_model(azure_spec, job.placement, self.options), spec=azure_spec)
         files = project_files(replace(model, spec=spec), job.source)
         files.update(render_program(model))
+        files.update(remote.stack_files(model, files))
         actions = count_actions(json.loads(files[WORKFLOW_FILE])["actions"]) if model.tasks else 0
         cost, assumptions = monthly_cost(model, actions)
         stack = Stack(

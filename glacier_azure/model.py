@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from glacier.compilation.infrastructure import CompilationWarning
 from glacier.compilation.layout import cloud_key
+from glacier.compilation.links import RemoteAccess, accesses_from
 from glacier.compilation.naming import AUTONAME_SUFFIX, Namer, NameRule, check
 from glacier.compilation.resolve import Placement
 from glacier.errors import CompilationError
@@ -28,10 +29,11 @@ from glacier_azure.naming import (
     secret_name,
     short_name,
 )
+from glacier_azure.provider import AzureProvider
 from glacier_azure.sizing import Packaging, Size, size_of, split_env
 
 #: Variables the program derives from a task's variable.
-TASK_VAR_SUFFIXES = ("_id", "_fn", "_job", "_run", "_access")
+TASK_VAR_SUFFIXES = ("_id", "_fn", "_job", "_run", "_access", "_remote")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class TaskDeploy:
         default_factory=dict
     )  # ds -> (container var, key)
     assignments: tuple[Assignment, ...] = ()
+    remote: tuple[RemoteAccess, ...] = ()  # datasets stored on another cloud (see remote.py)
 
     @property
     def packaging(self) -> Packaging:
@@ -120,6 +123,11 @@ def _check_foreign_data(spec: PipelineIR, placement: Placement, on_azure: set[st
         raise CompilationError(msg)
 
 
+def _touched(task: TaskIR) -> list[str]:
+    """The datasets a task reads or writes, by name."""
+    return sorted({*task.input_datasets, *task.outputs})
+
+
 def _deploy(spec: PipelineIR, task: TaskIR, locations: dict[str, tuple[str, str]],
             namer: Namer, taken: dict[str, str]) -> TaskDeploy:  # fmt: skip
     size = size_of(task)
@@ -140,7 +148,7 @@ def _deploy(spec: PipelineIR, task: TaskIR, locations: dict[str, tuple[str, str]
         size=size,
         env=env,
         secrets=secrets,
-        locations={d: locations[d] for d in sorted({*task.input_datasets, *task.outputs})},
+        locations={d: locations[d] for d in _touched(task) if d in locations},
     )
 
 
@@ -166,7 +174,8 @@ def _secrets(
 def build_model(spec: PipelineIR, placement: Placement, options: ModelOptions) -> AzureModel:
     """The Azure stack for the parts of ``spec`` that ``placement`` puts on Azure."""
     on_azure = set(placement.datasets_on("azure"))
-    _check_foreign_data(spec, placement, on_azure)
+    remote = accesses_from(spec, placement, "azure", AzureProvider.reaches)
+    _check_foreign_data(spec, placement, on_azure | {a.dataset for r in remote.values() for a in r})
     check(LOGIC_APP, spec.name, f"pipeline {spec.name!r}", suffix=AUTONAME_SUFFIX)
     # the program's child Logic Apps are logic_part_<n> (fewer than two per task)
     namer = Namer(RESERVED | {f"logic_part_{n}" for n in range(1, 2 * len(spec.tasks) + 2)})
@@ -182,8 +191,10 @@ def build_model(spec: PipelineIR, placement: Placement, options: ModelOptions) -
     secrets = _secrets(spec, deploys, namer)
     formats = {ds.name: ds.format for ds in spec.datasets}
     deploys = [
-        replace(d, assignments=task_assignments(d.task.name, d.task.input_datasets,
-                                                d.task.outputs, d.locations, formats))
+        replace(d, assignments=task_assignments(
+                    d.task.name, [i for i in d.task.input_datasets if i in d.locations],
+                    [o for o in d.task.outputs if o in d.locations], d.locations, formats),
+                remote=remote.get(d.task.name, ()))
         for d in deploys
     ]  # fmt: skip
     warnings = tuple(

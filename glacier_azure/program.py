@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from glacier.compilation.codegen import Ref, Section, assign, call, expr, import_, render_module
+from glacier_azure import remote
 from glacier_azure.accounts import WORK_CONTAINER, AccountPlan
 from glacier_azure.iam import CONTRIBUTOR, READER, outcome_condition
 from glacier_azure.model import AzureModel, TaskDeploy
@@ -81,7 +82,7 @@ def _environment(d: TaskDeploy) -> dict[str, Any]:
         "GLACIER_STORAGE_OPTIONS": call("ai.storage_options", Ref(f"{d.var}_id")),
     }
     env.update(d.env)
-    return env
+    return remote.environment(d, env)
 
 
 def _task(model: AzureModel, d: TaskDeploy) -> Section:
@@ -89,6 +90,7 @@ def _task(model: AzureModel, d: TaskDeploy) -> Section:
     statements: list[ast.stmt] = [
         assign(f"{d.var}_id", call("ai.identity", Ref("ctx"), f"{d.logical}-identity"))
     ]
+    statements += remote.statements(d)
     after = []
     for a in d.assignments:
         verb = "read" if a.role == READER else "write"
@@ -138,6 +140,7 @@ def _setup(model: AzureModel) -> list[Section]:
         Section([assign("ctx", call("ai.context", name, location=options.location,
                                     resource_group=options.resource_group))]),
         Section([s for a in model.accounts for s in _account(model, a)]),
+        *remote.setup(model),
     ]  # fmt: skip
     if model.secrets:
         sections.append(Section([
@@ -229,6 +232,7 @@ def _exports(model: AzureModel) -> Section:
         exports.append(expr(call("pulumi.export", "vault", Ref("vault", "name"))))
     if model.tasks:
         exports.append(expr(call("pulumi.export", "workflow", Ref("workflow", "name"))))
+    exports += remote.start_run(model)
     return Section(exports)
 
 

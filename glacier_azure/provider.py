@@ -54,6 +54,9 @@ class AzureProvider:
     name_rules = MappingProxyType(NAME_RULES)
     limits = LIMITS
     compiles = True
+    #: Clouds whose data an Azure task reaches in a multi-cloud stack (web identity
+    #: federation: glacier_azure/remote.py).
+    reaches = ("aws",)
 
     def compiler(self, region: str | None = None) -> AzureCompiler:
         """An AzureCompiler for ``region`` (a location), else configured from the environment

@@ -49,6 +49,7 @@ from glacier.compilation.layout import EPHEMERAL_PREFIX, RUN_ID_PLACEHOLDER
 from glacier.redact import redact
 from glacier.runtime.adapter import ConfigurationError, execute, log, retryable
 from glacier.runtime.locations import check_run_id
+from glacier_azure import federation
 
 #: HTTP status of a failure another attempt may fix (a Logic App retries 5xx).
 STATUS_RETRYABLE = 500
@@ -164,7 +165,8 @@ def run(task: str | None, event: Any) -> dict[str, Any]:
     with _one_at_a_time:
         try:
             check_key_vault_references()
-            options = storage_options()
+            options = federation.storage_options(os.environ, storage_options)
+            federation.web_identity()
         except ConfigurationError as exc:
             _refused(exc, task)
             raise

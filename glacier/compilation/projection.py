@@ -76,6 +76,10 @@ def upstream_on(
     }
 
 
+def storage_of(ds: _Flowing) -> str:
+    return f"{ds.name} storage"
+
+
 def crossings(datasets: Iterable[_Flowing], placement: Placement) -> list[Crossing]:
     """Every (dataset, writer or reader) pair whose two ends are on different providers: a
     write into storage on another provider, and each read from storage on another one."""
@@ -85,11 +89,13 @@ def crossings(datasets: Iterable[_Flowing], placement: Placement) -> list[Crossi
         home = placement.datasets[ds.name]
         producer = ds.producer or "(source)"
         if ds.producer is not None and tasks[ds.producer] != home:
-            storage = f"{ds.name} storage"
+            storage = storage_of(ds)
             found.append(Crossing(ds.name, producer, storage, tasks[ds.producer], home))
+        # a reader reads the storage; it names the writer only when the writer runs there too
+        source = producer if ds.producer is None or tasks[ds.producer] == home else storage_of(ds)
         for consumer in ds.consumers:
             if tasks[consumer] != home:
-                found.append(Crossing(ds.name, producer, consumer, home, tasks[consumer]))
+                found.append(Crossing(ds.name, source, consumer, home, tasks[consumer]))
     return found
 
 

@@ -12,6 +12,7 @@ from glacier.cli import main
 from glacier.compilation import MultiCloudCompiler
 from glacier.loader import load_pipeline
 from glacier_aws import AWSCompiler
+from glacier_azure import AzureCompiler
 from glacier_gcp import GCPCompiler
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +27,11 @@ REGENERATE = (
 
 def test_example_stacks_are_up_to_date() -> None:
     compiler = MultiCloudCompiler(
-        providers={"aws": AWSCompiler(region="us-east-1"), "gcp": GCPCompiler(project=None)},
+        providers={
+            "aws": AWSCompiler(region="us-east-1"),
+            "gcp": GCPCompiler(project=None),
+            "azure": AzureCompiler(),
+        },
         default_provider="gcp",
     )
     infra = load_pipeline(str(EXAMPLE)).compile(compiler)
@@ -58,8 +63,11 @@ def test_plan_prints_transfers_and_cost_in_under_a_second(
     assert (
         "CROSS-PROVIDER DATA TRANSFERS DETECTED\n"
         "  - orders: (source) (aws) -> validate (gcp), est. $0.09/GB egress\n"
+        "  - ranking: rank (gcp) -> ranking storage (aws), est. $0.12/GB egress\n"
+        "  - ranking: ranking storage (aws) -> publish (azure), est. $0.09/GB egress\n"
     ) in out
-    assert "  transfers: $54.00 (1 transfer(s), 600.0 GB a month at 30 run(s) a month;" in out
+    # 20 GB x $0.09 + 0.01 GB x ($0.12 + $0.09), 30 runs a month
+    assert "  transfers: $54.06 (3 transfer(s), 600.6 GB a month at 30 run(s) a month;" in out
     assert spent < 1.0, f"glacier plan --target multi took {spent:.2f} s of CPU"
 
 
@@ -84,5 +92,7 @@ def test_compile_points_at_the_multi_cloud_guide(
     )
     assert f"deploy: follow {out_dir / 'README.md'} (the stacks' order" in capsys.readouterr().out
     assert (
-        (out_dir / "README.md").read_text().startswith("# Pipeline `legacy_sales` across aws, gcp")
+        (out_dir / "README.md")
+        .read_text()
+        .startswith("# Pipeline `legacy_sales` across aws, azure, gcp")
     )

@@ -304,3 +304,11 @@ pulumi.export(
 pulumi.export('resource_group', ctx.resource_group)
 pulumi.export('vault', vault.name)
 pulumi.export('workflow', workflow.name)
+pulumi.export(
+    'start_run',
+    pulumi.Output.concat(
+        'az rest --method post --url https://management.azure.com',
+        workflow.id,
+        '/triggers/schedule/run?api-version=2019-05-01',
+    ),
+)

@@ -8,7 +8,11 @@ import glacier_compute as gc
 import glacier_identity as gid
 import glacier_infra as gi
 
-ctx = gi.context('legacy_sales', default_region='us-east-1', bucket_names=['example-legacy-orders'])
+ctx = gi.context(
+    'legacy_sales',
+    default_region='us-east-1',
+    bucket_names=['example-legacy-orders', 'example-shared-ranking'],
+)
 
 access_logs_bucket = gi.access_log_bucket(
     ctx,
@@ -34,6 +38,28 @@ example_legacy_orders_bucket = gi.existing_bucket(
     ctx.bucket_name('example-legacy-orders'),
     region='us-east-1',
 )
+example_shared_ranking_bucket = gi.secure_bucket(
+    ctx,
+    'example-shared-ranking',
+    bucket_name=ctx.bucket_name('example-shared-ranking'),
+    region='us-east-1',
+    versioning=True,
+    lifecycle_rules=[
+        {
+            'id': 'abort-incomplete-uploads',
+            'status': 'Enabled',
+            'filter': {'prefix': ''},
+            'abort_incomplete_multipart_upload': {'days_after_initiation': 7},
+        },
+        {
+            'id': 'expire-noncurrent-versions',
+            'status': 'Enabled',
+            'filter': {'prefix': ''},
+            'noncurrent_version_expiration': {'noncurrent_days': 30},
+            'expiration': {'expired_object_delete_marker': True},
+        },
+    ],
+)
 work_bucket = gi.secure_bucket(
     ctx,
     'legacy-sales-work',
@@ -57,9 +83,12 @@ gi.deliver_access_logs(
     ctx,
     'legacy-sales-access-logs',
     access_logs_bucket,
-    {'legacy-sales-work': work_bucket},
+    {'example-shared-ranking': example_shared_ranking_bucket, 'legacy-sales-work': work_bucket},
 )
 
 pulumi.export('region', ctx.region)
-pulumi.export('buckets', {'orders': example_legacy_orders_bucket.bucket})
+pulumi.export(
+    'buckets',
+    {'orders': example_legacy_orders_bucket.bucket, 'ranking': example_shared_ranking_bucket.bucket},
+)
 pulumi.export('work_bucket', work_bucket.bucket)

@@ -40,22 +40,6 @@ by_store_bucket = gi.secure_bucket(
         },
     ],
 )
-ranking_bucket = gi.secure_bucket(
-    ctx,
-    'legacy-sales-ranking',
-    location='us-central1',
-    storage_class='STANDARD',
-    versioning=True,
-    soft_delete_seconds=604800,
-    force_destroy=False,
-    lifecycle_rules=[
-        {'action': {'type': 'AbortIncompleteMultipartUpload'}, 'condition': {'age': 7}},
-        {
-            'action': {'type': 'Delete'},
-            'condition': {'days_since_noncurrent_time': 30, 'with_state': 'ARCHIVED'},
-        },
-    ],
-)
 work_bucket = gi.secure_bucket(
     ctx,
     'legacy-sales-work',
@@ -175,14 +159,12 @@ gi.bucket_access(
     title='glacier rank reads its inputs',
     clauses=[['object', 'by_store.parquet', ''], ['list', 'by_store.parquet', '']],
 )
-gi.bucket_access(
-    ctx,
-    'legacy-sales-rank-write-ranking-bucket',
-    bucket=ranking_bucket,
-    role='roles/storage.objectUser',
+rank_remote = xc.google_access(
+    'legacy-sales-rank-aws',
+    peer=aws_peer,
     account=rank_sa,
-    title='glacier rank writes its outputs',
-    clauses=[['object', 'ranking.parquet', '']],
+    datasets={'ranking': 'ranking.parquet'},
+    grants=[['ranking', 'ranking.parquet', 'write', False]],
 )
 rank_fn = gc.function(
     ctx,
@@ -195,12 +177,14 @@ rank_fn = gc.function(
     environment={
         'GLACIER_TASK': 'rank',
         'GLACIER_MANIFEST': 'manifest.json',
-        'GLACIER_LOCATIONS': gi.locations(
-            {
-                'by_store': [by_store_bucket, 'by_store.parquet'],
-                'ranking': [ranking_bucket, 'ranking.parquet'],
-            },
+        'GLACIER_LOCATIONS': xc.locations(
+            gi.locations({'by_store': [by_store_bucket, 'by_store.parquet']}),
+            rank_remote.locations,
         ),
+        'AWS_ROLE_ARN': rank_remote.role.arn,
+        'AWS_REGION': rank_remote.region,
+        'GLACIER_WEB_IDENTITY': 'google',
+        'GLACIER_WEB_IDENTITY_AUDIENCE': xc.AUDIENCE,
     },
 )
 rank_invoker = gc.invoker(ctx, 'legacy-sales-rank-invoker', function=rank_fn, account=workflow_sa)
@@ -228,7 +212,7 @@ scheduler_sa = gi.service_account(
 )
 scheduler = gc.schedule(ctx, 'legacy_sales-schedule', workflow=workflow, account=scheduler_sa, cron='0 5 * * *')
 
-pulumi.export('buckets', {'by_store': by_store_bucket.name, 'ranking': ranking_bucket.name})
+pulumi.export('buckets', {'by_store': by_store_bucket.name})
 pulumi.export('work_bucket', work_bucket.name)
 pulumi.export('workflow', workflow.name)
 pulumi.export(

@@ -59,7 +59,6 @@ aws_trust = xe.entra_provider(
 )
 
 workflow_identity = ai.identity(ctx, 'legacy_sales-workflow-identity')
-host = ac.function_host(ctx, 'functions', base='gllegacysalesf')
 package = glacier_bundle.build_function_package('app')
 
 publish_id = ai.identity(ctx, 'legacy-sales-publish-identity')
@@ -86,7 +85,7 @@ publish_fn = ac.function(
     ctx,
     'legacy-sales-publish',
     task='publish',
-    host=host,
+    host_base='gllegacysalesf',
     identity=publish_id,
     caller=workflow_identity,
     package=package,

@@ -26,6 +26,8 @@ import pulumi_aws as aws
 AUDIENCE = "sts.amazonaws.com"
 #: Pulumi stack output of the data stack: {dataset: bucket name}.
 BUCKETS_OUTPUT = "buckets"
+#: Pulumi stack output of the AWS stack that runs next: its state machine's ARN.
+STATE_MACHINE_OUTPUT = "state_machine_arn"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,10 @@ class Peer:
     @property
     def region(self) -> pulumi.Output[str]:
         return self.reference.get_output("region").apply(str)
+
+    @property
+    def state_machine(self) -> pulumi.Output[str]:
+        return self.reference.get_output(STATE_MACHINE_OUTPUT).apply(str)
 
 
 def peer(pipeline: str, provider: str = "aws") -> Peer:
@@ -142,6 +148,38 @@ def google_access(
     return Access(role, locations, peer.region)
 
 
+def start_policy(state_machine: str) -> str:
+    """The relay's policy: start executions of ``state_machine``, nothing else."""
+    statement = {"Effect": "Allow", "Action": "states:StartExecution", "Resource": state_machine}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """What the relay needs to start the AWS stack's run: the role and the state machine."""
+
+    role: aws.iam.Role
+    state_machine: pulumi.Output[str]
+    region: pulumi.Output[str]
+
+
+def handoff_access(name: str, *, peer: Peer, account: Any) -> Handoff:
+    """A role in the AWS stack's account that the relay's service account ``account``
+    assumes, allowed only to start the state machine the AWS stack exports."""
+    opts = pulumi.ResourceOptions(provider=peer.provider)
+    role = aws.iam.Role(
+        name,
+        assume_role_policy=account.unique_id.apply(trust),
+        description=f"Glacier: hand-off from Google Cloud to {name}",
+        max_session_duration=3600,
+        opts=opts,
+    )
+    aws.iam.RolePolicy(
+        f"{name}-start", role=role.id, policy=peer.state_machine.apply(start_policy), opts=opts
+    )
+    return Handoff(role, peer.state_machine, peer.region)
+
+
 def locations(local: pulumi.Output[str], remote: Mapping[str, pulumi.Output[str]]) -> Any:
     """``GLACIER_LOCATIONS`` with the remote datasets' URLs added to the local ones."""
     names = sorted(remote)
@@ -154,4 +192,16 @@ def locations(local: pulumi.Output[str], remote: Mapping[str, pulumi.Output[str]
     return pulumi.Output.all(local, *[remote[n] for n in names]).apply(merge)
 
 
-__all__ = ["AUDIENCE", "Access", "Peer", "google_access", "locations", "peer", "policy", "trust"]
+__all__ = [
+    "AUDIENCE",
+    "Access",
+    "Handoff",
+    "Peer",
+    "google_access",
+    "handoff_access",
+    "locations",
+    "peer",
+    "policy",
+    "start_policy",
+    "trust",
+]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import pulumi
-from glacier_infra import Account, Context, role_assignment, storage_account
+from glacier_infra import Account, Context, role_assignment, storage_account, unique_name
 from pulumi_azure_native import app, containerregistry, logic, managedidentity, storage, web
 
 BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"  # the Functions host's own storage
@@ -30,10 +30,13 @@ JOBS_OPERATOR = "b9a307c4-5aa3-4b52-ba60-2b17c136cd7b"  # Container Apps Jobs Op
 PYTHON_VERSION = "3.12"
 
 
-def function_host(ctx: Context, name: str, *, base: str) -> Account:
-    """The Functions host's storage account (its locks, keys and the deployment packages):
-    apart from the data, so a function's host access reaches no dataset."""
-    return storage_account(ctx, name, base=base, versioning=False)
+def function_host(ctx: Context, name: str, *, base: str, task: str) -> Account:
+    """One function's own host storage account (its locks, keys and deployment package):
+    apart from the data, so its host access reaches no dataset, and apart from the other
+    functions', whose host containers have the same fixed names (``azure-webjobs-hosts``,
+    ``azure-webjobs-secrets``): a container-scoped role could not tell two apps apart."""
+    return storage_account(ctx, name, account_name=unique_name(ctx, base, task),
+                           versioning=False)  # fmt: skip
 
 
 def function(
@@ -41,7 +44,7 @@ def function(
     name: str,
     *,
     task: str,
-    host: Account,
+    host_base: str,
     identity: managedidentity.UserAssignedIdentity,
     caller: managedidentity.UserAssignedIdentity,
     package: Any,
@@ -51,14 +54,16 @@ def function(
     secrets: Mapping[str, Any] | None = None,
     after: Sequence[pulumi.Resource] = (),
 ) -> web.WebApp:
-    """A task's Function App: its own FC1 plan and identity, the package uploaded to its
-    deployment container, HTTPS only, callable only by ``caller``'s identity."""
+    """A task's Function App: its own FC1 plan, identity and host storage account (Storage
+    Blob Data Owner there and nowhere else), the package uploaded to its deployment
+    container, HTTPS only, callable only by ``caller``'s identity."""
+    host = function_host(ctx, f"{name}-storage", base=host_base, task=task)
     box = storage.BlobContainer(f"{name}-deploy", account_name=host.name,  # type: ignore[call-overload]
                                 resource_group_name=ctx.resource_group, public_access="None",
                                 opts=ctx.opts())  # fmt: skip
     owner = role_assignment(ctx, f"{name}-host", scope=host.id, role=BLOB_DATA_OWNER,
                             principal=identity.principal_id,
-                            description=f"glacier {task}: its Functions host storage")  # fmt: skip
+                            description=f"glacier {task}: its own Functions host storage")  # fmt: skip
     uploader = role_assignment(ctx, f"{name}-upload", scope=box.id, role=BLOB_DATA_CONTRIBUTOR,
                                principal=ctx.deployer, description="the deployer uploads the package")  # fmt: skip
     storage.Blob(f"{name}-package", account_name=host.name, resource_group_name=ctx.resource_group,

@@ -64,12 +64,15 @@ def context(pipeline: str, *, location: str, resource_group: str | None = None) 
                    client.object_id, tags)  # fmt: skip
 
 
-def unique_name(ctx: Context, base: str) -> pulumi.Output[str]:
-    """``base`` and a stable suffix of the subscription, resource group and base: the same
-    stack always gets the same name, two subscriptions (or groups) never the same one."""
+def unique_name(ctx: Context, base: str, key: str = "") -> pulumi.Output[str]:
+    """``base`` and a stable suffix of the subscription, resource group, base (and ``key``,
+    for several names on one base): the same stack always gets the same name, two
+    subscriptions (or groups) never the same one."""
+    salt = f"/{key}" if key else ""
     return pulumi.Output.all(ctx.subscription_id, ctx.resource_group).apply(
         lambda found: (
-            base + hashlib.sha256(f"{found[0]}/{found[1]}/{base}".encode()).hexdigest()[:SUFFIX]
+            base
+            + hashlib.sha256(f"{found[0]}/{found[1]}/{base}{salt}".encode()).hexdigest()[:SUFFIX]
         )
     )
 
@@ -91,7 +94,7 @@ def storage_account(
     name: str,
     *,
     base: str | None = None,
-    account_name: str | None = None,
+    account_name: Any = None,
     versioning: bool,
     rules: Sequence[Mapping[str, Any]] = (),
     noncurrent_days: int = 30,
@@ -174,15 +177,17 @@ def existing_container(ctx: Context, *, account: Account, container_name: str) -
                                           container_name))  # fmt: skip
 
 
+def location(box: Container, key: str) -> pulumi.Output[str]:
+    """A blob's URL as the runtime reads it: ``abfss://<container>@<account>.dfs.core.windows.net/<key>``
+    (the account in the URL: one task may touch several accounts)."""
+    return pulumi.Output.concat("abfss://", box.name, "@", box.account.name,
+                                ".dfs.core.windows.net/", key)  # fmt: skip
+
+
 def locations(datasets: Mapping[str, Sequence[Any]]) -> pulumi.Output[str]:
-    """``GLACIER_LOCATIONS``: JSON {dataset: "abfss://<container>@<account>.dfs.core.windows.net/<key>"}."""
+    """``GLACIER_LOCATIONS``: JSON {dataset: :func:`location`}."""
     return pulumi.Output.json_dumps(
-        {
-            name: pulumi.Output.concat(
-                "abfss://", box.name, "@", box.account.name, ".dfs.core.windows.net/", key
-            )
-            for name, (box, key) in datasets.items()
-        }
+        {name: location(box, key) for name, (box, key) in datasets.items()}
     )
 
 

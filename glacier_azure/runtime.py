@@ -232,7 +232,10 @@ def _write_outcome(task: str | None, run_id: str | None, code: int, answer: dict
                "retryable": answer.get("retryable", False), "error": answer.get("error"),
                "message": answer.get("message")}  # fmt: skip
     url = template.replace("{run_id}", check_run_id(run_id))
-    pl.LazyFrame([outcome]).sink_ndjson(url, storage_options=storage_options())
+    options = federation.storage_options(os.environ, storage_options)
+    if federation.KIND in options and isinstance(options[federation.KIND], dict):
+        options = options[federation.KIND]  # options per provider: the outcome is on Azure
+    pl.LazyFrame([outcome]).sink_ndjson(url, storage_options=options)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import compile_ref
+from azure_compile import compile_ref
 from logic_interpreter import execute
 from logic_order import finished_before
 

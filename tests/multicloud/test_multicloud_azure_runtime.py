@@ -142,7 +142,7 @@ def test_a_pipeline_over_three_clouds_runs_in_orchestration_order_as_it_runs_loc
     orders.write_parquet(buffer)
     s3.put_object(Bucket="legacy-orders", Key="orders.parquet", Body=buffer.getvalue())
 
-    with support.azurite(("team-scores",)) as blob:
+    with support.azurite(("team-scores", "work")) as blob:
         options = {"aws": clouds["aws"], "gcp": clouds["gcp"], "azure": blob}
         for task in order:
             provider, env = envs[task]
@@ -151,6 +151,8 @@ def test_a_pipeline_over_three_clouds_runs_in_orchestration_order_as_it_runs_loc
                     m.setenv(key, value)
                 m.setenv("GLACIER_LOCATIONS", json.dumps(
                     {d: _az(u) for d, u in json.loads(env["GLACIER_LOCATIONS"]).items()}))  # fmt: skip
+                if "GLACIER_OUTCOME" in env:  # the job's verdict, in the work container on Azurite
+                    m.setenv("GLACIER_OUTCOME", _az(env["GLACIER_OUTCOME"]))
                 m.setenv("GLACIER_BUNDLE_ROOT", str(root / provider / "app"))
                 m.setenv("GLACIER_STORAGE_OPTIONS", json.dumps(options))
                 m.setenv("GCE_METADATA_HOST", clouds["metadata"])

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from glacier.compilation.base import CompileInput, Compiler, StackBuild
 from glacier.compilation.infrastructure import DatasetPlan, ResolvedResource, Stack, TaskPlan
-from glacier.compilation.projection import upstream_on
+from glacier.compilation.projection import spec_on
 from glacier.errors import CompilationError
 from glacier_aws.container import container_base_image, dockerfile
 from glacier_aws.cost import monthly_cost
@@ -100,16 +100,7 @@ class AWSCompiler(Compiler):
 
     def build_stack(self, job: CompileInput) -> StackBuild:
         spec = job.spec
-        upstream = upstream_on(spec.tasks, job.placement, "aws")
-        stages = tuple(
-            s for s in (tuple(n for n in st if n in upstream) for st in spec.stages) if s
-        )
-        tasks = tuple(
-            t if t.upstream == upstream[t.name] else replace(t, upstream=upstream[t.name])
-            for t in spec.tasks
-            if t.name in upstream
-        )
-        aws_spec = replace(spec, tasks=tasks, stages=stages)
+        aws_spec = spec_on(spec, job.placement, "aws")
         model = build_model(aws_spec, job.placement, self.options)
         model = replace(model, spec=aws_spec)
         files = project_files(spec, job.source, bool(model.containers), self.region)

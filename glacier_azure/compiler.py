@@ -16,7 +16,7 @@ from dataclasses import replace
 from glacier.compilation.base import CompileInput, Compiler, StackBuild
 from glacier.compilation.infrastructure import DatasetPlan, ResolvedResource, Stack, TaskPlan
 from glacier.compilation.naming import check
-from glacier.compilation.projection import upstream_on
+from glacier.compilation.projection import spec_on
 from glacier.errors import CompilationError
 from glacier_azure import remote
 from glacier_azure.cost import monthly_cost
@@ -83,16 +83,7 @@ class AzureCompiler(Compiler):
 
     def build_stack(self, job: CompileInput) -> StackBuild:
         spec = job.spec
-        upstream = upstream_on(spec.tasks, job.placement, "azure")
-        stages = tuple(
-            s for s in (tuple(n for n in st if n in upstream) for st in spec.stages) if s
-        )
-        tasks = tuple(
-            t if t.upstream == upstream[t.name] else replace(t, upstream=upstream[t.name])
-            for t in spec.tasks
-            if t.name in upstream
-        )
-        azure_spec = replace(spec, tasks=tasks, stages=stages)
+        azure_spec = spec_on(spec, job.placement, "azure")
         model = replace(build_model(azure_spec, job.placement, self.options), spec=azure_spec)
         files = project_files(replace(model, spec=spec), job.source)
         files.update(render_program(model))

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from glacier.compilation.base import CompileInput, Compiler, StackBuild
 from glacier.compilation.infrastructure import DatasetPlan, ResolvedResource, Stack, TaskPlan
-from glacier.compilation.projection import upstream_on
+from glacier.compilation.projection import spec_on
 from glacier.errors import CompilationError
 from glacier_gcp import handoff, remote
 from glacier_gcp.cost import monthly_cost
@@ -84,16 +84,7 @@ class GCPCompiler(Compiler):
 
     def build_stack(self, job: CompileInput) -> StackBuild:
         spec = job.spec
-        upstream = upstream_on(spec.tasks, job.placement, "gcp")
-        stages = tuple(
-            s for s in (tuple(n for n in st if n in upstream) for st in spec.stages) if s
-        )
-        tasks = tuple(
-            t if t.upstream == upstream[t.name] else replace(t, upstream=upstream[t.name])
-            for t in spec.tasks
-            if t.name in upstream
-        )
-        gcp_spec = replace(spec, tasks=tasks, stages=stages)
+        gcp_spec = spec_on(spec, job.placement, "gcp")
         model = replace(build_model(gcp_spec, job.placement, self.options), spec=gcp_spec)
         model = handoff.linked(model, job.spec, job.placement)
         program = render_program(model)

@@ -17,11 +17,12 @@ Both halves read only names and placements, so every provider applies the rule t
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from glacier.compilation.planning import Planned
 from glacier.compilation.resolve import Placement
+from glacier.ir import PipelineIR
 
 
 class _Flowing(Protocol):
@@ -76,6 +77,19 @@ def upstream_on(
     }
 
 
+def spec_on(spec: PipelineIR, placement: Placement, provider: str) -> PipelineIR:
+    """``spec`` with only ``provider``'s tasks and stages, each task waiting for its
+    upstream tasks there (:func:`upstream_on`); datasets are kept whole."""
+    upstream = upstream_on(spec.tasks, placement, provider)
+    stages = tuple(s for s in (tuple(n for n in st if n in upstream) for st in spec.stages) if s)
+    tasks = tuple(
+        t if t.upstream == upstream[t.name] else replace(t, upstream=upstream[t.name])
+        for t in spec.tasks
+        if t.name in upstream
+    )
+    return replace(spec, tasks=tasks, stages=stages)
+
+
 def storage_of(ds: _Flowing) -> str:
     return f"{ds.name} storage"
 
@@ -99,4 +113,4 @@ def crossings(datasets: Iterable[_Flowing], placement: Placement) -> list[Crossi
     return found
 
 
-__all__ = ["Crossing", "crossings", "upstream_on"]
+__all__ = ["Crossing", "crossings", "spec_on", "upstream_on"]
